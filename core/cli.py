@@ -1,0 +1,193 @@
+"""Command line: ``python -m core train|reproduce-seed ...``.
+
+Every knob is a flag named after its config field (``--embedding-dim``). Errors a user can cause
+print one sentence and exit with status 2. ``train`` ends with one JSON line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from tqdm.auto import tqdm
+from transformers import TrainerCallback
+
+from core.config import FAMILIES, PRESETS, DataConfig, build_run_config, get_knobs
+from core.errors import ExplorerError
+
+# The report's runs: (label, family, overrides on the seed preset, the report's test accuracy).
+SEED_RUNS: list[tuple[str, str, dict[str, Any], float]] = [
+    ("CNN, embedding_dim 128", "cnn", {"embedding_dim": 128}, 0.690),
+    ("CNN, filter_size 6", "cnn", {"filter_size": 6}, 0.693),
+    ("CNN, num_filters 20", "cnn", {"num_filters": 20}, 0.716),
+    ("RNN baseline", "rnn", {}, 0.508),
+    ("RNN, relu", "rnn", {"nonlinearity": "relu"}, 0.514),
+    ("RNN, hidden_size 192", "rnn", {"hidden_size": 192}, 0.512),
+    ("RNN, 5 layers", "rnn", {"num_layers": 5}, 0.511),
+]
+
+
+class ProgressBar(TrainerCallback):
+    """A tqdm bar over training steps, showing the latest validation accuracy."""
+
+    def __init__(self, desc: str = "train") -> None:
+        self.desc = desc
+        self.bar: tqdm | None = None
+
+    def on_train_begin(self, args, state, control, **kwargs):
+        self.bar = tqdm(total=state.max_steps, desc=self.desc, unit="step", file=sys.stderr)
+
+    def on_step_end(self, args, state, control, **kwargs):
+        if self.bar is not None:
+            self.bar.update(state.global_step - self.bar.n)
+
+    def on_evaluate(self, args, state, control, metrics=None, **kwargs):
+        if self.bar is not None and metrics:
+            self.bar.set_postfix(val_acc=f"{metrics['eval_accuracy']:.4f}")
+
+    def on_train_end(self, args, state, control, **kwargs):
+        if self.bar is not None:
+            self.bar.close()
+
+
+def _flag(name: str) -> str:
+    return "--" + name.replace("_", "-")
+
+
+def add_data_flags(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--data", help="Hub dataset id or local folder (default: $EXPLORER_DATA or stanfordnlp/imdb).")
+    p.add_argument("--text-column", default="text", help="Column holding the text.")
+    p.add_argument("--label-column", default="label", help="Column holding the label.")
+    p.add_argument("--tokenizer", help="A pretrained tokenizer name or folder, instead of training one.")
+    p.add_argument("--max-train-samples", type=int, help="Use only this many training reviews.")
+    p.add_argument("--max-test-samples", type=int, help="Score only this many test reviews (default: all).")
+    p.add_argument("--threads", type=int, help="torch threads (default: all cores).")
+
+
+def data_config_from(args: argparse.Namespace) -> DataConfig:
+    return DataConfig(
+        data=args.data, text_column=args.text_column, label_column=args.label_column,
+        tokenizer=args.tokenizer, max_train_samples=args.max_train_samples,
+        max_test_samples=args.max_test_samples,
+    )
+
+
+def _add_train(sub: Any) -> None:
+    p = sub.add_parser("train", help="Train one model and print its result as JSON.")
+    p.add_argument("--model", choices=FAMILIES, default="cnn", help="Model family.")
+    p.add_argument("--preset", choices=sorted({n for f in PRESETS.values() for n in f}),
+                   default="default", help="Start from these knobs (seed: the report's setup).")
+    add_data_flags(p)
+    p.add_argument("--no-save", action="store_true", help="Do not save the model.")
+    for k in get_knobs():
+        kwargs: dict[str, Any] = {"help": k.help + f" (default {k.default})", "default": None}
+        if k.choices is not None:
+            kwargs["choices"] = list(k.choices)
+            kwargs["type"] = k.type
+        elif k.type is bool:
+            kwargs["type"] = str
+            kwargs["metavar"] = "true|false"
+        else:
+            kwargs["type"] = k.type
+        if k.family:
+            kwargs["help"] = f"[{k.family}] " + kwargs["help"]
+        p.add_argument(_flag(k.name), dest=k.name, **kwargs)
+
+
+def _knob_overrides(args: argparse.Namespace) -> dict[str, Any]:
+    return {k.name: getattr(args, k.name) for k in get_knobs() if getattr(args, k.name, None) is not None}
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from core.trainer import train_run
+
+    run = build_run_config(args.model, args.preset, _knob_overrides(args), data_config_from(args))
+    result = train_run(run, [ProgressBar(f"{args.model}/{args.preset}")], save=not args.no_save)
+    print(json.dumps(result.summary()))
+    return 0
+
+
+def _add_reproduce(sub: Any) -> None:
+    p = sub.add_parser("reproduce-seed", help="Run the report's configurations; print its numbers beside ours.")
+    add_data_flags(p)
+    p.add_argument("--max-steps", type=int, help="Override the report's 2500 steps (for a quick look).")
+    p.add_argument("--only", help="Comma-separated row numbers (1-based) to run.")
+    p.add_argument("--json", help="Also write the rows to this JSON file.")
+
+
+def cmd_reproduce(args: argparse.Namespace) -> int:
+    from core.trainer import train_run
+
+    rows = SEED_RUNS
+    if args.only:
+        wanted = {int(i) for i in args.only.split(",")}
+        rows = [r for i, r in enumerate(SEED_RUNS, 1) if i in wanted]
+    data = data_config_from(args)
+    table = []
+    for label, family, overrides, reported in rows:
+        if args.max_steps:
+            overrides = overrides | {"max_steps": args.max_steps}
+        run = build_run_config(family, "seed", overrides, data)
+        res = train_run(run, [ProgressBar(label)], save=False)
+        table.append({"run": label, "report_test": reported, **res.summary()})
+    print(render_seed_table(table))
+    if args.json:
+        with open(args.json, "w") as fh:
+            json.dump(table, fh, indent=2)
+    return 0
+
+
+def render_seed_table(rows: list[dict[str, Any]]) -> str:
+    """A Markdown table: the report's accuracy beside ours (validation-selected, full test)."""
+
+    def pct(x: float | None) -> str:
+        return "-" if x is None else f"{100 * x:.1f} %"
+
+    lines = [
+        "| run | report (test) | ours: best val | ours: test | status | wall s |",
+        "|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        lines.append(
+            f"| {r['run']} | {pct(r['report_test'])} | {pct(r['best_val_accuracy'])} | "
+            f"{pct(r['test_accuracy'])} (n={r['test_size']}) | {r['status']} | {r['wall_s']:.0f} |"
+        )
+    return "\n".join(lines)
+
+
+COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "train": cmd_train,
+    "reproduce-seed": cmd_reproduce,
+}
+EXTRA_PARSERS: list[Callable[[Any], None]] = []  # other modules (studies) add their sub-commands
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m core", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    _add_train(sub)
+    _add_reproduce(sub)
+    for add in EXTRA_PARSERS:
+        add(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if getattr(args, "threads", None):
+        import torch
+
+        torch.set_num_threads(args.threads)
+    try:
+        return COMMANDS[args.command](args)
+    except ExplorerError as err:
+        print(f"error: {err}", file=sys.stderr)
+        if args.command == "train":
+            print(json.dumps({"status": "error", "message": str(err)}))
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130

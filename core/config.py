@@ -1,0 +1,398 @@
+"""Every hyperparameter, its default and its one-line help: the single source of truth.
+
+Three configs hold the knobs:
+
+- :class:`TextClassifierConfig` (a ``PretrainedConfig``): the model, saved with its weights;
+- :class:`TrainConfig`: the optimisation (learning rate, batch size, steps, ...);
+- :class:`DataConfig`: where the data comes from, the validation split and the tokenizer.
+
+Each knob is a dataclass field whose ``metadata`` carries its help text and its legal range
+(``low``/``high``/``log``/``step``) or ``choices``. Sliders, search spaces, the CLI flags and the
+stored trials all read from here through :func:`get_knobs`, so a default is written once.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+from transformers import PretrainedConfig
+
+from core.errors import ConfigError
+
+FAMILIES = ("cnn", "rnn")
+
+
+def knob(default: Any, help: str, **meta: Any) -> Any:
+    """A dataclass field that is also a user-facing knob (``meta``: low, high, log, step, choices, family)."""
+    return field(default=default, metadata={"help": help, "knob": True, **meta})
+
+
+# --------------------------------------------------------------------------------------------
+# Model
+# --------------------------------------------------------------------------------------------
+
+
+class TextClassifierConfig(PretrainedConfig):
+    """Knobs of the CNN and the RNN. ``family`` picks the architecture (see ``core.models``)."""
+
+    model_type = "text_classifier"
+
+    vocab_size: int = 20000  # set from the tokenizer; the knob is DataConfig.vocab_size
+    pad_token_id: int | None = 0
+    max_length: int = knob(
+        400, "Tokens kept per review; longer reviews are cut.", low=16, high=1024, step=16
+    )
+    padding: str = knob(
+        "longest",
+        "Pad each batch to its longest review (fast), or always to max_length (the report's way).",
+        choices=["longest", "max_length"],
+    )
+    mask_padding: bool = knob(
+        True,
+        "Keep padding out of the model: packed sequences (RNN), masked max-pool (CNN).",
+    )
+    embedding_dim: int = knob(
+        64, "Size of each token's learned vector.", low=8, high=512, log=True
+    )
+    dropout: float = knob(
+        0.3, "Fraction of features zeroed during training, against overfitting.", low=0.0, high=0.8,
+        step=0.05,
+    )
+    # CNN
+    filter_size: int = knob(
+        3, "Width of each convolution filter, in tokens.", low=1, high=15, family="cnn"
+    )
+    num_filter_sizes: int = knob(
+        3,
+        "How many widths: filter_size, filter_size+1, ... (Kim 2014 used 3, 4, 5).",
+        low=1, high=5, family="cnn",
+    )
+    num_filters: int = knob(
+        64, "Filters per width: how many n-gram detectors.", low=1, high=512, log=True,
+        family="cnn",
+    )
+    # RNN
+    cell: str = knob(
+        "gru", "Recurrent cell: plain RNN, GRU or LSTM.", choices=["rnn", "gru", "lstm"],
+        family="rnn",
+    )
+    nonlinearity: str = knob(
+        "tanh", "Activation of the plain RNN cell.", choices=["tanh", "relu"], family="rnn"
+    )
+    hidden_size: int = knob(
+        128, "Size of the recurrent state.", low=8, high=512, log=True, family="rnn"
+    )
+    num_layers: int = knob(1, "Stacked recurrent layers.", low=1, high=5, family="rnn")
+    bidirectional: bool = knob(False, "Also read each review right to left.", family="rnn")
+    pooling: str = knob(
+        "last",
+        "How the RNN's states become one vector: the last state, or the mean or max over tokens.",
+        choices=["last", "mean", "max"], family="rnn",
+    )
+
+    @property
+    def filter_sizes(self) -> list[int]:
+        return [self.filter_size + i for i in range(self.num_filter_sizes)]
+
+    @property
+    def min_pad_length(self) -> int:
+        """Shortest padded length the model accepts (a CNN needs a full window)."""
+        return max(self.filter_sizes) if self.model_type == "text_cnn" else 1
+
+
+class TextCNNConfig(TextClassifierConfig):
+    model_type = "text_cnn"
+
+
+class TextRNNConfig(TextClassifierConfig):
+    model_type = "text_rnn"
+
+
+CONFIG_CLASSES: dict[str, type[TextClassifierConfig]] = {"cnn": TextCNNConfig, "rnn": TextRNNConfig}
+
+
+def family_of(config: TextClassifierConfig) -> str:
+    return {"text_cnn": "cnn", "text_rnn": "rnn"}[config.model_type]
+
+
+# --------------------------------------------------------------------------------------------
+# Training and data
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class TrainConfig:
+    """Optimisation knobs, passed to ``transformers.TrainingArguments``."""
+
+    learning_rate: float = knob(
+        3e-3, "Step size of the AdamW optimiser.", low=1e-6, high=1e-1, log=True
+    )
+    batch_size: int = knob(
+        64, "Reviews per training step.", choices=[8, 16, 32, 64, 128, 256]
+    )
+    max_steps: int = knob(
+        600, "Training steps (each sees batch_size reviews).", low=10, high=20000, log=True
+    )
+    eval_steps: int = knob(
+        100, "Validate (and log the loss) every this many steps.", low=5, high=5000, log=True
+    )
+    early_stopping_patience: int = knob(
+        0, "Stop after this many validations without improvement (0: never).", low=0, high=20
+    )
+    weight_decay: float = knob(
+        0.0, "AdamW weight decay.", low=0.0, high=0.3, step=0.01
+    )
+    lr_scheduler_type: str = knob(
+        "linear", "How the learning rate changes over the run.",
+        choices=["linear", "constant", "cosine"],
+    )
+    seed: int = knob(42, "Seed for initial weights and batch order.", low=0, high=2**31 - 1)
+    eval_batch_size: int = 256
+
+
+@dataclass
+class DataConfig:
+    """Where the reviews come from and how they become token ids."""
+
+    data: str | None = None  # None: the EXPLORER_DATA setting (core.settings)
+    text_column: str = "text"
+    label_column: str = "label"
+    label_names: list[str] | None = None  # names for integer labels; None: see core.data
+    val_fraction: float = knob(
+        0.1, "Share of the training reviews held out for validation.", low=0.02, high=0.5
+    )
+    split_seed: int = 42
+    vocab_size: int = knob(
+        20000, "Tokens the WordPiece tokenizer learns from the training split.",
+        low=1000, high=60000, step=1000,
+    )
+    tokenizer: str | None = None  # a pretrained tokenizer name, for users who are online
+    max_tokens: int = 1024  # tokenisation cap; max_length cuts further per batch
+    max_train_samples: int | None = None  # for tests and quick demos; None: all
+    max_test_samples: int | None = None  # None: the full test set (the honest number)
+
+
+@dataclass
+class RunConfig:
+    """One training run: model, optimisation and data knobs."""
+
+    model: TextClassifierConfig = field(default_factory=TextCNNConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+    data: DataConfig = field(default_factory=DataConfig)
+
+    @property
+    def family(self) -> str:
+        return family_of(self.model)
+
+    def to_flat(self) -> dict[str, Any]:
+        """Knob values keyed by field name, plus ``model`` (the family): what a trial stores."""
+        flat: dict[str, Any] = {"model": self.family}
+        for k in get_knobs(self.family):
+            flat[k.name] = getattr(self._owner(k.scope), k.name)
+        return flat
+
+    def to_dict(self) -> dict[str, Any]:
+        """Everything, JSON-ready: the fully resolved config."""
+        return {
+            "model": self.model.to_diff_dict() | {"model_type": self.model.model_type},
+            "train": dataclasses.asdict(self.train),
+            "data": dataclasses.asdict(self.data),
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> RunConfig:
+        model = dict(d["model"])
+        family = {"text_cnn": "cnn", "text_rnn": "rnn"}[model.pop("model_type")]
+        model = {k: v for k, v in model.items() if k != "transformers_version"}
+        return cls(
+            model=CONFIG_CLASSES[family](**model),
+            train=TrainConfig(**d["train"]),
+            data=DataConfig(**d["data"]),
+        )
+
+    def _owner(self, scope: str) -> Any:
+        return {"model": self.model, "train": self.train, "data": self.data}[scope]
+
+
+# --------------------------------------------------------------------------------------------
+# Knob introspection, presets, validation
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Knob:
+    """A user-facing hyperparameter, as read from its config field."""
+
+    name: str
+    scope: str  # "model", "train" or "data"
+    default: Any
+    help: str
+    type: type
+    low: float | None = None
+    high: float | None = None
+    log: bool = False
+    step: float | None = None
+    choices: tuple[Any, ...] | None = None
+    family: str | None = None  # None: both families
+
+
+def _knobs_of(cls: type, scope: str) -> list[Knob]:
+    out = []
+    for f in dataclasses.fields(cls):
+        if not f.metadata.get("knob"):
+            continue
+        m = f.metadata
+        default = f.default
+        out.append(
+            Knob(
+                name=f.name, scope=scope, default=default, help=m["help"], type=type(default),
+                low=m.get("low"), high=m.get("high"), log=m.get("log", False),
+                step=m.get("step"), choices=tuple(m["choices"]) if "choices" in m else None,
+                family=m.get("family"),
+            )
+        )
+    return out
+
+
+_ALL_KNOBS: list[Knob] = (
+    _knobs_of(TextClassifierConfig, "model")
+    + _knobs_of(TrainConfig, "train")
+    + _knobs_of(DataConfig, "data")
+)
+
+
+def get_knobs(family: str | None = None) -> list[Knob]:
+    """The knobs, in display order; with ``family``, only those that apply to it."""
+    return [k for k in _ALL_KNOBS if family is None or k.family in (None, family)]
+
+
+def get_knob(name: str) -> Knob:
+    for k in _ALL_KNOBS:
+        if k.name == name:
+            return k
+    raise ConfigError(f"Unknown hyperparameter '{name}'.")
+
+
+# The report's setup: what the student trained. Everything else keeps its default.
+_SEED_COMMON: dict[str, Any] = {
+    "max_length": 512, "padding": "max_length", "mask_padding": False, "embedding_dim": 64,
+    "dropout": 0.0, "learning_rate": 1e-3, "batch_size": 8, "max_steps": 2500,
+    "eval_steps": 500, "lr_scheduler_type": "linear", "weight_decay": 0.0,
+}
+PRESETS: dict[str, dict[str, dict[str, Any]]] = {
+    "cnn": {
+        "default": {},
+        "seed": _SEED_COMMON | {"filter_size": 3, "num_filter_sizes": 1, "num_filters": 10},
+    },
+    "rnn": {
+        "default": {},
+        "seed": _SEED_COMMON
+        | {"cell": "rnn", "nonlinearity": "tanh", "hidden_size": 96, "num_layers": 1,
+           "bidirectional": False, "pooling": "last"},
+    },
+}
+
+
+def build_run_config(
+    family: str = "cnn", preset: str = "default", overrides: dict[str, Any] | None = None,
+    data: DataConfig | None = None,
+) -> RunConfig:
+    """A validated :class:`RunConfig` from a family, a preset and flat knob overrides."""
+    if family not in FAMILIES:
+        raise ConfigError(f"model must be one of {', '.join(FAMILIES)}, got '{family}'.")
+    if preset not in PRESETS[family]:
+        raise ConfigError(
+            f"preset must be one of {', '.join(PRESETS[family])}, got '{preset}'."
+        )
+    values = dict(PRESETS[family][preset]) | dict(overrides or {})
+    values.pop("model", None)
+    model_kw: dict[str, Any] = {}
+    train_kw: dict[str, Any] = {}
+    data_cfg = dataclasses.replace(data) if data is not None else DataConfig()
+    for name, value in values.items():
+        k = get_knob(name)
+        value = coerce(k, value)
+        if k.scope == "model":
+            model_kw[name] = value
+        elif k.scope == "train":
+            train_kw[name] = value
+        else:
+            setattr(data_cfg, name, value)
+    run = RunConfig(
+        model=CONFIG_CLASSES[family](**model_kw), train=TrainConfig(**train_kw), data=data_cfg
+    )
+    validate(run)
+    return run
+
+
+def coerce(k: Knob, value: Any) -> Any:
+    """Turn a string or numpy value into the knob's type, with a clear error."""
+    try:
+        if k.type is bool:
+            if isinstance(value, str):
+                if value.lower() in ("1", "true", "yes", "on"):
+                    return True
+                if value.lower() in ("0", "false", "no", "off"):
+                    return False
+                raise ValueError
+            return bool(value)
+        if k.type is int:
+            if isinstance(value, float) and not value.is_integer():
+                raise ValueError
+            return int(value)
+        if k.type is float:
+            return float(value)
+        return str(value)
+    except (TypeError, ValueError):
+        raise ConfigError(
+            f"{k.name} must be a {k.type.__name__}, got '{value}'."
+        ) from None
+
+
+_POSITIVE_INTS = (
+    "max_length", "embedding_dim", "filter_size", "num_filter_sizes", "num_filters",
+    "hidden_size", "num_layers", "batch_size", "max_steps", "eval_steps", "vocab_size",
+)
+
+
+def validate(run: RunConfig) -> None:
+    """Raise :class:`ConfigError` with one sentence for the first impossible value found."""
+    m, t, d = run.model, run.train, run.data
+    for name in _POSITIVE_INTS:
+        owner = run._owner(get_knob(name).scope)
+        value = getattr(owner, name)
+        if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+            raise ConfigError(f"{name} must be a positive integer, got {value}.")
+    lr = t.learning_rate
+    if not (isinstance(lr, (int, float)) and math.isfinite(lr) and lr > 0):
+        raise ConfigError(f"learning_rate must be positive, got {lr}.")
+    for k in get_knobs(run.family):
+        if k.choices is not None and k.type is str:
+            value = getattr(run._owner(k.scope), k.name)
+            if value not in k.choices:
+                raise ConfigError(
+                    f"{k.name} must be one of {', '.join(map(str, k.choices))}, got '{value}'."
+                )
+    if not 0.0 <= m.dropout < 1.0:
+        raise ConfigError(f"dropout must be at least 0 and below 1, got {m.dropout}.")
+    if not 0.0 < d.val_fraction < 1.0:
+        raise ConfigError(f"val_fraction must be between 0 and 1, got {d.val_fraction}.")
+    if t.weight_decay < 0:
+        raise ConfigError(f"weight_decay must not be negative, got {t.weight_decay}.")
+    if t.early_stopping_patience < 0:
+        raise ConfigError(
+            f"early_stopping_patience must not be negative, got {t.early_stopping_patience}."
+        )
+    if m.max_length > d.max_tokens:
+        raise ConfigError(
+            f"max_length ({m.max_length}) must not exceed the tokenisation cap max_tokens "
+            f"({d.max_tokens})."
+        )
+    if run.family == "cnn" and max(m.filter_sizes) > m.max_length:
+        raise ConfigError(
+            f"The widest filter ({max(m.filter_sizes)} tokens) must not exceed max_length "
+            f"({m.max_length})."
+        )

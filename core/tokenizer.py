@@ -1,0 +1,162 @@
+"""Tokenizer training and tokenized-split caching.
+
+No pretrained tokenizer is needed: a WordPiece tokenizer is trained on the training split (never on
+validation or test) and cached on disk, keyed by the split's content hash and the vocab size.
+Each split is tokenized once, up to ``DataConfig.max_tokens``, and cached too; ``max_length`` then
+cuts per batch in :class:`PadCollator`, so changing it never re-tokenizes.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import torch
+from datasets import Dataset, DatasetDict, load_from_disk
+from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, trainers
+from transformers import AutoTokenizer, PreTrainedTokenizerFast
+
+from core.config import DataConfig
+from core.data import HOW_TO_PROVIDE, TextData, _hub_reachable, split_fingerprint
+from core.errors import DataError
+from core.settings import get_cache_dir
+
+SPECIAL_TOKENS = ["[PAD]", "[UNK]"]
+_BATCH = 2000
+
+
+def _atomic_save(target: Path, save: Any) -> None:
+    """Write into a temporary folder, then rename: parallel workers never see half a cache."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}-"))
+    try:
+        save(tmp)
+        os.replace(tmp, target)
+    except OSError:
+        if not target.exists():
+            raise
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def build_wordpiece(texts: Any, vocab_size: int) -> Tokenizer:
+    """Train a lower-casing WordPiece tokenizer (IMDB's ``<br />`` tags removed) on ``texts``."""
+    tok = Tokenizer(models.WordPiece(unk_token="[UNK]", max_input_chars_per_word=100))
+    tok.normalizer = normalizers.Sequence(
+        [normalizers.Replace("<br />", " "), normalizers.NFD(), normalizers.Lowercase(),
+         normalizers.StripAccents()]
+    )
+    tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+    tok.decoder = decoders.WordPiece()
+    trainer = trainers.WordPieceTrainer(
+        vocab_size=vocab_size, min_frequency=2, special_tokens=SPECIAL_TOKENS,
+        show_progress=False,
+    )
+    tok.train_from_iterator(texts, trainer=trainer)
+    return tok
+
+
+def get_tokenizer(data: TextData, cfg: DataConfig) -> PreTrainedTokenizerFast:
+    """The pretrained tokenizer ``cfg.tokenizer``, or one trained on ``data``'s train split (cached)."""
+    if cfg.tokenizer:
+        return _load_pretrained(cfg.tokenizer)
+    train = data.splits["train"]
+    key = f"wordpiece-{split_fingerprint(train)}-v{cfg.vocab_size}"
+    path = get_cache_dir() / "tokenizers" / key
+    if not (path / "tokenizer.json").exists():
+        texts = train["text"]
+        batches = (texts[i : i + _BATCH] for i in range(0, len(train), _BATCH))
+        tok = build_wordpiece(batches, cfg.vocab_size)
+        wrapped = PreTrainedTokenizerFast(
+            tokenizer_object=tok, pad_token="[PAD]", unk_token="[UNK]",
+            model_max_length=cfg.max_tokens,
+        )
+        _atomic_save(path, wrapped.save_pretrained)
+    tokenizer = PreTrainedTokenizerFast.from_pretrained(str(path))
+    tokenizer.name_or_path = key
+    return tokenizer
+
+
+def _load_pretrained(name: str) -> PreTrainedTokenizerFast:
+    local = Path(name).expanduser()
+    offline = os.environ.get("HF_HUB_OFFLINE") == "1"
+    if not local.exists() and not offline and not _hub_reachable():
+        raise DataError(
+            f"Cannot reach the Hugging Face Hub to download the tokenizer '{name}'; leave "
+            f"--tokenizer unset to train one on the data, or give a local tokenizer folder."
+        )
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(str(local) if local.exists() else name)
+    except Exception as err:  # noqa: BLE001
+        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise DataError(f"Cannot load the tokenizer '{name}' ({first}); {HOW_TO_PROVIDE}.") from None
+    if tokenizer.pad_token is None:
+        tokenizer.pad_token = tokenizer.unk_token or tokenizer.eos_token
+    return tokenizer
+
+
+def tokenize_splits(
+    data: TextData, tokenizer: PreTrainedTokenizerFast, cfg: DataConfig
+) -> DatasetDict:
+    """Token ids for every split, cut at ``cfg.max_tokens`` and cached on disk.
+
+    Columns: ``input_ids``, ``label``, ``length``. Validation and test are sorted by length
+    (longest first) so that evaluation batches carry little padding; order does not change
+    accuracy.
+    """
+    key = f"{data.fingerprint}-{Path(tokenizer.name_or_path).name}-{cfg.max_tokens}"
+    path = get_cache_dir() / "tokenized" / key
+    if not (path / "dataset_dict.json").exists():
+        backend = tokenizer.backend_tokenizer
+        unk = tokenizer.unk_token_id if tokenizer.unk_token_id is not None else 0
+        out = {}
+        for name, split in data.splits.items():
+            ids: list[list[int]] = []
+            texts = split["text"]
+            for i in range(0, len(split), _BATCH):
+                for enc in backend.encode_batch(texts[i : i + _BATCH], add_special_tokens=False):
+                    ids.append(enc.ids[: cfg.max_tokens] or [unk])  # never an empty review
+            ds = Dataset.from_dict(
+                {"input_ids": ids, "label": list(split["label"]), "length": [len(x) for x in ids]}
+            )
+            if name != "train":
+                ds = ds.sort("length", reverse=True)
+            out[name] = ds
+        _atomic_save(path, DatasetDict(out).save_to_disk)
+    return load_from_disk(str(path))
+
+
+class PadCollator:
+    """Cut each review at ``max_length`` and pad the batch to its longest review.
+
+    With ``padding="max_length"`` every batch is padded to ``max_length`` instead: the report's
+    way, kept for the seed presets and the throughput benchmark. ``min_length`` keeps a CNN's
+    widest filter inside the batch.
+    """
+
+    def __init__(
+        self, max_length: int, pad_token_id: int = 0, padding: str = "longest", min_length: int = 1
+    ) -> None:
+        self.max_length = max_length
+        self.pad_token_id = pad_token_id
+        self.padding = padding
+        self.min_length = min_length
+
+    def __call__(self, features: list[dict[str, Any]]) -> dict[str, torch.Tensor]:
+        seqs = [f["input_ids"][: self.max_length] for f in features]
+        if self.padding == "max_length":
+            width = self.max_length
+        else:
+            width = max(self.min_length, max(len(s) for s in seqs))
+        input_ids = torch.full((len(seqs), width), self.pad_token_id, dtype=torch.long)
+        attention_mask = torch.zeros((len(seqs), width), dtype=torch.long)
+        for i, s in enumerate(seqs):
+            input_ids[i, : len(s)] = torch.as_tensor(s, dtype=torch.long)
+            attention_mask[i, : len(s)] = 1
+        batch = {"input_ids": input_ids, "attention_mask": attention_mask}
+        if "label" in features[0]:
+            batch["labels"] = torch.tensor([f["label"] for f in features], dtype=torch.long)
+        return batch
