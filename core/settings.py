@@ -5,6 +5,7 @@
 | ``EXPLORER_DATA`` | Hub dataset id or local folder with train/test files | ``stanfordnlp/imdb``        |
 | ``EXPLORER_CACHE``| tokenizers and tokenized splits                      | ``<project>/.cache``        |
 | ``EXPLORER_RUNS`` | saved models and run results                         | ``<project>/runs``          |
+| ``EXPLORER_STORAGE`` | Optuna storage URL (studies and playground runs)  | ``sqlite:///<project>/studies/explorer.db`` |
 """
 
 from __future__ import annotations
@@ -29,3 +30,8 @@ def get_cache_dir() -> Path:
 def get_runs_dir() -> Path:
     """Where trained models and their results are saved."""
     return Path(os.environ.get("EXPLORER_RUNS") or PROJECT_ROOT / "runs")
+
+
+def get_storage_url() -> str:
+    """The Optuna storage: ``EXPLORER_STORAGE`` or a SQLite file under ``studies/``."""
+    return os.environ.get("EXPLORER_STORAGE") or f"sqlite:///{PROJECT_ROOT / 'studies' / 'explorer.db'}"
