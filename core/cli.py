@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import warnings
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -58,19 +59,29 @@ def _flag(name: str) -> str:
 
 
 def add_data_flags(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--data", help="Hub dataset id or local folder (default: $EXPLORER_DATA or stanfordnlp/imdb).")
+    p.add_argument(
+        "--data",
+        help="Hub dataset id or local folder (default: $EXPLORER_DATA or stanfordnlp/imdb).",
+    )
     p.add_argument("--text-column", default="text", help="Column holding the text.")
     p.add_argument("--label-column", default="label", help="Column holding the label.")
-    p.add_argument("--tokenizer", help="A pretrained tokenizer name or folder, instead of training one.")
+    p.add_argument(
+        "--tokenizer", help="A pretrained tokenizer name or folder, instead of training one."
+    )
     p.add_argument("--max-train-samples", type=int, help="Use only this many training reviews.")
-    p.add_argument("--max-test-samples", type=int, help="Score only this many test reviews (default: all).")
+    p.add_argument(
+        "--max-test-samples", type=int, help="Score only this many test reviews (default: all)."
+    )
     p.add_argument("--threads", type=int, help="torch threads (default: all cores).")
 
 
 def data_config_from(args: argparse.Namespace) -> DataConfig:
     return DataConfig(
-        data=args.data, text_column=args.text_column, label_column=args.label_column,
-        tokenizer=args.tokenizer, max_train_samples=args.max_train_samples,
+        data=args.data,
+        text_column=args.text_column,
+        label_column=args.label_column,
+        tokenizer=args.tokenizer,
+        max_train_samples=args.max_train_samples,
         max_test_samples=args.max_test_samples,
     )
 
@@ -78,11 +89,19 @@ def data_config_from(args: argparse.Namespace) -> DataConfig:
 def _add_train(sub: Any) -> None:
     p = sub.add_parser("train", help="Train one model and print its result as JSON.")
     p.add_argument("--model", choices=FAMILIES, default="cnn", help="Model family.")
-    p.add_argument("--preset", choices=sorted({n for f in PRESETS.values() for n in f}),
-                   default="default", help="Start from these knobs (seed: the report's setup).")
+    p.add_argument(
+        "--preset",
+        choices=sorted({n for f in PRESETS.values() for n in f}),
+        default="default",
+        help="Start from these knobs (seed: the report's setup).",
+    )
     add_data_flags(p)
     p.add_argument("--no-save", action="store_true", help="Do not save the model.")
-    for k in get_knobs():
+    _add_knob_flags(p, get_knobs())
+
+
+def _add_knob_flags(p: argparse.ArgumentParser, knobs: list[Any]) -> None:
+    for k in knobs:
         kwargs: dict[str, Any] = {"help": k.help + f" (default {k.default})", "default": None}
         if k.choices is not None:
             kwargs["choices"] = list(k.choices)
@@ -98,7 +117,11 @@ def _add_train(sub: Any) -> None:
 
 
 def _knob_overrides(args: argparse.Namespace) -> dict[str, Any]:
-    return {k.name: getattr(args, k.name) for k in get_knobs() if getattr(args, k.name, None) is not None}
+    return {
+        k.name: getattr(args, k.name)
+        for k in get_knobs()
+        if getattr(args, k.name, None) is not None
+    }
 
 
 def cmd_train(args: argparse.Namespace) -> int:
@@ -111,11 +134,16 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def _add_reproduce(sub: Any) -> None:
-    p = sub.add_parser("reproduce-seed", help="Run the report's configurations; print its numbers beside ours.")
+    p = sub.add_parser(
+        "reproduce-seed", help="Run the report's configurations; print its numbers beside ours."
+    )
     add_data_flags(p)
-    p.add_argument("--max-steps", type=int, help="Override the report's 2500 steps (for a quick look).")
+    p.add_argument(
+        "--max-steps", type=int, help="Override the report's 2500 steps (for a quick look)."
+    )
     p.add_argument("--only", help="Comma-separated row numbers (1-based) to run.")
     p.add_argument("--json", help="Also write the rows to this JSON file.")
+    _add_knob_flags(p, [k for k in get_knobs() if k.scope == "data"])
 
 
 def cmd_reproduce(args: argparse.Namespace) -> int:
@@ -128,6 +156,7 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
     data = data_config_from(args)
     table = []
     for label, family, overrides, reported in rows:
+        overrides = overrides | _knob_overrides(args)
         if args.max_steps:
             overrides = overrides | {"max_steps": args.max_steps}
         run = build_run_config(family, "seed", overrides, data)
@@ -177,6 +206,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    warnings.filterwarnings("ignore", category=FutureWarning)  # library deprecations, not ours
     if getattr(args, "threads", None):
         import torch
 
@@ -191,3 +221,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+
+
+import core.studies.cli  # noqa: E402,F401  (registers the "study" sub-command; here to avoid a cycle)

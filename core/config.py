@@ -45,6 +45,11 @@ class TextClassifierConfig(PretrainedConfig):
     max_length: int = knob(
         400, "Tokens kept per review; longer reviews are cut.", low=16, high=1024, step=16
     )
+    truncation_side: str = knob(
+        "left",
+        "Which end of a long review to cut: left keeps its ending, where the verdict usually is.",
+        choices=["left", "right"],
+    )
     padding: str = knob(
         "longest",
         "Pad each batch to its longest review (fast), or always to max_length (the report's way).",
@@ -54,11 +59,19 @@ class TextClassifierConfig(PretrainedConfig):
         True,
         "Keep padding out of the model: packed sequences (RNN), masked max-pool (CNN).",
     )
-    embedding_dim: int = knob(
-        64, "Size of each token's learned vector.", low=8, high=512, log=True
+    embedding_dim: int = knob(64, "Size of each token's learned vector.", low=8, high=512, log=True)
+    embedding_init_std: float = knob(
+        0.1,
+        "Spread of the initial token vectors (PyTorch's default is 1).",
+        low=0.01,
+        high=1.0,
+        log=True,
     )
     dropout: float = knob(
-        0.3, "Fraction of features zeroed during training, against overfitting.", low=0.0, high=0.8,
+        0.0,
+        "Fraction of features zeroed during training, against overfitting.",
+        low=0.0,
+        high=0.8,
         step=0.05,
     )
     # CNN
@@ -66,31 +79,40 @@ class TextClassifierConfig(PretrainedConfig):
         3, "Width of each convolution filter, in tokens.", low=1, high=15, family="cnn"
     )
     num_filter_sizes: int = knob(
-        3,
+        1,
         "How many widths: filter_size, filter_size+1, ... (Kim 2014 used 3, 4, 5).",
-        low=1, high=5, family="cnn",
+        low=1,
+        high=5,
+        family="cnn",
     )
     num_filters: int = knob(
-        64, "Filters per width: how many n-gram detectors.", low=1, high=512, log=True,
+        64,
+        "Filters per width: how many n-gram detectors.",
+        low=1,
+        high=512,
+        log=True,
         family="cnn",
     )
     # RNN
     cell: str = knob(
-        "gru", "Recurrent cell: plain RNN, GRU or LSTM.", choices=["rnn", "gru", "lstm"],
+        "gru",
+        "Recurrent cell: plain RNN, GRU or LSTM.",
+        choices=["rnn", "gru", "lstm"],
         family="rnn",
     )
     nonlinearity: str = knob(
         "tanh", "Activation of the plain RNN cell.", choices=["tanh", "relu"], family="rnn"
     )
     hidden_size: int = knob(
-        128, "Size of the recurrent state.", low=8, high=512, log=True, family="rnn"
+        96, "Size of the recurrent state.", low=8, high=512, log=True, family="rnn"
     )
     num_layers: int = knob(1, "Stacked recurrent layers.", low=1, high=5, family="rnn")
     bidirectional: bool = knob(False, "Also read each review right to left.", family="rnn")
     pooling: str = knob(
         "last",
         "How the RNN's states become one vector: the last state, or the mean or max over tokens.",
-        choices=["last", "mean", "max"], family="rnn",
+        choices=["last", "mean", "max"],
+        family="rnn",
     )
 
     @property
@@ -128,13 +150,11 @@ class TrainConfig:
     """Optimisation knobs, passed to ``transformers.TrainingArguments``."""
 
     learning_rate: float = knob(
-        3e-3, "Step size of the AdamW optimiser.", low=1e-6, high=1e-1, log=True
+        5e-3, "Step size of the AdamW optimiser.", low=1e-6, high=1e-1, log=True
     )
-    batch_size: int = knob(
-        64, "Reviews per training step.", choices=[8, 16, 32, 64, 128, 256]
-    )
+    batch_size: int = knob(64, "Reviews per training step.", choices=[8, 16, 32, 64, 128, 256])
     max_steps: int = knob(
-        600, "Training steps (each sees batch_size reviews).", low=10, high=20000, log=True
+        300, "Training steps (each sees batch_size reviews).", low=10, high=20000, log=True
     )
     eval_steps: int = knob(
         100, "Validate (and log the loss) every this many steps.", low=5, high=5000, log=True
@@ -142,11 +162,10 @@ class TrainConfig:
     early_stopping_patience: int = knob(
         0, "Stop after this many validations without improvement (0: never).", low=0, high=20
     )
-    weight_decay: float = knob(
-        0.0, "AdamW weight decay.", low=0.0, high=0.3, step=0.01
-    )
+    weight_decay: float = knob(0.0, "AdamW weight decay.", low=0.0, high=0.3, step=0.01)
     lr_scheduler_type: str = knob(
-        "linear", "How the learning rate changes over the run.",
+        "linear",
+        "How the learning rate changes over the run.",
         choices=["linear", "constant", "cosine"],
     )
     seed: int = knob(42, "Seed for initial weights and batch order.", low=0, high=2**31 - 1)
@@ -166,8 +185,11 @@ class DataConfig:
     )
     split_seed: int = 42
     vocab_size: int = knob(
-        20000, "Tokens the WordPiece tokenizer learns from the training split.",
-        low=1000, high=60000, step=1000,
+        20000,
+        "Tokens the WordPiece tokenizer learns from the training split.",
+        low=1000,
+        high=60000,
+        step=1000,
     )
     tokenizer: str | None = None  # a pretrained tokenizer name, for users who are online
     max_tokens: int = 1024  # tokenisation cap; max_length cuts further per batch
@@ -248,9 +270,16 @@ def _knobs_of(cls: type, scope: str) -> list[Knob]:
         default = f.default
         out.append(
             Knob(
-                name=f.name, scope=scope, default=default, help=m["help"], type=type(default),
-                low=m.get("low"), high=m.get("high"), log=m.get("log", False),
-                step=m.get("step"), choices=tuple(m["choices"]) if "choices" in m else None,
+                name=f.name,
+                scope=scope,
+                default=default,
+                help=m["help"],
+                type=type(default),
+                low=m.get("low"),
+                high=m.get("high"),
+                log=m.get("log", False),
+                step=m.get("step"),
+                choices=tuple(m["choices"]) if "choices" in m else None,
                 family=m.get("family"),
             )
         )
@@ -278,9 +307,19 @@ def get_knob(name: str) -> Knob:
 
 # The report's setup: what the student trained. Everything else keeps its default.
 _SEED_COMMON: dict[str, Any] = {
-    "max_length": 512, "padding": "max_length", "mask_padding": False, "embedding_dim": 64,
-    "dropout": 0.0, "learning_rate": 1e-3, "batch_size": 8, "max_steps": 2500,
-    "eval_steps": 500, "lr_scheduler_type": "linear", "weight_decay": 0.0,
+    "max_length": 512,
+    "padding": "max_length",
+    "mask_padding": False,
+    "truncation_side": "right",
+    "embedding_init_std": 1.0,
+    "embedding_dim": 64,
+    "dropout": 0.0,
+    "learning_rate": 1e-3,
+    "batch_size": 8,
+    "max_steps": 2500,
+    "eval_steps": 500,
+    "lr_scheduler_type": "linear",
+    "weight_decay": 0.0,
 }
 PRESETS: dict[str, dict[str, dict[str, Any]]] = {
     "cnn": {
@@ -290,23 +329,29 @@ PRESETS: dict[str, dict[str, dict[str, Any]]] = {
     "rnn": {
         "default": {},
         "seed": _SEED_COMMON
-        | {"cell": "rnn", "nonlinearity": "tanh", "hidden_size": 96, "num_layers": 1,
-           "bidirectional": False, "pooling": "last"},
+        | {
+            "cell": "rnn",
+            "nonlinearity": "tanh",
+            "hidden_size": 96,
+            "num_layers": 1,
+            "bidirectional": False,
+            "pooling": "last",
+        },
     },
 }
 
 
 def build_run_config(
-    family: str = "cnn", preset: str = "default", overrides: dict[str, Any] | None = None,
+    family: str = "cnn",
+    preset: str = "default",
+    overrides: dict[str, Any] | None = None,
     data: DataConfig | None = None,
 ) -> RunConfig:
     """A validated :class:`RunConfig` from a family, a preset and flat knob overrides."""
     if family not in FAMILIES:
         raise ConfigError(f"model must be one of {', '.join(FAMILIES)}, got '{family}'.")
     if preset not in PRESETS[family]:
-        raise ConfigError(
-            f"preset must be one of {', '.join(PRESETS[family])}, got '{preset}'."
-        )
+        raise ConfigError(f"preset must be one of {', '.join(PRESETS[family])}, got '{preset}'.")
     values = dict(PRESETS[family][preset]) | dict(overrides or {})
     values.pop("model", None)
     model_kw: dict[str, Any] = {}
@@ -347,14 +392,21 @@ def coerce(k: Knob, value: Any) -> Any:
             return float(value)
         return str(value)
     except (TypeError, ValueError):
-        raise ConfigError(
-            f"{k.name} must be a {k.type.__name__}, got '{value}'."
-        ) from None
+        raise ConfigError(f"{k.name} must be a {k.type.__name__}, got '{value}'.") from None
 
 
 _POSITIVE_INTS = (
-    "max_length", "embedding_dim", "filter_size", "num_filter_sizes", "num_filters",
-    "hidden_size", "num_layers", "batch_size", "max_steps", "eval_steps", "vocab_size",
+    "max_length",
+    "embedding_dim",
+    "filter_size",
+    "num_filter_sizes",
+    "num_filters",
+    "hidden_size",
+    "num_layers",
+    "batch_size",
+    "max_steps",
+    "eval_steps",
+    "vocab_size",
 )
 
 

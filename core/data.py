@@ -55,15 +55,27 @@ def load_data(cfg: DataConfig | None = None) -> TextData:
     cfg = cfg or DataConfig()
     source = cfg.data or get_data_source()
     return _load_data_cached(
-        source, cfg.text_column, cfg.label_column, tuple(cfg.label_names or ()),
-        cfg.val_fraction, cfg.split_seed, cfg.max_train_samples, cfg.max_test_samples,
+        source,
+        cfg.text_column,
+        cfg.label_column,
+        tuple(cfg.label_names or ()),
+        cfg.val_fraction,
+        cfg.split_seed,
+        cfg.max_train_samples,
+        cfg.max_test_samples,
     )
 
 
 @lru_cache(maxsize=4)
 def _load_data_cached(
-    source: str, text_col: str, label_col: str, label_names: tuple[str, ...],
-    val_fraction: float, split_seed: int, max_train: int | None, max_test: int | None,
+    source: str,
+    text_col: str,
+    label_col: str,
+    label_names: tuple[str, ...],
+    val_fraction: float,
+    split_seed: int,
+    max_train: int | None,
+    max_test: int | None,
 ) -> TextData:
     train_df, test_df = _read_source(source)
     train_df = _select_columns(train_df, text_col, label_col, f"{source} (train)")
@@ -103,7 +115,9 @@ def _read_source(source: str) -> tuple[pd.DataFrame, pd.DataFrame]:
     path = Path(source).expanduser()
     if path.exists():
         if not path.is_dir():
-            raise DataError(f"Data path {source} is a file; point it at the folder holding train and test files.")
+            raise DataError(
+                f"Data path {source} is a file; point it at the folder holding train and test files."
+            )
         if (path / "train" / "pos").is_dir() or (path / "aclImdb").is_dir():
             return _read_aclimdb(path / "aclImdb" if (path / "aclImdb").is_dir() else path)
         return _read_folder(path)
@@ -117,7 +131,8 @@ def _looks_like_path(source: str) -> bool:
         source.startswith((".", "/", "~"))
         or source.count("/") > 1
         or Path(source).suffix in SUFFIXES
-        or os.sep != "/" and os.sep in source
+        or os.sep != "/"
+        and os.sep in source
     )
 
 
@@ -145,7 +160,9 @@ def read_table(path: Path) -> pd.DataFrame:
     """One file as a DataFrame, with a one-sentence error for empty, non-UTF-8 or broken files."""
     kind = SUFFIXES.get(path.suffix)
     if kind is None:
-        raise DataError(f"Unsupported file type {path.suffix} for {path}; use parquet, CSV, TSV or JSON lines.")
+        raise DataError(
+            f"Unsupported file type {path.suffix} for {path}; use parquet, CSV, TSV or JSON lines."
+        )
     if path.stat().st_size == 0:
         raise DataError(f"File {path} is empty.")
     if kind != "parquet":
@@ -216,7 +233,9 @@ def _hub_reachable(timeout: float = 3.0) -> bool:
 
 
 def _read_hub(dataset_id: str) -> tuple[pd.DataFrame, pd.DataFrame]:
-    offline = os.environ.get("HF_HUB_OFFLINE") == "1" or os.environ.get("HF_DATASETS_OFFLINE") == "1"
+    offline = (
+        os.environ.get("HF_HUB_OFFLINE") == "1" or os.environ.get("HF_DATASETS_OFFLINE") == "1"
+    )
     if not offline and not _hub_reachable():
         raise DataError(
             f"Cannot reach the Hugging Face Hub to download '{dataset_id}'; {HOW_TO_PROVIDE} "
@@ -228,7 +247,9 @@ def _read_hub(dataset_id: str) -> tuple[pd.DataFrame, pd.DataFrame]:
         ds = load_dataset(dataset_id)
     except Exception as err:  # noqa: BLE001 - the Hub raises many kinds
         first_line = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-        raise DataError(f"Cannot load '{dataset_id}' from the Hub ({first_line}); {HOW_TO_PROVIDE}.") from None
+        raise DataError(
+            f"Cannot load '{dataset_id}' from the Hub ({first_line}); {HOW_TO_PROVIDE}."
+        ) from None
     if "train" not in ds or "test" not in ds:
         raise DataError(f"The Hub dataset '{dataset_id}' has no train and test splits.")
 
@@ -264,10 +285,16 @@ def _label_ids(
     train: pd.Series, test: pd.Series, label_names: tuple[str, ...]
 ) -> tuple[list[str], list[int], list[int]]:
     """Map labels to ids 0..k-1. Integer labels keep their values; strings are sorted."""
+    present = train.astype(str).unique()
+    if len(present) < 2:
+        raise DataError(
+            f"The training data has only one label ('{present[0]}'); a classifier needs "
+            f"at least two."
+        )
     if pd.api.types.is_integer_dtype(train) and pd.api.types.is_integer_dtype(test):
         values = sorted(set(train.unique()) | set(test.unique()))
         if values[0] < 0 or values[-1] >= max(len(values), len(label_names)):
-            raise DataError(f"Integer labels must be 0..k-1, got {values[:10]}.")
+            raise DataError(f"Integer labels must be 0..k-1, got {[int(v) for v in values[:10]]}.")
         k = max(values[-1] + 1, len(label_names))
         if label_names:
             names = list(label_names)
@@ -286,12 +313,6 @@ def _label_ids(
             )
         index = {n: i for i, n in enumerate(names)}
         train_ids, test_ids = train.map(index).tolist(), test.map(index).tolist()
-    present = sorted(set(train_ids))
-    if len(present) < 2:
-        raise DataError(
-            f"The training data has only one label ('{names[present[0]]}'); a classifier needs "
-            f"at least two."
-        )
     return names, train_ids, test_ids
 
 

@@ -2,8 +2,8 @@
 
 No pretrained tokenizer is needed: a WordPiece tokenizer is trained on the training split (never on
 validation or test) and cached on disk, keyed by the split's content hash and the vocab size.
-Each split is tokenized once, up to ``DataConfig.max_tokens``, and cached too; ``max_length`` then
-cuts per batch in :class:`PadCollator`, so changing it never re-tokenizes.
+Each split is tokenized once, capped at ``DataConfig.max_tokens`` (a longer review keeps its first
+and last halves), and cached too; ``max_length`` then cuts per batch in :class:`PadCollator`, so changing it never re-tokenizes.
 """
 
 from __future__ import annotations
@@ -46,13 +46,19 @@ def build_wordpiece(texts: Any, vocab_size: int) -> Tokenizer:
     """Train a lower-casing WordPiece tokenizer (IMDB's ``<br />`` tags removed) on ``texts``."""
     tok = Tokenizer(models.WordPiece(unk_token="[UNK]", max_input_chars_per_word=100))
     tok.normalizer = normalizers.Sequence(
-        [normalizers.Replace("<br />", " "), normalizers.NFD(), normalizers.Lowercase(),
-         normalizers.StripAccents()]
+        [
+            normalizers.Replace("<br />", " "),
+            normalizers.NFD(),
+            normalizers.Lowercase(),
+            normalizers.StripAccents(),
+        ]
     )
     tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
     tok.decoder = decoders.WordPiece()
     trainer = trainers.WordPieceTrainer(
-        vocab_size=vocab_size, min_frequency=2, special_tokens=SPECIAL_TOKENS,
+        vocab_size=vocab_size,
+        min_frequency=2,
+        special_tokens=SPECIAL_TOKENS,
         show_progress=False,
     )
     tok.train_from_iterator(texts, trainer=trainer)
@@ -71,7 +77,9 @@ def get_tokenizer(data: TextData, cfg: DataConfig) -> PreTrainedTokenizerFast:
         batches = (texts[i : i + _BATCH] for i in range(0, len(train), _BATCH))
         tok = build_wordpiece(batches, cfg.vocab_size)
         wrapped = PreTrainedTokenizerFast(
-            tokenizer_object=tok, pad_token="[PAD]", unk_token="[UNK]",
+            tokenizer_object=tok,
+            pad_token="[PAD]",
+            unk_token="[UNK]",
             model_max_length=cfg.max_tokens,
         )
         _atomic_save(path, wrapped.save_pretrained)
@@ -92,7 +100,9 @@ def _load_pretrained(name: str) -> PreTrainedTokenizerFast:
         tokenizer = AutoTokenizer.from_pretrained(str(local) if local.exists() else name)
     except Exception as err:  # noqa: BLE001
         first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-        raise DataError(f"Cannot load the tokenizer '{name}' ({first}); {HOW_TO_PROVIDE}.") from None
+        raise DataError(
+            f"Cannot load the tokenizer '{name}' ({first}); {HOW_TO_PROVIDE}."
+        ) from None
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.unk_token or tokenizer.eos_token
     return tokenizer
@@ -118,7 +128,7 @@ def tokenize_splits(
             texts = split["text"]
             for i in range(0, len(split), _BATCH):
                 for enc in backend.encode_batch(texts[i : i + _BATCH], add_special_tokens=False):
-                    ids.append(enc.ids[: cfg.max_tokens] or [unk])  # never an empty review
+                    ids.append(_cap(enc.ids, cfg.max_tokens) or [unk])  # never an empty review
             ds = Dataset.from_dict(
                 {"input_ids": ids, "label": list(split["label"]), "length": [len(x) for x in ids]}
             )
@@ -129,8 +139,17 @@ def tokenize_splits(
     return load_from_disk(str(path))
 
 
+def _cap(ids: list[int], cap: int) -> list[int]:
+    """Keep a long review's first and last ``cap // 2`` tokens, so either truncation side works."""
+    if len(ids) <= cap:
+        return ids
+    return ids[: cap // 2] + ids[len(ids) - (cap - cap // 2) :]
+
+
 class PadCollator:
-    """Cut each review at ``max_length`` and pad the batch to its longest review.
+    """Cut each review to ``max_length`` tokens and pad the batch (on the right) to its longest.
+
+    ``truncation_side="left"`` drops a long review's beginning, ``"right"`` its end.
 
     With ``padding="max_length"`` every batch is padded to ``max_length`` instead: the report's
     way, kept for the seed presets and the throughput benchmark. ``min_length`` keeps a CNN's
@@ -138,15 +157,24 @@ class PadCollator:
     """
 
     def __init__(
-        self, max_length: int, pad_token_id: int = 0, padding: str = "longest", min_length: int = 1
+        self,
+        max_length: int,
+        pad_token_id: int = 0,
+        padding: str = "longest",
+        min_length: int = 1,
+        truncation_side: str = "right",
     ) -> None:
         self.max_length = max_length
+        self.truncation_side = truncation_side
         self.pad_token_id = pad_token_id
         self.padding = padding
         self.min_length = min_length
 
     def __call__(self, features: list[dict[str, Any]]) -> dict[str, torch.Tensor]:
-        seqs = [f["input_ids"][: self.max_length] for f in features]
+        if self.truncation_side == "left":  # keep each review's last max_length tokens
+            seqs = [f["input_ids"][-self.max_length :] for f in features]
+        else:
+            seqs = [f["input_ids"][: self.max_length] for f in features]
         if self.padding == "max_length":
             width = self.max_length
         else:

@@ -17,6 +17,7 @@ import math
 import tempfile
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,16 +26,16 @@ import numpy as np
 import torch
 from datasets import DatasetDict
 from transformers import (
-    PrinterCallback,
     PreTrainedModel,
     PreTrainedTokenizerFast,
+    PrinterCallback,
     Trainer,
     TrainerCallback,
     TrainingArguments,
     set_seed,
 )
 
-from core.config import DataConfig, RunConfig, validate
+from core.config import DataConfig, RunConfig, TextClassifierConfig, validate
 from core.data import TextData, load_data
 from core.models import build_model, count_parameters
 from core.settings import get_runs_dir
@@ -58,9 +59,7 @@ class PreparedData:
 
 def prepare_data(cfg: DataConfig) -> PreparedData:
     """Load, tokenize (cached on disk) and keep in memory for the next run with the same data."""
-    key = tuple(
-        tuple(v) if isinstance(v, list) else v for v in dataclasses.astuple(cfg)
-    )
+    key = tuple(tuple(v) if isinstance(v, list) else v for v in dataclasses.astuple(cfg))
     if key not in _PREPARED:
         data = load_data(cfg)
         tokenizer = get_tokenizer(data, cfg)
@@ -166,7 +165,9 @@ class _ExplorerTrainer(Trainer):
         result = super().compute_loss(model, inputs, return_outputs, num_items_in_batch)
         loss = result[0] if return_outputs else result
         if model.training and not torch.isfinite(loss.detach()).all():
-            raise Diverged(f"the training loss became {loss.item()} at step {self.state.global_step + 1}")
+            raise Diverged(
+                f"the training loss became {loss.item()} at step {self.state.global_step + 1}"
+            )
         return result
 
     def evaluate(self, *args, **kwargs):
@@ -188,6 +189,13 @@ def _argmax(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
 def new_run_dir(family: str) -> Path:
     stamp = time.strftime("%Y%m%d-%H%M%S")
     return get_runs_dir() / f"{stamp}-{family}-{uuid.uuid4().hex[:6]}"
+
+
+def build_collator(cfg: TextClassifierConfig) -> PadCollator:
+    """The batch builder a model was trained with (prediction must use the same)."""
+    return PadCollator(
+        cfg.max_length, cfg.pad_token_id or 0, cfg.padding, cfg.min_pad_length, cfg.truncation_side
+    )
 
 
 def build_trainer(
@@ -222,7 +230,7 @@ def build_trainer(
         dataloader_pin_memory=False,
     )
     cfg = run.model
-    collator = PadCollator(cfg.max_length, cfg.pad_token_id or 0, cfg.padding, cfg.min_pad_length)
+    collator = build_collator(cfg)
     trainer = _ExplorerTrainer(
         model=model,
         args=args,
@@ -241,7 +249,7 @@ def train_run(
     run: RunConfig,
     callbacks: list[TrainerCallback] = (),
     *,
-    save: bool = True,
+    save: bool | Callable[[RunResult], bool] = True,
     run_dir: Path | None = None,
     evaluate_test: bool = True,
     prepared: PreparedData | None = None,
@@ -250,8 +258,8 @@ def train_run(
 
     A run whose loss becomes NaN/inf is stopped at once and returned with ``status="diverged"``.
     A callback that sets ``control.should_training_stop`` ends it as ``"cancelled"`` (test not
-    scored). With ``save``, the best model and its tokenizer go to ``run_dir`` (a new folder under
-    the runs directory by default) with ``result.json``.
+    scored). With ``save`` (or when ``save(result)`` says so), the best model and its tokenizer go
+    to ``run_dir`` (a new folder under the runs directory by default) with ``result.json``.
     """
     validate(run)
     prepared = prepared or prepare_data(run.data)
@@ -307,7 +315,7 @@ def train_run(
         message=message,
         config=run.to_dict(),
     )
-    if save and status != "cancelled":
+    if status != "cancelled" and (save(result) if callable(save) else save):
         target = run_dir or new_run_dir(run.family)
         target.mkdir(parents=True, exist_ok=True)
         model.save_pretrained(target / "model")

@@ -13,8 +13,26 @@ from core.config import DataConfig
 
 POSITIVE = ["great", "wonderful", "superb", "moving", "brilliant", "loved", "charming", "fun"]
 NEGATIVE = ["awful", "boring", "terrible", "dull", "worst", "hated", "clumsy", "waste"]
-FILLER = ["the", "film", "movie", "plot", "actor", "scene", "story", "was", "and", "a", "it",
-          "director", "ending", "music", "script", "really", "quite", "this"]
+FILLER = [
+    "the",
+    "film",
+    "movie",
+    "plot",
+    "actor",
+    "scene",
+    "story",
+    "was",
+    "and",
+    "a",
+    "it",
+    "director",
+    "ending",
+    "music",
+    "script",
+    "really",
+    "quite",
+    "this",
+]
 SHARED_IMDB = Path(__file__).resolve().parents[2] / "shared" / "data" / "imdb"
 
 
@@ -33,11 +51,14 @@ def make_reviews(n: int, seed: int) -> pd.DataFrame:
 
 
 @pytest.fixture(autouse=True)
-def isolated_dirs(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+def isolated_dirs(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Each test session caches tokenizers and saves runs in its own temporary folders."""
     base = tmp_path_factory.getbasetemp()
     monkeypatch.setenv("EXPLORER_CACHE", str(base / "cache"))
     monkeypatch.setenv("EXPLORER_RUNS", str(base / "runs"))
+    monkeypatch.setenv("EXPLORER_STORAGE", f"sqlite:///{base / 'explorer.db'}")
     monkeypatch.setenv("HF_HUB_OFFLINE", os.environ.get("HF_HUB_OFFLINE", "1"))
 
 

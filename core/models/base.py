@@ -5,21 +5,27 @@ from __future__ import annotations
 import torch
 from torch import nn
 from transformers import PreTrainedModel
+from transformers import initialization as init
 from transformers.modeling_outputs import SequenceClassifierOutput
 
 from core.config import TextClassifierConfig
 
 
 class TextClassifierPreTrainedModel(PreTrainedModel):
-    """Base class: weights keep PyTorch's default initialisation (seeded by the trainer)."""
+    """Base class: PyTorch's default initialisation (seeded by the trainer), except embeddings."""
 
     config_class = TextClassifierConfig
     base_model_prefix = "text_classifier"
     main_input_name = "input_ids"
 
     def _init_weights(self, module: nn.Module) -> None:
-        # PyTorch's per-layer defaults (Kaiming-uniform) suit these small models; nothing to add.
-        pass
+        # Other layers keep PyTorch's per-layer defaults (Kaiming-uniform). Embeddings start at
+        # config.embedding_init_std: PyTorch's N(0, 1) (the report's) moves slowly under Adam,
+        # whose steps are about learning_rate in size whatever the weight's scale.
+        if isinstance(module, nn.Embedding):
+            init.normal_(module.weight, mean=0.0, std=self.config.embedding_init_std)
+            if module.padding_idx is not None:
+                init.zeros_(module.weight[module.padding_idx])
 
     def _output(
         self, logits: torch.Tensor, labels: torch.Tensor | None

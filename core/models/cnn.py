@@ -26,7 +26,9 @@ class TextCNNForSequenceClassification(TextClassifierPreTrainedModel):
             nn.Conv1d(config.embedding_dim, config.num_filters, k) for k in config.filter_sizes
         )
         self.dropout = nn.Dropout(config.dropout)
-        self.classifier = nn.Linear(config.num_filters * len(config.filter_sizes), config.num_labels)
+        self.classifier = nn.Linear(
+            config.num_filters * len(config.filter_sizes), config.num_labels
+        )
         self.post_init()
 
     def forward(

@@ -63,7 +63,9 @@ class TextRNNForSequenceClassification(TextClassifierPreTrainedModel):
             out, state = self.rnn(x)  # the report's way: padding flows through the state
             mask = torch.ones_like(attention_mask, dtype=torch.bool)
         # out: (batch, seq, hidden * directions)
-        h_n = state[0] if isinstance(state, tuple) else state  # (layers * directions, batch, hidden)
+        h_n = (
+            state[0] if isinstance(state, tuple) else state
+        )  # (layers * directions, batch, hidden)
         if self.config.pooling == "last":
             z = torch.cat(list(h_n[-self.num_directions :]), dim=-1)  # (batch, hidden * directions)
         elif self.config.pooling == "mean":

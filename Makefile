@@ -1,0 +1,43 @@
+# One command each: `make app`, `make train`, `make test`, `make lint`.
+# Each sets up .venv first (only when requirements changed).
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+# The data setting: EXPLORER_DATA if set, else the shared IMDB folder beside the clone, else the Hub.
+EXPLORER_DATA ?= $(if $(wildcard ../shared/data/imdb/train.parquet),$(abspath ../shared/data/imdb),stanfordnlp/imdb)
+export EXPLORER_DATA
+
+.PHONY: setup app train test test-fast lint format bench clean
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -r requirements-dev.txt
+	touch $@
+
+setup: $(VENV)/.installed
+
+app: setup
+	$(BIN)/streamlit run streamlit_app.py
+
+train: setup
+	$(BIN)/python -m core train $(ARGS)
+
+test: setup
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+test-fast: setup
+	$(BIN)/python -m pytest -m "not slow and not browser" $(PYTEST_ARGS)
+
+lint: setup
+	$(BIN)/ruff check .
+
+format: setup
+	$(BIN)/ruff format .
+
+bench: setup
+	$(BIN)/python benchmarks/bench_padding.py
+
+clean:
+	rm -rf $(VENV) .cache .pytest_cache .ruff_cache

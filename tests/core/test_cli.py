@@ -1,0 +1,104 @@
+"""The command line, run as a user would: a subprocess."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from core.cli import build_parser
+from core.config import get_knobs
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _run(*args: str) -> subprocess.CompletedProcess:
+    env = os.environ | {"PYTHONPATH": str(ROOT)}
+    return subprocess.run(
+        [sys.executable, "-m", "core", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        timeout=300,
+    )
+
+
+def test_every_knob_is_a_flag_named_after_its_field() -> None:
+    help_text = build_parser()._subparsers._group_actions[0].choices["train"].format_help()
+    for k in get_knobs():
+        assert "--" + k.name.replace("_", "-") in help_text, k.name
+
+
+def test_train_prints_one_json_line_last(tiny_data_dir: Path) -> None:
+    proc = _run(
+        "train",
+        "--data",
+        str(tiny_data_dir),
+        "--vocab-size",
+        "1000",
+        "--model",
+        "rnn",
+        "--max-steps",
+        "20",
+        "--eval-steps",
+        "10",
+        "--embedding-dim",
+        "16",
+        "--max-length",
+        "48",
+        "--hidden-size",
+        "16",
+        "--bidirectional",
+        "true",
+        "--no-save",
+    )
+    assert proc.returncode == 0, proc.stderr
+    result = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert {
+        "status",
+        "best_val_accuracy",
+        "test_accuracy",
+        "train_samples_per_s",
+        "wall_s",
+        "params",
+    } <= set(result)
+    assert result["status"] == "completed" and result["test_size"] == 200
+    assert "20/20" in proc.stderr  # the progress bar
+
+
+def test_user_errors_are_one_sentence_and_exit_2(tiny_data_dir: Path, tmp_path: Path) -> None:
+    proc = _run("train", "--data", str(tmp_path / "missing"))
+    assert proc.returncode == 2
+    assert proc.stderr.strip().splitlines() == [
+        f"error: Data path {tmp_path / 'missing'} does not exist; set EXPLORER_DATA (or --data) to a local "
+        "folder holding train and test files (parquet, CSV, TSV or JSON lines) or an aclImdb/ folder."
+    ]
+    proc = _run("train", "--data", str(tiny_data_dir), "--filter-size", "9", "--max-length", "8")
+    assert proc.returncode == 2
+    assert "Traceback" not in proc.stderr
+    assert json.loads(proc.stdout.strip().splitlines()[-1])["message"] == (
+        "The widest filter (9 tokens) must not exceed max_length (8)."
+    )
+
+
+def test_reproduce_seed_prints_the_report_beside_ours(tiny_data_dir: Path) -> None:
+    proc = _run(
+        "reproduce-seed",
+        "--data",
+        str(tiny_data_dir),
+        "--vocab-size",
+        "1000",
+        "--max-steps",
+        "10",
+        "--only",
+        "3,4",
+    )
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.strip().splitlines()
+    assert lines[0].startswith("| run | report (test) |")
+    assert lines[2].startswith("| CNN, num_filters 20 | 71.6 % |")
+    assert lines[3].startswith("| RNN baseline | 50.8 % |")
+    assert len(lines) == 4

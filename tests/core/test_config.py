@@ -1,0 +1,103 @@
+"""Config validation: each impossible value gives one sentence."""
+
+from __future__ import annotations
+
+import pytest
+
+from core.config import (
+    PRESETS,
+    RunConfig,
+    build_run_config,
+    get_knob,
+    get_knobs,
+)
+from core.errors import ConfigError
+
+
+@pytest.mark.parametrize(
+    ("family", "overrides", "message"),
+    [
+        (
+            "cnn",
+            {"filter_size": 9, "max_length": 8},
+            r"^The widest filter \(9 tokens\) must not exceed max_length \(8\)\.$",
+        ),
+        (
+            "cnn",
+            {"filter_size": 6, "num_filter_sizes": 3, "max_length": 7},
+            r"^The widest filter \(8 tokens\) must not exceed max_length \(7\)\.$",
+        ),
+        ("cnn", {"embedding_dim": 0}, r"^embedding_dim must be a positive integer, got 0\.$"),
+        ("cnn", {"num_filters": -3}, r"^num_filters must be a positive integer, got -3\.$"),
+        ("rnn", {"hidden_size": 0}, r"^hidden_size must be a positive integer, got 0\.$"),
+        ("cnn", {"batch_size": 0}, r"^batch_size must be a positive integer, got 0\.$"),
+        ("cnn", {"max_steps": 0}, r"^max_steps must be a positive integer, got 0\.$"),
+        ("cnn", {"learning_rate": 0}, r"^learning_rate must be positive, got 0\.0\.$"),
+        ("cnn", {"learning_rate": -1e-3}, r"^learning_rate must be positive, got -0\.001\.$"),
+        (
+            "rnn",
+            {"nonlinearity": "sigmoid"},
+            r"^nonlinearity must be one of tanh, relu, got 'sigmoid'\.$",
+        ),
+        (
+            "rnn",
+            {"cell": "transformer"},
+            r"^cell must be one of rnn, gru, lstm, got 'transformer'\.$",
+        ),
+        ("cnn", {"dropout": 1.0}, r"^dropout must be at least 0 and below 1, got 1\.0\.$"),
+        (
+            "cnn",
+            {"max_length": 4096},
+            r"^max_length \(4096\) must not exceed the tokenisation cap max_tokens \(1024\)\.$",
+        ),
+        ("cnn", {"colour": "red"}, r"^Unknown hyperparameter 'colour'\.$"),
+        ("cnn", {"embedding_dim": "wide"}, r"^embedding_dim must be a int, got 'wide'\.$"),
+    ],
+)
+def test_invalid_values_raise_one_sentence(family, overrides, message) -> None:
+    with pytest.raises(ConfigError, match=message):
+        build_run_config(family, overrides=overrides)
+
+
+def test_unknown_family_and_preset() -> None:
+    with pytest.raises(ConfigError, match=r"^model must be one of cnn, rnn, got 'mlp'\.$"):
+        build_run_config("mlp")
+    with pytest.raises(ConfigError, match=r"^preset must be one of default, seed, got 'best'\.$"):
+        build_run_config("cnn", "best")
+
+
+def test_every_knob_has_help_and_a_legal_default() -> None:
+    for k in get_knobs():
+        assert k.help.endswith(".") and len(k.help) < 120, k.name
+        if k.choices is not None:
+            assert k.default in k.choices, k.name
+        if k.low is not None:
+            assert k.low <= k.default <= k.high, k.name
+
+
+def test_family_knobs_are_separated() -> None:
+    cnn = {k.name for k in get_knobs("cnn")}
+    rnn = {k.name for k in get_knobs("rnn")}
+    assert {"filter_size", "num_filters"} <= cnn - rnn
+    assert {"hidden_size", "nonlinearity", "cell"} <= rnn - cnn
+    assert {"max_length", "embedding_dim", "learning_rate", "batch_size", "max_steps"} <= cnn & rnn
+
+
+def test_seed_preset_is_the_report_setup_and_round_trips() -> None:
+    run = build_run_config("rnn", "seed")
+    flat = run.to_flat()
+    assert flat["cell"] == "rnn" and flat["hidden_size"] == 96 and flat["embedding_dim"] == 64
+    assert flat["learning_rate"] == 1e-3 and flat["batch_size"] == 8 and flat["max_steps"] == 2500
+    assert flat["mask_padding"] is False and flat["padding"] == "max_length"
+    again = RunConfig.from_dict(run.to_dict())
+    assert again.to_flat() == flat
+    assert set(PRESETS["cnn"]["seed"]) <= {k.name for k in get_knobs("cnn")}
+
+
+def test_string_values_are_coerced_with_the_knob_type() -> None:
+    run = build_run_config(
+        "rnn", overrides={"bidirectional": "true", "hidden_size": "32", "learning_rate": "0.01"}
+    )
+    assert run.model.bidirectional is True and run.model.hidden_size == 32
+    assert run.train.learning_rate == 0.01
+    assert get_knob("learning_rate").log is True

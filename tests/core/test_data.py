@@ -1,0 +1,180 @@
+"""Data loading: every input format, column mapping, splits and the one-sentence errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from core.config import DataConfig
+from core.data import load_data
+from core.errors import DataError
+from tests.conftest import make_reviews
+
+
+def _write(df: pd.DataFrame, path: Path) -> None:
+    if path.suffix == ".parquet":
+        df.to_parquet(path)
+    elif path.suffix == ".csv":
+        df.to_csv(path, index=False)
+    elif path.suffix == ".tsv":
+        df.to_csv(path, sep="\t", index=False)
+    else:
+        df.to_json(path, orient="records", lines=True)
+
+
+@pytest.mark.parametrize("suffix", [".parquet", ".csv", ".tsv", ".jsonl"])
+def test_every_file_format_loads_the_same_rows(tmp_path: Path, suffix: str) -> None:
+    train, test = make_reviews(100, 1), make_reviews(40, 2)
+    _write(train, tmp_path / f"train{suffix}")
+    _write(test, tmp_path / f"test{suffix}")
+    data = load_data(DataConfig(data=str(tmp_path), val_fraction=0.2))
+    assert data.sizes == {"train": 80, "validation": 20, "test": 40}
+    assert data.label_names == ["negative", "positive"]
+    got = sorted(list(data.splits["train"]["text"]) + list(data.splits["validation"]["text"]))
+    assert got == sorted(train["text"])
+    assert sorted(data.splits["test"]["label"]) == sorted(test["label"])
+
+
+def test_aclimdb_folder_layout(tmp_path: Path) -> None:
+    root = tmp_path / "aclImdb"
+    for split, n in (("train", 10), ("test", 4)):
+        for label in ("neg", "pos"):
+            folder = root / split / label
+            folder.mkdir(parents=True)
+            for i in range(n):
+                (folder / f"{i}_7.txt").write_text(f"{label} review {i} é", encoding="utf-8")
+    (root / "train" / "unsup").mkdir()
+    (root / "train" / "unsup" / "0_0.txt").write_text("unlabelled", encoding="utf-8")
+    data = load_data(DataConfig(data=str(tmp_path), val_fraction=0.2))
+    assert data.label_names == ["neg", "pos"]
+    assert data.sizes == {"train": 16, "validation": 4, "test": 8}
+    texts = list(data.splits["train"]["text"]) + list(data.splits["validation"]["text"])
+    assert "unlabelled" not in texts
+    for text, label in zip(data.splits["test"]["text"], data.splits["test"]["label"], strict=True):
+        assert text.startswith(data.label_names[label])
+
+
+def test_column_mapping_and_string_labels(tmp_path: Path) -> None:
+    df = make_reviews(60, 3)
+    df = pd.DataFrame({"review": df["text"], "sentiment": df["label"].map({0: "bad", 1: "good"})})
+    df.to_csv(tmp_path / "train.csv", index=False)
+    df.head(20).to_csv(tmp_path / "test.csv", index=False)
+    data = load_data(
+        DataConfig(
+            data=str(tmp_path), text_column="review", label_column="sentiment", val_fraction=0.25
+        )
+    )
+    assert data.label_names == ["bad", "good"]
+    row = data.splits["test"][0]
+    expected = df.head(20).set_index("review").loc[row["text"], "sentiment"]
+    assert data.label_names[row["label"]] == expected
+
+
+def test_validation_is_disjoint_from_train_stratified_and_seeded(tiny_data_dir: Path) -> None:
+    cfg = DataConfig(data=str(tiny_data_dir), val_fraction=0.2, split_seed=7)
+    data = load_data(cfg)
+    train, val = data.splits["train"], data.splits["validation"]
+    assert set(train["text"]).isdisjoint(val["text"])
+    assert len(train) + len(val) == 600
+    assert sum(val["label"]) == len(val) // 2  # stratified: balanced like the source
+    again = load_data(DataConfig(data=str(tiny_data_dir), val_fraction=0.2, split_seed=7))
+    assert list(again.splits["validation"]["text"]) == list(val["text"])
+    other = load_data(DataConfig(data=str(tiny_data_dir), val_fraction=0.2, split_seed=8))
+    assert list(other.splits["validation"]["text"]) != list(val["text"])
+    assert other.fingerprint != data.fingerprint
+
+
+def test_missing_path(tmp_path: Path) -> None:
+    with pytest.raises(DataError, match=r"^Data path .*nope does not exist; set EXPLORER_DATA"):
+        load_data(DataConfig(data=str(tmp_path / "nope")))
+
+
+def test_missing_column(tiny_data_dir: Path) -> None:
+    with pytest.raises(
+        DataError,
+        match=r"^Column 'review' is not in .*; its columns are text, label \(choose with --text-column\)\.$",
+    ):
+        load_data(DataConfig(data=str(tiny_data_dir), text_column="review"))
+
+
+def test_single_class_label(tmp_path: Path) -> None:
+    df = make_reviews(40, 1)
+    df["label"] = 1
+    df.to_parquet(tmp_path / "train.parquet")
+    df.to_parquet(tmp_path / "test.parquet")
+    with pytest.raises(
+        DataError,
+        match=r"^The training data has only one label \('1'\); a classifier needs at least two\.$",
+    ):
+        load_data(DataConfig(data=str(tmp_path)))
+
+
+def test_non_utf8_bytes(tmp_path: Path) -> None:
+    (tmp_path / "train.csv").write_bytes(b"text,label\ncaf\xe9 au lait,1\nbad,0\n")
+    (tmp_path / "test.csv").write_bytes(b"text,label\nok,1\n")
+    with pytest.raises(
+        DataError,
+        match=r"^File .*train\.csv is not valid UTF-8 \(byte 0xe9 at offset 14\); save it as UTF-8\.$",
+    ):
+        load_data(DataConfig(data=str(tmp_path)))
+
+
+def test_empty_file(tmp_path: Path) -> None:
+    (tmp_path / "train.csv").write_bytes(b"")
+    (tmp_path / "test.csv").write_text("text,label\nok,1\n")
+    with pytest.raises(DataError, match=r"^File .*train\.csv is empty\.$"):
+        load_data(DataConfig(data=str(tmp_path)))
+
+
+def test_folder_without_train_file(tmp_path: Path) -> None:
+    with pytest.raises(DataError, match=r"^No train file .* in .*; set EXPLORER_DATA"):
+        load_data(DataConfig(data=str(tmp_path)))
+
+
+def test_offline_hub_id_fails_fast_with_advice(monkeypatch: pytest.MonkeyPatch) -> None:
+    import time
+
+    import core.data
+
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    monkeypatch.delenv("HF_DATASETS_OFFLINE", raising=False)
+    monkeypatch.setattr(core.data, "HUB_HOST", "hub.invalid")  # never resolves, online or not
+    t0 = time.perf_counter()
+    with pytest.raises(
+        DataError,
+        match=r"^Cannot reach the Hugging Face Hub to download 'someone/imdb'; set EXPLORER_DATA",
+    ):
+        load_data(DataConfig(data="someone/imdb"))
+    assert time.perf_counter() - t0 < 10
+
+
+def test_shared_imdb_layout(imdb_dir: Path) -> None:
+    data = load_data(DataConfig(data=str(imdb_dir)))
+    assert data.sizes == {"train": 22500, "validation": 2500, "test": 25000}
+    assert data.label_names == ["negative", "positive"]
+
+
+def test_hub_dataset_keeps_its_label_names(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The Hub path (offline here): load_dataset's splits, ClassLabel names and unlabelled rows."""
+    import datasets
+    from datasets import ClassLabel, Dataset, DatasetDict, Features, Value
+
+    features = Features({"text": Value("string"), "label": ClassLabel(names=["neg", "pos"])})
+    train = make_reviews(50, 1)
+    fake = DatasetDict(
+        train=Dataset.from_pandas(train, features=features, preserve_index=False),
+        test=Dataset.from_pandas(make_reviews(20, 2), features=features, preserve_index=False),
+        unsupervised=Dataset.from_dict({"text": ["x"], "label": [-1]}),
+    )
+    calls = []
+    monkeypatch.setattr(datasets, "load_dataset", lambda name: calls.append(name) or fake)
+    data = load_data(DataConfig(data="stanfordnlp/imdb", val_fraction=0.2))
+    assert calls == ["stanfordnlp/imdb"]
+    assert data.label_names == ["neg", "pos"]
+    assert data.sizes == {"train": 40, "validation": 10, "test": 20}
+    assert (
+        sum(data.splits["train"]["label"]) + sum(data.splits["validation"]["label"])
+        == train["label"].sum()
+    )

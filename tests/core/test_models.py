@@ -1,0 +1,113 @@
+"""Models: shapes, padding behaviour (fixed vs the report's), save/load round trips."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+from transformers import AutoConfig, AutoModelForSequenceClassification
+
+from core.config import build_run_config
+from core.models import build_model
+
+
+def _model(family: str, preset: str = "default", **overrides):
+    run = build_run_config(
+        family, preset, {"dropout": 0.0, **overrides} if preset == "default" else overrides
+    )
+    run.model.vocab_size = 50
+    torch.manual_seed(0)
+    return build_model(run.model).eval()
+
+
+def _review(length: int, seed: int = 0) -> torch.Tensor:
+    g = torch.Generator().manual_seed(seed)
+    return torch.randint(1, 50, (1, length), generator=g)
+
+
+def _pad(ids: torch.Tensor, total: int) -> tuple[torch.Tensor, torch.Tensor]:
+    padded = torch.zeros((ids.shape[0], total), dtype=torch.long)
+    padded[:, : ids.shape[1]] = ids
+    mask = torch.zeros_like(padded)
+    mask[:, : ids.shape[1]] = 1
+    return padded, mask
+
+
+@pytest.mark.parametrize(
+    ("family", "overrides"),
+    [
+        ("cnn", {}),
+        ("cnn", {"num_filter_sizes": 1, "filter_size": 5}),
+        ("rnn", {"cell": "rnn", "nonlinearity": "relu"}),
+        ("rnn", {"cell": "lstm", "num_layers": 2, "bidirectional": True, "pooling": "mean"}),
+        ("rnn", {"cell": "gru", "pooling": "max", "bidirectional": True}),
+    ],
+)
+def test_output_shapes_and_loss(family: str, overrides: dict) -> None:
+    model = _model(family, **overrides)
+    ids, mask = _pad(torch.randint(1, 50, (4, 12)), 16)
+    out = model(input_ids=ids, attention_mask=mask, labels=torch.tensor([0, 1, 1, 0]))
+    assert out.logits.shape == (4, 2)
+    assert out.loss.ndim == 0 and torch.isfinite(out.loss)
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {"cell": "gru", "pooling": "last"},
+        {"cell": "lstm", "pooling": "mean", "bidirectional": True, "num_layers": 2},
+        {"cell": "rnn", "pooling": "max"},
+    ],
+)
+def test_fixed_rnn_prediction_ignores_padding(overrides: dict) -> None:
+    model = _model("rnn", **overrides)
+    review = _review(10)
+    with torch.no_grad():
+        short = model(*_pad(review, 10)).logits
+        long = model(*_pad(review, 200)).logits
+    torch.testing.assert_close(short, long, atol=1e-5, rtol=1e-5)
+
+
+def test_fixed_cnn_prediction_ignores_padding() -> None:
+    model = _model("cnn")
+    review = _review(10)
+    with torch.no_grad():
+        short = model(*_pad(review, 10)).logits
+        long = model(*_pad(review, 300)).logits
+    torch.testing.assert_close(short, long, atol=1e-5, rtol=1e-5)
+
+
+def test_seed_rnn_prediction_changes_with_padding() -> None:
+    model = _model("rnn", "seed")
+    review = _review(10)
+    with torch.no_grad():
+        short = model(*_pad(review, 10)).logits
+        long = model(*_pad(review, 200)).logits
+    assert not torch.allclose(short, long, atol=1e-3)
+
+
+def test_seed_rnn_final_state_forgets_the_review() -> None:
+    """After hundreds of padding steps, two different reviews end in (nearly) the same state."""
+    model = _model("rnn", "seed")
+    with torch.no_grad():
+        a = model(*_pad(_review(10, seed=1), 512)).logits
+        b = model(*_pad(_review(10, seed=2), 512)).logits
+        a_short = model(*_pad(_review(10, seed=1), 10)).logits
+        b_short = model(*_pad(_review(10, seed=2), 10)).logits
+    assert (a - b).abs().max() < 1e-4 < (a_short - b_short).abs().max()
+
+
+@pytest.mark.parametrize("family", ["cnn", "rnn"])
+@pytest.mark.parametrize("preset", ["default", "seed"])
+def test_save_pretrained_round_trip(tmp_path: Path, family: str, preset: str) -> None:
+    model = _model(family, preset)
+    model.save_pretrained(tmp_path)
+    config = AutoConfig.from_pretrained(tmp_path)
+    assert type(config) is type(model.config)
+    loaded = AutoModelForSequenceClassification.from_pretrained(tmp_path).eval()
+    assert type(loaded) is type(model)
+    assert loaded.config.to_diff_dict() == model.config.to_diff_dict()
+    ids, mask = _pad(torch.randint(1, 50, (3, 20)), 24)
+    with torch.no_grad():
+        torch.testing.assert_close(model(ids, mask).logits, loaded(ids, mask).logits)

@@ -1,0 +1,55 @@
+"""Tokenizer training and caching, per-batch padding."""
+
+from __future__ import annotations
+
+import os
+
+import torch
+
+from core.config import DataConfig
+from core.data import load_data
+from core.tokenizer import PadCollator, get_tokenizer, tokenize_splits
+
+
+def test_tokenizer_is_trained_on_train_only_and_cached(tiny_data: DataConfig) -> None:
+    data = load_data(tiny_data)
+    tok = get_tokenizer(data, tiny_data)
+    assert tok.pad_token_id == 0
+    assert len(tok) <= tiny_data.vocab_size
+    assert tok.tokenize("Wonderful<br />FILM") == ["wonderful", "film"]
+    cache = os.environ["EXPLORER_CACHE"]
+    path = os.path.join(cache, "tokenizers", tok.name_or_path, "tokenizer.json")
+    mtime = os.path.getmtime(path)
+    again = get_tokenizer(data, tiny_data)
+    assert os.path.getmtime(path) == mtime  # loaded, not retrained
+    assert again.get_vocab() == tok.get_vocab()
+    other = get_tokenizer(data, DataConfig(data=tiny_data.data, vocab_size=500, val_fraction=0.2))
+    assert other.name_or_path != tok.name_or_path
+
+
+def test_tokenized_splits_are_cached_and_sorted_for_eval(tiny_data: DataConfig) -> None:
+    data = load_data(tiny_data)
+    tok = get_tokenizer(data, tiny_data)
+    splits = tokenize_splits(data, tok, tiny_data)
+    assert set(splits) == {"train", "validation", "test"}
+    assert len(splits["test"]) == 200
+    lengths = splits["test"]["length"]
+    assert list(lengths) == sorted(lengths, reverse=True)
+    row = splits["train"][0]
+    assert len(row["input_ids"]) == row["length"] > 0
+    assert tokenize_splits(data, tok, tiny_data)["train"][0] == row
+
+
+def test_collator_pads_to_the_longest_review_capped_at_max_length() -> None:
+    feats = [{"input_ids": [5, 6, 7], "label": 1}, {"input_ids": list(range(1, 21)), "label": 0}]
+    batch = PadCollator(max_length=8)(feats)
+    assert batch["input_ids"].shape == (2, 8)
+    assert batch["attention_mask"].sum(1).tolist() == [3, 8]
+    short = PadCollator(max_length=8)(feats[:1])
+    assert short["input_ids"].tolist() == [[5, 6, 7]]
+    assert PadCollator(max_length=8, min_length=5)(feats[:1])["input_ids"].tolist() == [
+        [5, 6, 7, 0, 0]
+    ]
+    seed_style = PadCollator(max_length=8, padding="max_length")(feats[:1])
+    assert seed_style["input_ids"].shape == (1, 8)
+    assert torch.equal(seed_style["labels"], torch.tensor([1]))

@@ -1,0 +1,145 @@
+"""Trainer: real steps on tiny data, statuses, determinism, saving."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from transformers import AutoModelForSequenceClassification, AutoTokenizer, TrainerCallback
+
+from core.config import DataConfig, build_run_config
+from core.trainer import prepare_data, train_run
+
+TINY = {
+    "embedding_dim": 16,
+    "max_length": 64,
+    "eval_steps": 10,
+    "max_steps": 40,
+    "learning_rate": 0.01,
+    "batch_size": 32,
+}
+
+
+def test_cnn_learns_and_reports(tiny_data: DataConfig, tmp_path: Path) -> None:
+    run = build_run_config(
+        "cnn",
+        overrides=TINY | {"num_filters": 16, "max_steps": 75, "eval_steps": 20},
+        data=tiny_data,
+    )
+    result = train_run(run, run_dir=tmp_path / "run")
+    assert result.status == "completed"
+    assert [h["step"] for h in result.history] == [20, 40, 60, 75]  # and the last step
+    losses = [h["train_loss"] for h in result.history]
+    assert losses[-1] < losses[0]
+    assert all({"train_loss", "val_accuracy", "val_loss"} <= set(h) for h in result.history)
+    assert result.best_val_accuracy == max(h["val_accuracy"] for h in result.history)
+    assert result.best_val_accuracy > 0.8  # the cue words are easy
+    assert result.best_step in (20, 40, 60, 75)
+    assert result.test_size == 200 and result.test_accuracy > 0.8
+    assert result.params > 0 and result.wall_s > 0 and result.train_samples_per_s > 0
+    assert result.steps == 75
+
+
+def test_saved_model_and_result_reload(tiny_data: DataConfig, tmp_path: Path) -> None:
+    run = build_run_config("rnn", overrides=TINY | {"hidden_size": 16}, data=tiny_data)
+    result = train_run(run, run_dir=tmp_path / "run")
+    model = AutoModelForSequenceClassification.from_pretrained(tmp_path / "run" / "model")
+    tokenizer = AutoTokenizer.from_pretrained(tmp_path / "run" / "model")
+    assert model.config.id2label == {0: "negative", 1: "positive"}
+    assert model.config.vocab_size == len(tokenizer)
+    enc = tokenizer(
+        ["a wonderful brilliant film", "an awful boring film"],
+        return_tensors="pt",
+        padding=True,
+        add_special_tokens=False,
+    )
+    preds = model(**enc).logits.argmax(-1).tolist()
+    assert preds == [1, 0]
+    saved = json.loads((tmp_path / "run" / "result.json").read_text())
+    assert saved["test_accuracy"] == result.test_accuracy
+    assert saved["config"]["model"]["model_type"] == "text_rnn"
+
+
+def test_runs_are_deterministic_for_a_seed(tiny_data: DataConfig) -> None:
+    def run(seed: int):
+        overrides = TINY | {"seed": seed, "max_steps": 20}
+        return build_run_config("rnn", overrides=overrides, data=tiny_data)
+
+    a = train_run(run(1), save=False, evaluate_test=False)
+    b = train_run(run(1), save=False, evaluate_test=False)
+    c = train_run(run(2), save=False, evaluate_test=False)
+    assert a.history == b.history
+    assert a.history != c.history
+
+
+def test_divergence_is_reported_not_raised(tiny_data: DataConfig) -> None:
+    run = build_run_config(
+        "cnn", overrides=TINY | {"learning_rate": 1e30, "max_steps": 200}, data=tiny_data
+    )
+    result = train_run(run, save=False)
+    assert result.status == "diverged"
+    assert result.steps < 200
+    assert result.message.startswith("Stopped: the training loss became")
+
+
+def test_callback_cancels_the_run(tiny_data: DataConfig) -> None:
+    class CancelAtFirstEval(TrainerCallback):
+        def on_evaluate(self, args, state, control, **kwargs):
+            control.should_training_stop = True
+
+    run = build_run_config("cnn", overrides=TINY, data=tiny_data)
+    result = train_run(run, [CancelAtFirstEval()], save=True)
+    assert result.status == "cancelled"
+    assert result.steps == 10 and result.test_accuracy is None and result.run_dir is None
+
+
+def test_early_stopping_stops_on_a_plateau(tiny_data: DataConfig) -> None:
+    run = build_run_config(
+        "cnn",
+        overrides=TINY
+        | {
+            "learning_rate": 1e-6,
+            "max_steps": 200,
+            "early_stopping_patience": 2,
+            "lr_scheduler_type": "constant",
+        },
+        data=tiny_data,
+    )
+    result = train_run(run, save=False)
+    assert result.status == "early_stopped"
+    assert result.steps < 200
+    assert result.steps - result.best_step == 2 * 10
+
+
+def test_max_length_does_not_retokenize(tiny_data: DataConfig) -> None:
+    first = prepare_data(tiny_data)
+    for max_length in (16, 48):
+        run = build_run_config(
+            "cnn", overrides=TINY | {"max_length": max_length, "max_steps": 10}, data=tiny_data
+        )
+        assert prepare_data(run.data) is first
+        assert train_run(run, save=False, evaluate_test=False).status == "completed"
+
+
+@pytest.mark.slow
+def test_imdb_subset_end_to_end(imdb_dir: Path) -> None:
+    """A short CNN run on 4,000 IMDB reviews learns well above chance."""
+    data = DataConfig(
+        data=str(imdb_dir), max_train_samples=4000, max_test_samples=2000, vocab_size=8000
+    )
+    run = build_run_config(
+        "cnn",
+        overrides={
+            "max_length": 256,
+            "max_steps": 150,
+            "eval_steps": 50,
+            "embedding_dim": 32,
+            "num_filters": 32,
+        },
+        data=data,
+    )
+    result = train_run(run, save=False)
+    assert result.status == "completed"
+    assert result.test_size == 2000
+    assert result.best_val_accuracy > 0.65 and result.test_accuracy > 0.65
