@@ -1,0 +1,128 @@
+"""The same study with and without pruning: best accuracy and total training steps.
+
+    .venv/bin/python benchmarks/bench_studies_pruning.py studies/cnn.toml --n-trials 30
+    .venv/bin/python benchmarks/bench_studies_pruning.py --tiny          # synthetic data, ~1 min
+
+Runs the study twice in this process (in-memory storage, one torch thread per core): once with
+its own pruner and once with ``pruner = "none"``, same sampler and seed. ``--set knob=value``
+fixes a knob for both runs (e.g. ``--set max_train_samples=...`` is a data setting: use --data
+and the spec's [data] instead). Prints, for each run, the best trial's validation and test
+accuracy, the number of pruned trials, total training steps and wall time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import dataclasses
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+TINY_SPEC = {
+    "name": "pruning-tiny",
+    "model": "cnn",
+    "seed": 0,
+    "sampler": "tpe",
+    "n_trials": 20,
+    "pruner": {"name": "median", "n_startup_trials": 3, "n_warmup_steps": 10},
+    "fixed": {
+        "vocab_size": 1000,
+        "val_fraction": 0.2,
+        "max_length": 64,
+        "embedding_dim": 16,
+        "eval_steps": 10,
+        "max_steps": 80,
+        "batch_size": 32,
+    },
+    "params": {
+        "learning_rate": {"low": 1e-5, "high": 5e-2, "log": True},
+        "num_filters": {"low": 4, "high": 64, "log": True},
+        "dropout": {"low": 0.0, "high": 0.6},
+    },
+}
+
+
+def run_once(spec, n_trials: int) -> dict:
+    import optuna
+
+    from core.studies.storage import open_storage
+    from core.studies.workers import create_study, run_worker
+
+    storage = open_storage("memory")
+    create_study(spec, storage)
+    t0 = time.perf_counter()
+    run_worker(spec.name, storage, n_trials=n_trials, heartbeat_interval=None, log=lambda _: None)
+    wall = time.perf_counter() - t0
+    study = optuna.load_study(study_name=spec.name, storage=storage)
+    trials = study.trials
+    best = study.best_trial
+    return {
+        "best_val": best.value,
+        "best_test": best.user_attrs.get("test_accuracy"),
+        "best_params": best.params,
+        "pruned": sum(t.state == optuna.trial.TrialState.PRUNED for t in trials),
+        "steps": sum(t.user_attrs.get("steps") or 0 for t in trials),
+        "wall_s": wall,
+    }
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("spec", nargs="?", help="A study file (default with --tiny: a built-in one).")
+    p.add_argument("--tiny", action="store_true", help="Synthetic data from tests/conftest.py.")
+    p.add_argument("--n-trials", type=int, default=20)
+    p.add_argument("--data", help="Dataset folder or id (default: the spec's or EXPLORER_DATA).")
+    p.add_argument("--set", action="append", default=[], metavar="KNOB=VALUE")
+    args = p.parse_args()
+
+    import optuna
+    import torch
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    torch.set_num_threads(1)  # a shared machine: one busy thread beats two contended ones
+    from core.studies.spec import load_spec, parse_spec
+
+    with tempfile.TemporaryDirectory() as tmp:
+        if args.tiny:
+            from tests.conftest import make_reviews
+
+            make_reviews(600, seed=1).to_parquet(Path(tmp) / "train.parquet")
+            make_reviews(200, seed=2).to_parquet(Path(tmp) / "test.parquet")
+            spec = parse_spec(TINY_SPEC | {"data": {"data": tmp}})
+        else:
+            spec = load_spec(args.spec)
+        if args.data:
+            spec.data = spec.data | {"data": args.data}
+        for item in args.set:
+            key, value = item.split("=", 1)
+            try:
+                value = ast.literal_eval(value)
+            except (ValueError, SyntaxError):
+                pass
+            spec.fixed[key] = value
+            spec.params.pop(key, None)
+        from core.config import build_run_config
+        from core.trainer import prepare_data
+
+        # Tokenize before timing, so the first variant does not pay for it.
+        prepare_data(build_run_config(spec.model, spec.preset, spec.fixed, spec.data_config()).data)
+        for pruner in (spec.pruner, "none"):
+            variant = dataclasses.replace(spec, pruner=pruner, name=f"{spec.name}-{pruner}")
+            if pruner == "none":
+                variant.pruner_options = {}
+            r = run_once(variant, args.n_trials)
+            test = "-" if r["best_test"] is None else f"{r['best_test']:.4f}"
+            print(
+                f"pruner={pruner:<9} best val {r['best_val']:.4f} (test {test}), "
+                f"{r['pruned']}/{args.n_trials} pruned, {r['steps']} training steps, "
+                f"{r['wall_s']:.0f} s; best params {r['best_params']}"
+            )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,206 @@
+"""``python -m core study run|create|worker|stop|list|estimate``: the study commands.
+
+Importing this module registers the ``study`` sub-command with :mod:`core.cli` (through its
+``EXTRA_PARSERS`` and ``COMMANDS``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from core import cli as core_cli
+
+
+def add_study_parser(sub: Any) -> None:
+    p = sub.add_parser("study", help="Run and manage Optuna studies (see 'study -h').")
+    ssub = p.add_subparsers(dest="study_command", required=True)
+
+    run = ssub.add_parser("run", help="Create a study from a TOML file and run worker processes.")
+    run.add_argument("spec", help="The study file, e.g. studies/cnn.toml.")
+    run.add_argument(
+        "--n-trials", type=int, help="Total trials over all workers (default: the file's)."
+    )
+    run.add_argument("--workers", type=int, default=1, help="Worker processes (default 1).")
+    run.add_argument(
+        "--storage", help="Optuna storage URL (default: $EXPLORER_STORAGE or studies/explorer.db)."
+    )
+    run.add_argument(
+        "--data", help="Dataset id or folder, instead of the file's or $EXPLORER_DATA."
+    )
+    run.add_argument("--detach", action="store_true", help="Start the workers and return at once.")
+
+    create = ssub.add_parser(
+        "create", help="Create a study from a TOML file without running it (for remote workers)."
+    )
+    create.add_argument("spec", help="The study file, e.g. studies/cnn.toml.")
+    create.add_argument("--storage", help="Optuna storage URL (default: $EXPLORER_STORAGE).")
+
+    worker = ssub.add_parser("worker", help="Join an existing study as one more worker (blocks).")
+    worker.add_argument("name", help="The study's name.")
+    worker.add_argument("--storage", help="Optuna storage URL (default: $EXPLORER_STORAGE).")
+    worker.add_argument(
+        "--n-trials", type=int, help="Trials for this worker (default: until the study's budget)."
+    )
+    worker.add_argument(
+        "--timeout", type=float, help="Stop starting trials after this many seconds."
+    )
+    worker.add_argument("--worker-index", type=int, default=0, help="Offsets the sampler's seed.")
+    worker.add_argument("--threads", type=int, help="torch threads (default: all cores).")
+    worker.add_argument("--heartbeat", type=int, default=10, help="Heartbeat interval, seconds.")
+    worker.add_argument(
+        "--grace-period", type=int, help="Seconds without heartbeat before a trial is failed."
+    )
+
+    stop = ssub.add_parser(
+        "stop", help="Ask a study's workers to finish their evaluation and exit."
+    )
+    stop.add_argument("name")
+    stop.add_argument("--storage")
+
+    ls = ssub.add_parser("list", help="List the studies in the storage.")
+    ls.add_argument("--storage")
+
+    est = ssub.add_parser("estimate", help="Estimate a study's wall time before running it.")
+    est.add_argument("spec")
+    est.add_argument("--n-trials", type=int)
+    est.add_argument("--storage")
+
+
+def cmd_study(args: argparse.Namespace) -> int:
+    import optuna
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)  # our own one line per trial instead
+    return {
+        "run": _run,
+        "create": _create,
+        "worker": _worker,
+        "stop": _stop,
+        "list": _list,
+        "estimate": _estimate,
+    }[args.study_command](args)
+
+
+def _run(args: argparse.Namespace) -> int:
+    from tqdm.auto import tqdm
+
+    from core.studies.spec import load_spec
+    from core.studies.workers import launch_workers, watch_workers
+
+    spec = load_spec(args.spec)
+    handles = launch_workers(
+        spec, args.n_trials, args.workers, args.storage, detach=args.detach, data=args.data
+    )
+    print(
+        f"study '{spec.name}': {len(handles)} worker(s), pids "
+        f"{', '.join(str(h.pid) for h in handles)}",
+        file=sys.stderr,
+    )
+    if args.detach:
+        return 0
+    total = args.n_trials or spec.n_trials
+    bar = tqdm(total=total, desc=spec.name, unit="trial", file=sys.stderr)
+
+    def progress(counts: dict[str, int], best: float | None) -> None:
+        done = counts.get("COMPLETE", 0) + counts.get("PRUNED", 0)
+        bar.update(max(0, done - bar.n))
+        bar.set_postfix(
+            best="-" if best is None else f"{best:.4f}",
+            fail=counts.get("FAIL", 0),
+            running=counts.get("RUNNING", 0),
+        )
+
+    rc = watch_workers(spec.name, handles, args.storage, on_progress=progress)
+    bar.close()
+    _print_best(spec.name, args.storage)
+    return rc
+
+
+def _create(args: argparse.Namespace) -> int:
+    from core.studies.spec import load_spec
+    from core.studies.storage import clear_stop, mask_url, open_storage, storage_url_of
+    from core.studies.workers import create_study
+
+    spec = load_spec(args.spec)
+    storage = open_storage(args.storage)
+    create_study(spec, storage)
+    clear_stop(spec.name, storage)
+    shown = mask_url(args.storage or storage_url_of(storage) or "")
+    print(f"Study '{spec.name}' is ready in {shown}; on each machine, start a worker with:")
+    print(f"  python -m core study worker {spec.name} --storage '{shown}'")
+    if ":***@" in shown:
+        print("(*** stands for the password; or set EXPLORER_STORAGE instead of --storage.)")
+    return 0
+
+
+def _worker(args: argparse.Namespace) -> int:
+    from core.studies.workers import run_worker
+
+    report = run_worker(
+        args.name,
+        args.storage,
+        n_trials=args.n_trials,
+        timeout_s=args.timeout,
+        worker_index=args.worker_index,
+        threads=args.threads,
+        heartbeat_interval=args.heartbeat,
+        grace_period=args.grace_period,
+        log=lambda line: print(line, file=sys.stderr, flush=True),
+    )
+    counts = ", ".join(f"{len(v)} {k.lower()}" for k, v in report.trials.items()) or "no trials"
+    why = f" ({report.stopped})" if report.stopped else ""
+    print(f"[w{args.worker_index}] done: {counts}{why}", file=sys.stderr)
+    return 130 if report.stopped == "interrupted" else 0
+
+
+def _stop(args: argparse.Namespace) -> int:
+    from core.studies.storage import request_stop
+
+    request_stop(args.name, args.storage)
+    print(f"Stop requested for '{args.name}'; workers exit after their current evaluation.")
+    return 0
+
+
+def _list(args: argparse.Namespace) -> int:
+    from core.studies.queries import list_studies
+
+    frame = list_studies(args.storage)
+    print(frame.to_string(index=False) if len(frame) else "No studies yet.")
+    return 0
+
+
+def _estimate(args: argparse.Namespace) -> int:
+    from core.studies.queries import estimate_cost
+    from core.studies.spec import load_spec
+
+    print(estimate_cost(load_spec(args.spec), args.storage, n_trials=args.n_trials).describe())
+    return 0
+
+
+def _print_best(name: str, storage: str | None) -> None:
+    import optuna
+
+    from core.studies.storage import open_storage
+
+    study = optuna.load_study(study_name=name, storage=open_storage(storage))
+    try:
+        best = study.best_trial
+    except ValueError:
+        print("No completed trial.", file=sys.stderr)
+        return
+    test = best.user_attrs.get("test_accuracy")
+    print(
+        f"best trial {best.number}: val {best.value:.4f}, test "
+        f"{'-' if test is None else f'{test:.4f}'}, params {best.params}"
+    )
+
+
+def register() -> None:
+    """Add ``study`` to the core CLI (idempotent)."""
+    if "study" not in core_cli.COMMANDS:
+        core_cli.EXTRA_PARSERS.append(add_study_parser)
+        core_cli.COMMANDS["study"] = cmd_study
+
+
+register()

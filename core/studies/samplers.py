@@ -1,0 +1,61 @@
+"""Samplers and pruners from a :class:`~core.studies.spec.StudySpec`.
+
+TPE is the default (with ``constant_liar`` so parallel workers spread out); random, grid, CMA-ES
+and GP are available where they fit the space (grid needs a finite space; CMA-ES and GP need
+their optional packages). Each worker gets its own seed (``spec.seed + worker_index``) so that K
+workers started together do not propose the same first trials.
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+import optuna
+
+from core.errors import ConfigError
+from core.studies.spec import StudySpec, grid_space
+
+
+def build_sampler(spec: StudySpec, worker_index: int = 0) -> optuna.samplers.BaseSampler:
+    """The spec's sampler, seeded for this worker."""
+    seed = spec.seed + worker_index
+    opts: dict[str, Any] = dict(spec.sampler_options)
+    if spec.sampler == "tpe":
+        # Conditional parameters (``when``) need the TPE's ``group`` mode to model them jointly.
+        conditional = any(p.when for p in spec.params.values())
+        defaults: dict[str, Any] = {"multivariate": True, "group": conditional}
+        factory: Any = optuna.samplers.TPESampler
+        opts = defaults | opts
+    elif spec.sampler == "random":
+        factory = optuna.samplers.RandomSampler
+    elif spec.sampler == "grid":
+        return _with_options(
+            optuna.samplers.GridSampler, spec, {"search_space": grid_space(spec), "seed": seed}
+        )
+    elif spec.sampler == "cmaes":
+        factory = optuna.samplers.CmaEsSampler
+    else:
+        factory = optuna.samplers.GPSampler
+    return _with_options(factory, spec, opts | {"seed": seed})
+
+
+def build_pruner(spec: StudySpec) -> optuna.pruners.BasePruner:
+    """The spec's pruner; ``none`` never prunes (but trials still report their curves)."""
+    if spec.pruner == "none":
+        return optuna.pruners.NopPruner()
+    if spec.pruner == "median":
+        defaults: dict[str, Any] = {"n_startup_trials": 5, "n_warmup_steps": 0}
+        return _with_options(optuna.pruners.MedianPruner, spec, defaults | spec.pruner_options)
+    return _with_options(optuna.pruners.HyperbandPruner, spec, dict(spec.pruner_options))
+
+
+def _with_options(factory: Any, spec: StudySpec, options: dict[str, Any]) -> Any:
+    try:
+        with warnings.catch_warnings():  # multivariate/group TPE is "experimental" since 2.x
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            return factory(**options)
+    except TypeError as err:
+        raise ConfigError(f"Bad option for {factory.__name__}: {err}.") from None
+    except ValueError as err:
+        raise ConfigError(f"Bad option for {factory.__name__}: {err}") from None

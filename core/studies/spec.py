@@ -1,0 +1,427 @@
+"""Study definitions as data: a small TOML file per study, validated against the config's knobs.
+
+A study file names the model family, the data, the sampler and pruner, the budget and, per knob,
+a search range (``low``/``high``, optional ``log`` or ``step``) or a list of ``choices``. Every
+other knob keeps its preset value or the one given under ``[fixed]``. Parameter names are the
+config's own field names (:func:`core.config.get_knobs`)::
+
+    name = "cnn"
+    model = "cnn"
+    n_trials = 60
+    seed = 0
+    sampler = "tpe"                 # or a table: [sampler] name = "tpe", n_startup_trials = 10
+    pruner = "median"
+
+    [fixed]
+    eval_steps = 100
+
+    [params]
+    learning_rate = { low = 1e-4, high = 1e-2, log = true }
+    batch_size = { choices = [32, 64, 128] }
+    nonlinearity = { choices = ["tanh", "relu"], when = { cell = "rnn" } }
+
+:func:`load_spec` raises :class:`~core.errors.ConfigError` with one sentence for the first
+mistake it finds. :func:`suggest_overrides` turns a trial's suggestions into knob overrides.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from core.config import FAMILIES, PRESETS, DataConfig, Knob, build_run_config, get_knobs
+from core.errors import ConfigError
+
+SAMPLERS = ("tpe", "random", "grid", "cmaes", "gp")
+PRUNERS = ("median", "hyperband", "none")
+_TOP_KEYS = {
+    "name",
+    "model",
+    "preset",
+    "description",
+    "n_trials",
+    "timeout_s",
+    "seed",
+    "sampler",
+    "pruner",
+    "score_test",
+    "data",
+    "fixed",
+    "params",
+}
+_PARAM_KEYS = {"low", "high", "log", "step", "choices", "when"}
+_DATA_KEYS = {f.name for f in dataclasses.fields(DataConfig)} - {"vocab_size", "val_fraction"}
+
+
+@dataclass(frozen=True)
+class ParamSpec:
+    """How one knob is searched: a numeric range or a list of choices, optionally conditional."""
+
+    name: str
+    low: float | None = None
+    high: float | None = None
+    log: bool = False
+    step: float | None = None
+    choices: tuple[Any, ...] | None = None
+    when: dict[str, tuple[Any, ...]] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        d: dict[str, Any] = {}
+        if self.choices is not None:
+            d["choices"] = list(self.choices)
+        else:
+            d |= {"low": self.low, "high": self.high}
+            if self.log:
+                d["log"] = True
+            if self.step is not None:
+                d["step"] = self.step
+        if self.when:
+            d["when"] = {k: list(v) for k, v in self.when.items()}
+        return d
+
+
+@dataclass
+class StudySpec:
+    """A validated study definition (see the module docstring for the file format)."""
+
+    name: str
+    model: str
+    params: dict[str, ParamSpec]
+    preset: str = "default"
+    description: str = ""
+    n_trials: int | None = None
+    timeout_s: float | None = None
+    seed: int = 0
+    sampler: str = "tpe"
+    sampler_options: dict[str, Any] = field(default_factory=dict)
+    pruner: str = "median"
+    pruner_options: dict[str, Any] = field(default_factory=dict)
+    score_test: bool = True
+    data: dict[str, Any] = field(default_factory=dict)
+    fixed: dict[str, Any] = field(default_factory=dict)
+
+    def data_config(self) -> DataConfig:
+        """The :class:`DataConfig` every trial uses (searched data knobs are set per trial)."""
+        return DataConfig(**self.data)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The TOML file's content as a plain dict (stored with the study)."""
+        return {
+            "name": self.name,
+            "model": self.model,
+            "preset": self.preset,
+            "description": self.description,
+            "n_trials": self.n_trials,
+            "timeout_s": self.timeout_s,
+            "seed": self.seed,
+            "sampler": {"name": self.sampler, **self.sampler_options},
+            "pruner": {"name": self.pruner, **self.pruner_options},
+            "score_test": self.score_test,
+            "data": dict(self.data),
+            "fixed": dict(self.fixed),
+            "params": {n: p.to_dict() for n, p in self.params.items()},
+        }
+
+
+def load_spec(path: str | Path) -> StudySpec:
+    """Read and validate a study TOML file."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"Study file {path} does not exist.") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"Study file {path} is not UTF-8 text.") from None
+    return parse_spec_text(text, f"Study file {path}")
+
+
+def parse_spec_text(text: str, source: str = "The study") -> StudySpec:
+    """Validate a study definition given as TOML text (e.g. typed into the app)."""
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as err:
+        raise ConfigError(f"{source} is not valid TOML: {err}.") from None
+    return parse_spec(raw)
+
+
+def parse_spec(raw: dict[str, Any]) -> StudySpec:
+    """Validate a study definition given as a dict (the parsed TOML) and return it."""
+    raw = {k: v for k, v in raw.items() if v is not None}
+    unknown = sorted(set(raw) - _TOP_KEYS)
+    if unknown:
+        raise ConfigError(
+            f"Unknown study setting '{unknown[0]}'; expected one of {', '.join(sorted(_TOP_KEYS))}."
+        )
+    name = raw.get("name")
+    if not isinstance(name, str) or not name.strip():
+        raise ConfigError('The study needs a name (name = "...").')
+    model = raw.get("model")
+    if model not in FAMILIES:
+        raise ConfigError(f"model must be one of {', '.join(FAMILIES)}, got '{model}'.")
+    preset = raw.get("preset", "default")
+    if preset not in PRESETS[model]:
+        raise ConfigError(f"preset must be one of {', '.join(PRESETS[model])}, got '{preset}'.")
+
+    n_trials = raw.get("n_trials")
+    if n_trials is not None and (not _is_int(n_trials) or n_trials <= 0):
+        raise ConfigError(f"n_trials must be a positive integer, got {n_trials}.")
+    timeout_s = raw.get("timeout_s")
+    if timeout_s is not None and (not _is_number(timeout_s) or timeout_s <= 0):
+        raise ConfigError(f"timeout_s must be a positive number of seconds, got {timeout_s}.")
+    if n_trials is None and timeout_s is None:
+        raise ConfigError("Give the study a budget: n_trials, timeout_s, or both.")
+    seed = raw.get("seed", 0)
+    if not _is_int(seed) or seed < 0:
+        raise ConfigError(f"seed must be a non-negative integer, got {seed}.")
+    score_test = raw.get("score_test", True)
+    if not isinstance(score_test, bool):
+        raise ConfigError(f"score_test must be true or false, got {score_test}.")
+
+    sampler, sampler_options = _named_table(raw.get("sampler", "tpe"), "sampler", SAMPLERS)
+    pruner, pruner_options = _named_table(raw.get("pruner", "median"), "pruner", PRUNERS)
+
+    data = raw.get("data", {})
+    if not isinstance(data, dict):
+        raise ConfigError("[data] must be a table of data settings.")
+    for key in data:
+        if key not in _DATA_KEYS:
+            raise ConfigError(
+                f"Unknown data setting '{key}'; expected one of {', '.join(sorted(_DATA_KEYS))}."
+            )
+
+    knobs = {k.name: k for k in get_knobs(model)}
+    all_knobs = {k.name: k for k in get_knobs()}
+    fixed = raw.get("fixed", {})
+    if not isinstance(fixed, dict):
+        raise ConfigError("[fixed] must be a table of knob = value.")
+    for key in fixed:
+        _check_knob_name(key, model, knobs, all_knobs, "[fixed]")
+
+    raw_params = raw.get("params", {})
+    if not isinstance(raw_params, dict) or not raw_params:
+        raise ConfigError("The study needs at least one parameter to search under [params].")
+    params: dict[str, ParamSpec] = {}
+    for pname, entry in raw_params.items():
+        _check_knob_name(pname, model, knobs, all_knobs, "[params]")
+        if pname in fixed:
+            raise ConfigError(f"{pname} is both fixed and searched; keep it in one place.")
+        params[pname] = _parse_param(pname, entry, knobs[pname], params, fixed)
+
+    spec = StudySpec(
+        name=name.strip(),
+        model=model,
+        params=params,
+        preset=preset,
+        description=str(raw.get("description", "")),
+        n_trials=n_trials,
+        timeout_s=timeout_s,
+        seed=seed,
+        sampler=sampler,
+        sampler_options=sampler_options,
+        pruner=pruner,
+        pruner_options=pruner_options,
+        score_test=score_test,
+        data=dict(data),
+        fixed=dict(fixed),
+    )
+    _check_sampler_fits(spec)
+    _check_endpoints(spec)
+    from core.studies.samplers import build_pruner, build_sampler  # options: fail now, not later
+
+    build_sampler(spec)
+    build_pruner(spec)
+    return spec
+
+
+def _is_int(v: Any) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def _is_number(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def _named_table(value: Any, what: str, allowed: tuple[str, ...]) -> tuple[str, dict[str, Any]]:
+    if isinstance(value, str):
+        name, options = value, {}
+    elif isinstance(value, dict):
+        options = dict(value)
+        name = options.pop("name", None)
+    else:
+        raise ConfigError(f"{what} must be a name or a table with a name, got {value!r}.")
+    if name not in allowed:
+        raise ConfigError(f"{what} must be one of {', '.join(allowed)}, got '{name}'.")
+    return name, options
+
+
+def _check_knob_name(
+    name: str, model: str, knobs: dict[str, Knob], all_knobs: dict[str, Knob], where: str
+) -> None:
+    if name in knobs:
+        return
+    if name in all_knobs:
+        raise ConfigError(
+            f"{name} in {where} applies to {all_knobs[name].family} models only, not {model}."
+        )
+    raise ConfigError(f"Unknown hyperparameter '{name}' in {where}.")
+
+
+def _parse_param(
+    name: str, entry: Any, knob: Knob, earlier: dict[str, ParamSpec], fixed: dict[str, Any]
+) -> ParamSpec:
+    where = f"params.{name}"
+    if not isinstance(entry, dict):
+        raise ConfigError(
+            f"{where} must be a table such as {{ low = 1, high = 10 }} or {{ choices = [...] }}."
+        )
+    unknown = sorted(set(entry) - _PARAM_KEYS)
+    if unknown:
+        raise ConfigError(
+            f"{where} has an unknown key '{unknown[0]}'; use low, high, log, step, choices, when."
+        )
+    when = _parse_when(where, entry.get("when", {}), earlier, fixed)
+    is_range = "low" in entry or "high" in entry
+    if "choices" in entry:
+        if is_range or "log" in entry or "step" in entry:
+            raise ConfigError(f"{where} gives both choices and a range; use one of them.")
+        return ParamSpec(name, choices=_parse_choices(where, entry["choices"], knob), when=when)
+    if knob.choices is not None or knob.type in (bool, str):
+        raise ConfigError(f"{where} takes a list of choices, not a range.")
+    if not ("low" in entry and "high" in entry):
+        raise ConfigError(f"{where} needs both low and high, or a list of choices.")
+    low, high = entry["low"], entry["high"]
+    for key, v in (("low", low), ("high", high)):
+        if not _is_number(v):
+            raise ConfigError(f"{where}: {key} must be a number, got {v!r}.")
+        if knob.type is int and not float(v).is_integer():
+            raise ConfigError(f"{where}: {key} must be a whole number, got {v}.")
+    if low > high:
+        raise ConfigError(f"{where}: low ({low}) must not be greater than high ({high}).")
+    log = entry.get("log", False)
+    if not isinstance(log, bool):
+        raise ConfigError(f"{where}: log must be true or false, got {log!r}.")
+    if log and low <= 0:
+        raise ConfigError(f"{where}: a log range needs low > 0, got {low}.")
+    step = entry.get("step")
+    if step is not None:
+        if log:
+            raise ConfigError(f"{where}: a range can have log or step, not both.")
+        if not _is_number(step) or step <= 0:
+            raise ConfigError(f"{where}: step must be a positive number, got {step!r}.")
+        if knob.type is int and not float(step).is_integer():
+            raise ConfigError(f"{where}: step must be a whole number, got {step}.")
+    if knob.type is int:
+        low, high = int(low), int(high)
+        step = int(step) if step is not None else None
+    else:
+        low, high = float(low), float(high)
+        step = float(step) if step is not None else None
+    return ParamSpec(name, low=low, high=high, log=log, step=step, when=when)
+
+
+def _parse_choices(where: str, choices: Any, knob: Knob) -> tuple[Any, ...]:
+    if not isinstance(choices, list) or not choices:
+        raise ConfigError(f"{where}: choices must be a non-empty list.")
+    if len(set(map(repr, choices))) != len(choices):
+        raise ConfigError(f"{where}: choices repeat a value.")
+    legal = (
+        knob.choices if knob.choices is not None else ((False, True) if knob.type is bool else None)
+    )
+    out = []
+    for c in choices:
+        if legal is not None and c not in legal:
+            raise ConfigError(f"{where}: {c!r} is not one of {', '.join(map(repr, legal))}.")
+        if knob.type in (int, float) and not _is_number(c):
+            raise ConfigError(f"{where}: choice {c!r} must be a number.")
+        if knob.type is int and not float(c).is_integer():
+            raise ConfigError(f"{where}: choice {c} must be a whole number.")
+        out.append(int(c) if knob.type is int else c)
+    return tuple(out)
+
+
+def _parse_when(
+    where: str, when: Any, earlier: dict[str, ParamSpec], fixed: dict[str, Any]
+) -> dict[str, tuple[Any, ...]]:
+    if not isinstance(when, dict):
+        raise ConfigError(f'{where}: when must be a table such as {{ cell = "rnn" }}.')
+    out = {}
+    for other, value in when.items():
+        if other not in earlier and other not in fixed:
+            raise ConfigError(
+                f"{where}: when refers to '{other}', which must be searched above it or fixed."
+            )
+        out[other] = tuple(value) if isinstance(value, list) else (value,)
+    return out
+
+
+def _check_sampler_fits(spec: StudySpec) -> None:
+    if spec.sampler == "grid":
+        for p in spec.params.values():
+            if p.choices is None and p.step is None and not (isinstance(p.low, int)):
+                raise ConfigError(
+                    f"The grid sampler needs choices or a step for every parameter; "
+                    f"{p.name} has neither."
+                )
+    if spec.sampler == "cmaes":
+        _require("cmaes", "the cmaes sampler")
+    if spec.sampler == "gp":
+        _require("scipy", "the gp sampler")
+
+
+def _require(module: str, what: str) -> None:
+    import importlib.util
+
+    if importlib.util.find_spec(module) is None:
+        raise ConfigError(f"{what} needs the '{module}' package (pip install {module}).")
+
+
+def _check_endpoints(spec: StudySpec) -> None:
+    """Build a config at each range end and each choice, so impossible values fail now."""
+    base = dict(spec.fixed)
+    try:
+        build_run_config(spec.model, spec.preset, base, spec.data_config())
+    except ConfigError as err:
+        raise ConfigError(f"In [fixed]: {err}") from None
+    for p in spec.params.values():
+        values = p.choices if p.choices is not None else (p.low, p.high)
+        for v in values:
+            try:
+                build_run_config(spec.model, spec.preset, base | {p.name: v}, spec.data_config())
+            except ConfigError as err:
+                raise ConfigError(f"params.{p.name} = {v!r} is not allowed: {err}") from None
+
+
+def active(param: ParamSpec, chosen: dict[str, Any]) -> bool:
+    """Whether ``param``'s ``when`` condition holds for the values chosen so far."""
+    return all(chosen.get(k) in vals for k, vals in param.when.items())
+
+
+def suggest_overrides(trial: Any, spec: StudySpec) -> dict[str, Any]:
+    """Ask ``trial`` (an ``optuna.Trial``) for every active parameter; return all knob overrides."""
+    chosen: dict[str, Any] = dict(spec.fixed)
+    for p in spec.params.values():
+        if not active(p, chosen):
+            continue
+        if p.choices is not None:
+            chosen[p.name] = trial.suggest_categorical(p.name, list(p.choices))
+        elif isinstance(p.low, int) and isinstance(p.high, int):
+            chosen[p.name] = trial.suggest_int(p.name, p.low, p.high, step=p.step or 1, log=p.log)
+        else:
+            chosen[p.name] = trial.suggest_float(p.name, p.low, p.high, step=p.step, log=p.log)
+    return chosen
+
+
+def grid_space(spec: StudySpec) -> dict[str, list[Any]]:
+    """Every parameter's values for the grid sampler."""
+    space = {}
+    for p in spec.params.values():
+        if p.choices is not None:
+            space[p.name] = list(p.choices)
+        else:
+            step = p.step or 1
+            n = int(round((p.high - p.low) / step)) + 1
+            space[p.name] = [p.low + i * step for i in range(n)]
+    return space

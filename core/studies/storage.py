@@ -1,0 +1,335 @@
+"""Open the Optuna storage that studies, workers and the app share, and pass stop requests.
+
+Accepted storage settings (``core.settings.get_storage_url`` gives the default, a SQLite file
+under ``studies/``):
+
+- ``sqlite:///path.db``: see below;
+- ``postgresql://user:password@host:5432/db`` (or ``postgresql+psycopg://...``): a PostgreSQL
+  server that workers on many machines share, through psycopg 3 (see below);
+- any other SQLAlchemy URL Optuna accepts (``mysql+pymysql://...``);
+- ``journal:path.log`` (or ``journal:///abs/path.log``): Optuna's journal file backend;
+- ``memory``: a fresh in-memory storage (tests, one process only).
+
+SQLite with several worker processes fails with "database is locked" under Optuna's defaults
+(optuna#820). Two things cause it, and each gets its own fix here:
+
+1. A writer waits at most 5 s for the lock. We set a 60 s busy timeout and WAL journaling, so
+   readers (the app) never block writers and a writer waits its turn instead of failing.
+2. A transaction that starts as a read and then writes cannot wait at all: SQLite returns BUSY at
+   once when another process wrote in between, whatever the timeout. We open every transaction
+   with ``BEGIN IMMEDIATE`` so the write lock is taken up front, where the busy timeout applies.
+   Optuna's transactions last milliseconds, so serialising them costs nothing measurable next to
+   a training trial (``benchmarks/bench_studies_storage.py`` measures it).
+
+Server databases (PostgreSQL, MySQL) differ from SQLite in three ways that matter here:
+
+- Each process keeps one storage, and so one small connection pool, per URL
+  (:func:`open_storage` caches it): the app refreshes its pages every few seconds, and a new engine
+  per refresh would open a new connection each time, until the server refuses more. Connections
+  are checked before use (``pool_pre_ping``) and renewed every half hour, so a worker survives a
+  server restart or a firewall that drops idle connections.
+- A connection attempt gives up after ``SERVER_CONNECT_TIMEOUT_S``, and a wrong password, a closed
+  port or a silent host becomes one sentence (:class:`StorageError`).
+- The URL carries a password. :func:`mask_url` is the only form shown anywhere (messages, logs,
+  the UI); the real URL is used only to connect, and reaches worker processes through their
+  environment (``EXPLORER_STORAGE``), not their command line, which every user of the machine
+  can read with ``ps``.
+
+Heartbeats (RDB storages only): a worker records one every ``heartbeat_interval`` seconds; a
+trial without one for ``grace_period`` seconds is marked FAIL by the next worker that asks for a
+trial, and :class:`optuna.storages.RetryHeartbeatStaleTrialCallback` queues a copy to run again.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+import threading
+import warnings
+from pathlib import Path
+from typing import Any
+
+import optuna
+from optuna.storages import BaseStorage, RDBStorage, RetryHeartbeatStaleTrialCallback
+from sqlalchemy.engine import make_url
+
+from core.errors import ExplorerError
+from core.settings import get_storage_url
+
+SQLITE_BUSY_TIMEOUT_S = 60
+# How SQLite transactions begin. A module setting only so that benchmarks/bench_studies_storage.py
+# can show what plain "BEGIN" does with 4 workers (most of the trials lost to "database is locked").
+SQLITE_BEGIN = "BEGIN IMMEDIATE"
+STOP_ATTR = "stop_requested"
+SERVER_CONNECT_TIMEOUT_S = 5
+# A worker holds two connections (its trial loop and its heartbeat thread); the app a few more
+# while pages refresh. Two kept open, and more only while needed, lets a default PostgreSQL
+# (max_connections=100) serve dozens of workers.
+SERVER_ENGINE_KWARGS: dict[str, Any] = {
+    "pool_size": 2,
+    "max_overflow": 8,
+    "pool_pre_ping": True,
+    "pool_recycle": 1800,
+}
+_PSYCOPG_CONNECT_ARGS = {
+    "connect_timeout": SERVER_CONNECT_TIMEOUT_S,
+    "application_name": "hyperparameter-explorer",
+    # TCP keepalives: a connection to a server that vanished (a laptop closed, a network cut)
+    # is noticed within a couple of minutes instead of hanging for hours.
+    "keepalives": 1,
+    "keepalives_idle": 60,
+    "keepalives_interval": 10,
+    "keepalives_count": 6,
+}
+# One storage (one connection pool) per process and URL; see open_storage. It holds connections,
+# not anybody's data, so sharing it between the app's sessions is what we want.
+_server_storages: dict[tuple[Any, ...], RDBStorage] = {}
+_server_storages_lock = threading.Lock()
+
+
+def _forget_storages_in_child() -> None:
+    """A forked child must not use its parent's connections (SQLAlchemy's advice)."""
+    global _server_storages_lock
+    _server_storages_lock = threading.Lock()
+    for storage in _server_storages.values():
+        storage.engine.dispose(close=False)
+    _server_storages.clear()
+
+
+os.register_at_fork(after_in_child=_forget_storages_in_child)
+
+
+class StorageError(ExplorerError):
+    """The study storage could not be opened or read."""
+
+
+def open_storage(
+    url: str | BaseStorage | None = None,
+    *,
+    heartbeat_interval: int | None = None,
+    grace_period: int | None = None,
+    max_retry: int = 3,
+) -> BaseStorage:
+    """An Optuna storage for ``url`` (default: the ``EXPLORER_STORAGE`` setting).
+
+    With ``heartbeat_interval`` (seconds), a worker that dies mid-trial leaves a trial that is
+    failed after ``grace_period`` (default twice the interval) and retried up to ``max_retry``
+    times. A storage object is returned as is. Storages on a database server are opened once per
+    process and URL, and shared (they are thread-safe); :func:`close_storages` lets them go.
+    """
+    if isinstance(url, BaseStorage):
+        return url
+    url = url or get_storage_url()
+    if url in ("memory", ":memory:"):
+        return optuna.storages.InMemoryStorage()
+    if url.startswith("journal:"):
+        return _open_journal(url)
+    given, url = url, normalize_url(url)
+    if url.startswith("sqlite:"):
+        storage = _open_rdb(url, given, heartbeat_interval, grace_period, max_retry)
+        _harden_sqlite(storage)
+        return storage
+    key = (url, heartbeat_interval, grace_period, max_retry)
+    with _server_storages_lock:
+        if key not in _server_storages:
+            _server_storages[key] = _open_rdb(
+                url, given, heartbeat_interval, grace_period, max_retry
+            )
+        return _server_storages[key]
+
+
+def close_storages(url: str | None = None) -> None:
+    """Close the connections of the cached server storages (of ``url`` only, if given)."""
+    url = url and normalize_url(url)
+    with _server_storages_lock:
+        for key in [k for k in _server_storages if url is None or k[0] == url]:
+            _server_storages.pop(key).engine.dispose()
+
+
+def normalize_url(url: str) -> str:
+    """``postgresql://`` and ``postgres://`` name psycopg 3, the driver in requirements.txt.
+
+    (SQLAlchemy 2.0 would pick psycopg2 for a bare ``postgresql://``, and knows no ``postgres://``.)
+    """
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url.removeprefix(prefix)
+    return url
+
+
+def mask_url(url: str) -> str:
+    """``url`` with its password shown as ``***``: the only form of a URL to print or display."""
+    if "://" not in url:
+        return url  # journal:path, memory
+    try:
+        parsed = make_url(url)
+    except Exception:  # not a URL SQLAlchemy understands: mask the user:password@ part anyway
+        return re.sub(r"(://[^/@:]*):[^@/]*@", r"\1:***@", url)
+    if any(k.lower() == "password" for k in parsed.query):
+        query = {k: ("***" if k.lower() == "password" else v) for k, v in parsed.query.items()}
+        parsed = parsed.set(query=query)
+    return parsed.render_as_string(hide_password=True).replace("%2A%2A%2A", "***")
+
+
+def _open_rdb(
+    url: str,
+    given: str,
+    heartbeat_interval: int | None,
+    grace_period: int | None,
+    max_retry: int,
+) -> RDBStorage:
+    """``RDBStorage(url)``; a failure names ``given``, the URL as the user wrote it, masked."""
+    kwargs: dict[str, Any] = {}
+    if heartbeat_interval is not None:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            retry = RetryHeartbeatStaleTrialCallback(max_retry=max_retry)
+        kwargs = {
+            "heartbeat_interval": heartbeat_interval,
+            "grace_period": grace_period or 2 * heartbeat_interval,
+            "heartbeat_stale_trial_callback": retry,
+        }
+    if url.startswith("sqlite:"):
+        _make_parent_dir(url)
+        kwargs["engine_kwargs"] = {"connect_args": {"timeout": SQLITE_BUSY_TIMEOUT_S}}
+    else:
+        engine_kwargs = dict(SERVER_ENGINE_KWARGS)
+        if url.startswith(("postgresql+psycopg:", "postgresql+psycopg2:")):
+            given_in_url = make_url(url).query  # e.g. ?connect_timeout=30 wins over ours
+            engine_kwargs["connect_args"] = {
+                k: v for k, v in _PSYCOPG_CONNECT_ARGS.items() if k not in given_in_url
+            }
+        kwargs["engine_kwargs"] = engine_kwargs
+    try:
+        # heartbeats are "experimental" in optuna 5; we rely on them
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            return RDBStorage(url, **kwargs)
+    except Exception as err:  # a broken file, a bad URL, a missing driver, a refused connection
+        reason = scrub_url(scrub_url(_connect_problem(err), url), given)
+        raise StorageError(f"Cannot open the study storage {mask_url(given)}: {reason}") from None
+
+
+def scrub_url(text: str, url: str | None) -> str:
+    """``text`` with ``url`` masked and its password, should it appear alone, replaced."""
+    if not url or "://" not in url:
+        return text
+    text = text.replace(url, mask_url(url))
+    try:
+        password = make_url(url).password
+    except Exception:
+        return text
+    if password and len(str(password)) >= 3:  # a 1-2 character password would blot out words
+        text = text.replace(str(password), "***")
+    return text
+
+
+def storage_url_of(storage: BaseStorage) -> str | None:
+    """The URL a worker process can use to open the same storage, or None (in-memory)."""
+    if isinstance(storage, RDBStorage):
+        return storage.url
+    backend = getattr(storage, "_backend", None)
+    path = getattr(backend, "_file_path", None)
+    return f"journal:{path}" if path else None
+
+
+def _open_journal(url: str) -> BaseStorage:
+    from optuna.storages.journal import JournalFileBackend, JournalFileOpenLock, JournalStorage
+
+    path = url.removeprefix("journal:").removeprefix("//")
+    if not path:
+        raise StorageError("A journal storage needs a file path, such as journal:studies/x.log.")
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    try:
+        # The open-lock works on every file system; the default symlink lock does not on all.
+        return JournalStorage(JournalFileBackend(path, lock_obj=JournalFileOpenLock(path)))
+    except Exception as err:
+        raise StorageError(f"Cannot open the journal file {path}: {_first_line(err)}") from None
+
+
+def _make_parent_dir(url: str) -> None:
+    path = url.removeprefix("sqlite:///")
+    if path and path != url and not path.startswith(":memory:"):
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+
+
+def _harden_sqlite(storage: RDBStorage) -> None:
+    """WAL journaling and ``BEGIN IMMEDIATE`` transactions (see the module docstring)."""
+    from sqlalchemy import event
+
+    engine = storage.engine
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, record: Any) -> None:
+        dbapi_connection.isolation_level = None  # we emit BEGIN ourselves, below
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_S * 1000}")
+        if "memory" not in storage.url:
+            cursor.execute("PRAGMA journal_mode = WAL")
+            cursor.execute("PRAGMA synchronous = NORMAL")  # safe with WAL; fewer fsyncs
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        conn.exec_driver_sql(SQLITE_BEGIN)
+
+    engine.dispose()  # connections opened during RDBStorage.__init__ lack the hooks
+
+
+def _connect_problem(err: BaseException) -> str:
+    """The reason a database refused us, in the words a user can act on."""
+    cause = getattr(err, "orig", None) or err  # SQLAlchemy wraps the driver's error
+    text = " ".join(str(cause).split()).lower()
+    if "password authentication failed" in text or "no password supplied" in text:
+        return "the server refused the user name or password."
+    if "connection refused" in text:
+        return "nothing answers at that host and port (is the server running and listening there?)."
+    if "timeout expired" in text or "timed out" in text:
+        return "the server did not answer in time (is the host reachable and the port open?)."
+    if "could not translate host name" in text or "name or service not known" in text:
+        return "the host name is unknown."
+    missing = re.search(r'database "([^"]+)" does not exist', str(cause))
+    if missing:
+        return f"the server has no database {missing.group(1)} (create it with createdb)."
+    return _first_line(cause).removeprefix("connection failed: ")
+
+
+def _first_line(err: BaseException) -> str:
+    text = str(err).strip().splitlines()
+    return (text[0] if text else type(err).__name__).rstrip(".") + "."
+
+
+# --------------------------------------------------------------------------------------------
+# Stop requests: a study user attribute that every worker checks at each evaluation
+# --------------------------------------------------------------------------------------------
+
+
+def request_stop(study_name: str, storage: str | BaseStorage | None = None) -> None:
+    """Ask every worker of ``study_name`` to finish its current evaluation and exit."""
+    s = open_storage(storage)
+    study_id = _study_id(s, study_name)
+    s.set_study_user_attr(study_id, STOP_ATTR, dt.datetime.now().isoformat(timespec="seconds"))
+
+
+def clear_stop(study_name: str, storage: str | BaseStorage | None = None) -> None:
+    """Withdraw a stop request, so that new workers run (done when workers are launched)."""
+    s = open_storage(storage)
+    s.set_study_user_attr(_study_id(s, study_name), STOP_ATTR, None)
+
+
+def stop_requested(study_name: str, storage: str | BaseStorage | None = None) -> bool:
+    """Whether a stop request for ``study_name`` is pending."""
+    s = open_storage(storage)
+    return is_stop_requested(s, _study_id(s, study_name))
+
+
+def is_stop_requested(storage: BaseStorage, study_id: int) -> bool:
+    return bool(storage.get_study_user_attrs(study_id).get(STOP_ATTR))
+
+
+def _study_id(storage: BaseStorage, study_name: str) -> int:
+    try:
+        return storage.get_study_id_from_name(study_name)
+    except KeyError:
+        raise StorageError(f"There is no study named '{study_name}' in this storage.") from None

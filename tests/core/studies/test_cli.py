@@ -1,0 +1,81 @@
+"""``python -m core study ...``: list, stop, estimate, and errors as one sentence."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from sqlalchemy import make_url
+
+from core.cli import main
+from core.settings import PROJECT_ROOT
+from core.studies.cli import register
+from core.studies.spec import parse_spec
+from core.studies.storage import mask_url, stop_requested
+from core.studies.workers import create_study
+
+from .conftest import tiny_spec_dict
+
+register()
+
+
+def test_list_stop_and_estimate(
+    tiny_data_dir: Path, shared_url: str, capsys: pytest.CaptureFixture
+) -> None:
+    url = shared_url
+    assert main(["study", "list", "--storage", url]) == 0
+    assert "No studies yet." in capsys.readouterr().out
+
+    create_study(parse_spec(tiny_spec_dict(tiny_data_dir)), url)
+    assert main(["study", "list", "--storage", url]) == 0
+    assert "tiny" in capsys.readouterr().out
+
+    assert main(["study", "stop", "tiny", "--storage", url]) == 0
+    assert stop_requested("tiny", url)
+
+    spec = str(PROJECT_ROOT / "studies" / "cnn.toml")
+    assert main(["study", "estimate", spec, "--storage", url]) == 0
+    assert "60 trials x" in capsys.readouterr().out
+
+
+def test_user_errors_are_one_sentence(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    assert main(["study", "run", str(tmp_path / "nope.toml"), "--storage", "memory"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == f"error: Study file {tmp_path / 'nope.toml'} does not exist."
+    assert main(["study", "stop", "ghost", "--storage", f"sqlite:///{tmp_path / 's.db'}"]) == 2
+    assert capsys.readouterr().err.strip() == (
+        "error: There is no study named 'ghost' in this storage."
+    )
+
+
+def test_create_then_join_as_a_worker(
+    tiny_data_dir: Path, tmp_path: Path, shared_url: str, capsys: pytest.CaptureFixture
+) -> None:
+    """The many-machines flow: create once, then any number of ``study worker`` processes."""
+    spec_file = tmp_path / "tiny.toml"
+    spec_file.write_text(_toml(tiny_spec_dict(tiny_data_dir, n_trials=2)))
+    assert main(["study", "create", str(spec_file), "--storage", shared_url]) == 0
+    out = capsys.readouterr().out
+    assert "python -m core study worker tiny --storage" in out
+    assert mask_url(shared_url) in out
+    password = make_url(shared_url).password
+    assert not password or password not in out
+    assert main(["study", "worker", "tiny", "--storage", shared_url, "--threads", "1"]) == 0
+    assert "[w0] done: 2 complete" in capsys.readouterr().err
+
+
+def _toml(raw: dict) -> str:
+    """A study definition as TOML (scalars, then one table per dict; nested dicts inline)."""
+
+    def value(v: object) -> str:
+        if isinstance(v, dict):
+            return "{ " + ", ".join(f"{k} = {value(x)}" for k, x in v.items()) + " }"
+        if isinstance(v, bool):
+            return str(v).lower()
+        return json.dumps(v)
+
+    lines = [f"{k} = {value(v)}" for k, v in raw.items() if not isinstance(v, dict)]
+    for table, items in ((k, v) for k, v in raw.items() if isinstance(v, dict)):
+        lines += [f"[{table}]", *(f"{k} = {value(v)}" for k, v in items.items())]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,91 @@
+"""A tiny study end to end: trials carry curves and results; pruning, divergence, invalid values."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import optuna
+import pytest
+from optuna.trial import TrialState
+
+from core.studies.spec import parse_spec
+from core.studies.storage import open_storage
+from core.studies.workers import create_study, run_worker
+
+from .conftest import tiny_spec_dict
+
+
+@pytest.mark.parametrize("kind", ["memory", "sqlite"])
+def test_tiny_study_end_to_end(tiny_data_dir: Path, tmp_path: Path, kind: str) -> None:
+    storage = open_storage("memory" if kind == "memory" else f"sqlite:///{tmp_path / 's.db'}")
+    spec = parse_spec(tiny_spec_dict(tiny_data_dir))
+    create_study(spec, storage)
+    report = run_worker("tiny", storage, heartbeat_interval=None, log=lambda _: None)
+    assert report.trials == {"COMPLETE": [0, 1, 2]}
+
+    study = optuna.load_study(study_name="tiny", storage=storage)
+    assert study.user_attrs["spec"]["name"] == "tiny"
+    for t in study.trials:
+        assert t.state == TrialState.COMPLETE
+        assert set(t.params) == {"learning_rate", "dropout"}
+        assert sorted(t.intermediate_values) == [10, 20, 30]  # every evaluation was reported
+        assert t.value == max(t.intermediate_values.values())
+        u = t.user_attrs
+        assert u["status"] == "completed" and 0 <= u["test_accuracy"] <= 1 and u["test_size"] == 200
+        assert u["params"] > 0 and u["wall_s"] > 0 and u["train_samples_per_s"] > 0
+        assert u["config"]["train"]["learning_rate"] == t.params["learning_rate"]
+        assert u["flat"]["max_length"] == 64
+
+
+def test_pruning_prunes_and_saves_steps(tiny_data_dir: Path) -> None:
+    raw = tiny_spec_dict(
+        tiny_data_dir,
+        n_trials=5,
+        pruner={"name": "median", "n_startup_trials": 2, "n_warmup_steps": 0},
+    )
+    raw["fixed"]["max_steps"] = 40
+    raw["params"] = {"learning_rate": {"choices": [0.05, 1e-7]}}
+    spec = parse_spec(raw)
+    storage = open_storage("memory")
+    study = create_study(spec, storage)
+    for lr in (0.05, 0.05, 1e-7, 1e-7, 0.05):  # two good runs set the median, then two hopeless
+        study.enqueue_trial({"learning_rate": lr})
+    run_worker("tiny", storage, heartbeat_interval=None, log=lambda _: None)
+
+    trials = optuna.load_study(study_name="tiny", storage=storage).trials
+    hopeless = [t for t in trials if t.params["learning_rate"] < 1e-3]
+    assert all(t.state == TrialState.PRUNED for t in hopeless)
+    assert all(t.user_attrs["status"] == "pruned" and t.user_attrs["steps"] < 40 for t in hopeless)
+    assert all(t.user_attrs["test_accuracy"] is None for t in hopeless)  # never scored
+    good = [t for t in trials if t.params["learning_rate"] > 1e-3]
+    assert [t.state for t in good] == [TrialState.COMPLETE] * 3
+
+
+def test_diverged_and_invalid_trials_are_recorded_and_the_study_goes_on(
+    tiny_data_dir: Path,
+) -> None:
+    raw = tiny_spec_dict(tiny_data_dir, n_trials=3)
+    raw["fixed"] = {k: v for k, v in raw["fixed"].items() if k != "max_length"}
+    raw["fixed"]["num_filter_sizes"] = 3  # widths 15, 16, 17 for filter_size 15
+    raw["params"] = {
+        "learning_rate": {"choices": [1e30, 0.01]},
+        "max_length": {"choices": [64, 16]},
+        "filter_size": {"choices": [3, 15]},
+    }
+    spec = parse_spec(raw)
+    storage = open_storage("memory")
+    study = create_study(spec, storage)
+    study.enqueue_trial({"learning_rate": 1e30, "max_length": 64, "filter_size": 3})
+    study.enqueue_trial({"learning_rate": 0.01, "max_length": 16, "filter_size": 15})
+    study.enqueue_trial({"learning_rate": 0.01, "max_length": 64, "filter_size": 3})
+    report = run_worker("tiny", storage, heartbeat_interval=None, log=lambda _: None)
+    assert report.trials == {"FAIL": [0], "PRUNED": [1], "COMPLETE": [2]}
+
+    diverged, invalid, fine = optuna.load_study(study_name="tiny", storage=storage).trials
+    assert diverged.user_attrs["status"] == "diverged"
+    assert diverged.user_attrs["message"].startswith("Stopped: the training loss became")
+    assert invalid.user_attrs["status"] == "invalid"
+    assert invalid.user_attrs["message"] == (
+        "The widest filter (17 tokens) must not exceed max_length (16)."
+    )
+    assert fine.state == TrialState.COMPLETE

@@ -1,0 +1,117 @@
+"""Real worker processes: graceful stop, Ctrl-C, and a SIGKILLed worker's trial being retried
+(on SQLite and on PostgreSQL)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import optuna
+import pytest
+from optuna.trial import FrozenTrial, TrialState
+
+from core.studies.spec import StudySpec, parse_spec
+from core.studies.storage import open_storage, request_stop
+from core.studies.workers import launch_workers, run_worker
+
+from .conftest import tiny_spec_dict
+
+
+def _slow_spec(data_dir: Path, n_trials: int) -> StudySpec:
+    """Trials of 400 steps (a few seconds each), validated every 10 steps."""
+    raw = tiny_spec_dict(data_dir, n_trials=n_trials, score_test=False)
+    raw["fixed"]["max_steps"] = 400
+    return parse_spec(raw)
+
+
+def _wait_for_running_trial(url: str, proc: subprocess.Popen, timeout: float = 90) -> FrozenTrial:
+    """The first trial that is RUNNING and has reported at least one validation."""
+    storage = open_storage(url)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert proc.poll() is None, _log_of(proc)
+        study = optuna.load_study(study_name="tiny", storage=storage)
+        for t in study.get_trials(states=(TrialState.RUNNING,)):
+            if t.intermediate_values:
+                return t
+        time.sleep(0.3)
+    raise AssertionError("no trial started in time")
+
+
+def _log_of(proc: subprocess.Popen) -> str:
+    return getattr(proc, "log_text", "")
+
+
+def _launch(spec: StudySpec, url: str, tmp_path: Path, **kwargs) -> subprocess.Popen:
+    (proc,) = launch_workers(spec, workers=1, storage=url, log_dir=tmp_path, threads=1, **kwargs)
+    return proc
+
+
+@pytest.fixture
+def reap():
+    """Kill any worker a failing test leaves behind."""
+    procs: list[subprocess.Popen] = []
+    yield procs
+    for p in procs:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+
+
+def test_graceful_stop(tiny_data_dir: Path, tmp_path: Path, reap: list) -> None:
+    url = f"sqlite:///{tmp_path / 's.db'}"
+    proc = _launch(_slow_spec(tiny_data_dir, n_trials=50), url, tmp_path)
+    reap.append(proc)
+    running = _wait_for_running_trial(url, proc)
+    request_stop("tiny", url)
+    assert proc.wait(timeout=60) == 0, (tmp_path / "tiny-w0.log").read_text()
+
+    trials = optuna.load_study(study_name="tiny", storage=open_storage(url)).trials
+    last = trials[-1]
+    assert last.number == running.number and len(trials) < 50
+    assert last.state == TrialState.PRUNED and last.user_attrs["status"] == "stopped"
+    assert last.user_attrs["steps"] < 400  # it stopped at the next evaluation, not the end
+    assert "(stop request)" in (tmp_path / "tiny-w0.log").read_text()
+
+
+def test_ctrl_c_prunes_the_current_trial_and_exits(
+    tiny_data_dir: Path, tmp_path: Path, reap: list
+) -> None:
+    url = f"sqlite:///{tmp_path / 's.db'}"
+    proc = _launch(_slow_spec(tiny_data_dir, n_trials=50), url, tmp_path)
+    reap.append(proc)
+    _wait_for_running_trial(url, proc)
+    os.kill(proc.pid, signal.SIGINT)
+    assert proc.wait(timeout=60) == 130
+    trials = optuna.load_study(study_name="tiny", storage=open_storage(url)).trials
+    assert trials[-1].state == TrialState.PRUNED
+    assert trials[-1].user_attrs["status"] == "interrupted"
+    assert not [t for t in trials if t.state == TrialState.RUNNING]
+
+
+def test_killed_worker_trial_fails_and_is_retried(
+    tiny_data_dir: Path, tmp_path: Path, reap: list, shared_url: str
+) -> None:
+    url = shared_url
+    proc = _launch(
+        _slow_spec(tiny_data_dir, n_trials=3), url, tmp_path, heartbeat_interval=1, grace_period=2
+    )
+    reap.append(proc)
+    assert url not in " ".join(proc.args)  # it travels in the environment, not the command line
+    killed = _wait_for_running_trial(url, proc)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    time.sleep(3)  # past the grace period: the next worker to ask sees a stale heartbeat
+
+    run_worker("tiny", url, n_trials=1, heartbeat_interval=1, grace_period=2, log=lambda _: None)
+
+    trials = optuna.load_study(study_name="tiny", storage=open_storage(url)).trials
+    before = trials[killed.number]
+    assert before.state == TrialState.FAIL
+    (retry,) = [t for t in trials if t.system_attrs.get("failed_trial") == killed.number]
+    assert retry.state == TrialState.COMPLETE
+    assert retry.params == killed.params
+    assert not [t for t in trials if t.state == TrialState.RUNNING]
