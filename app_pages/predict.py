@@ -1,0 +1,76 @@
+"""Predict: pick a stored model, paste a review, see the label and the words that drove it."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from app_pages._charts import build_highlighted_html, get_top_words
+from app_pages._common import list_study_names, load_cached_model, show_error
+from core.errors import ExplorerError
+from core.predict import StoredRun, get_study_best_run, list_saved_runs, predict
+from core.settings import get_storage_url
+
+st.session_state.setdefault("predict_source", "Saved runs")
+st.session_state.setdefault(
+    "predict_text",
+    "The plot was thin, but the acting was wonderful and the ending moved me. A charming film.",
+)
+
+st.title("Predict")
+source = (
+    st.segmented_control("Model", ["Saved runs", "Best of a study"], key="predict_source")
+    or "Saved runs"
+)
+
+
+def _label(run: StoredRun) -> str:
+    acc = f"val {run.best_val_accuracy:.1%}" if run.best_val_accuracy is not None else "no val"
+    return f"{run.name} · {run.family.upper()} · {acc}"
+
+
+chosen: StoredRun | None = None
+if source == "Saved runs":
+    runs = list_saved_runs()
+    if not runs:
+        st.info("No saved model yet: train a run in the Playground first.")
+    else:
+        chosen = st.selectbox("Saved run", runs, format_func=_label, key="predict_run")
+else:
+    names = list_study_names()
+    if not names:
+        st.info("No study in the storage yet.")
+    else:
+        study = st.selectbox("Study", names, key="predict_study")
+        try:
+            chosen = get_study_best_run(study, get_storage_url())
+        except ExplorerError as err:
+            show_error(err)
+
+text = st.text_area("Review", height=150, key="predict_text")
+if chosen is not None:
+    try:
+        model = load_cached_model(chosen.run_dir)
+        result = predict(model, text)
+    except ExplorerError as err:
+        show_error(err)
+    else:
+        cols = st.columns(3)
+        cols[0].metric("label", result.label)
+        cols[1].metric("probability", f"{result.probability:.1%}")
+        cols[2].metric("model", f"{model.family.upper()}")
+        st.caption(
+            f"Words coloured by {result.method}: green pushed toward **{result.label}**, red "
+            "away from it. "
+            + (
+                "Each filter's strongest window, weighted by what it adds to the label's logit."
+                if model.family == "cnn"
+                else "How much the label's probability drops when the word is removed."
+            )
+        )
+        if result.truncated:
+            st.warning(
+                f"The review is longer than this model's max_length "
+                f"({model.config.max_length} tokens); only the words shown coloured were read."
+            )
+        st.markdown(build_highlighted_html(result), unsafe_allow_html=True)
+        st.dataframe(get_top_words(result), hide_index=True, key="predict_top_words")

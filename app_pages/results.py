@@ -1,0 +1,181 @@
+"""Results: for any study in the storage, the best trial, every Optuna figure, the trial table
+(filter, sort, CSV) and a comparison of several studies."""
+
+from __future__ import annotations
+
+import optuna
+import pandas as pd
+import streamlit as st
+
+from app_pages._charts import build_comparison_figure
+from app_pages._common import show_error
+from core.errors import ExplorerError
+from core.settings import get_storage_url
+from core.studies.figures import FIGURES, FigureResult, build_figure
+from core.studies.queries import list_studies, load_snapshot, trials_frame
+
+FIGURE_LABELS = {
+    "history": "History",
+    "importances": "Importances",
+    "parallel": "Parallel coordinates",
+    "slice": "Slices",
+    "contour": "Contour",
+    "edf": "EDF",
+    "intermediate": "Intermediate values",
+    "timeline": "Timeline",
+    "curves": "Learning curves",
+}
+storage = get_storage_url()
+
+st.session_state.setdefault("results_figure", "history")
+
+
+@st.cache_resource(show_spinner="Reading the study…", max_entries=8, ttl=600)
+def _snapshot(name: str, storage_url: str, version: str) -> optuna.Study:
+    """An in-memory copy of the study; ``version`` (trial count, last change) refreshes it."""
+    return load_snapshot(name, storage_url)
+
+
+@st.cache_resource(show_spinner="Drawing…", max_entries=32, ttl=600)
+def _figure(name: str, storage_url: str, version: str, kind: str, options: tuple) -> FigureResult:
+    """One figure per (study version, kind, options): a table filter or rerun never redraws it."""
+    kwargs = {k: list(v) if isinstance(v, tuple) else v for k, v in options}
+    return build_figure(kind, _snapshot(name, storage_url, version), **kwargs)
+
+
+@st.cache_data(show_spinner=False, max_entries=8, ttl=600)
+def _table(name: str, storage_url: str, version: str) -> pd.DataFrame:
+    return trials_frame(_snapshot(name, storage_url, version).get_trials(deepcopy=False))
+
+
+st.title("Results")
+try:
+    studies = list_studies(storage)
+except ExplorerError as err:
+    show_error(err)
+    st.stop()
+if studies.empty:
+    st.info("No study in the storage yet: train in the Playground or launch a study.")
+    st.stop()
+
+names = studies["study"].tolist()
+if st.session_state.get("results_study") not in names:
+    st.session_state["results_study"] = names[0]
+name = st.selectbox("Study", names, key="results_study")
+row = studies[studies["study"] == name].iloc[0]
+version = f"{row['trials']}-{row['last_change']}"
+study = _snapshot(name, storage, version)
+trials = study.get_trials(deepcopy=False)
+
+# ---- best trial card ----------------------------------------------------------------------
+completed = [t for t in trials if t.state == optuna.trial.TrialState.COMPLETE]
+if completed:
+    best = study.best_trial
+    with st.container(border=True):
+        st.subheader(f"Best trial #{best.number}")
+        cols = st.columns(4)
+        cols[0].metric("validation accuracy", f"{best.value:.1%}")
+        test = best.user_attrs.get("test_accuracy")
+        cols[1].metric("test accuracy", f"{test:.1%}" if test is not None else "–")
+        wall = best.user_attrs.get("wall_s")
+        cols[2].metric("wall time", f"{wall:.0f} s" if wall else "–")
+        cols[3].metric("completed trials", f"{len(completed)} / {len(trials)}")
+        params = best.user_attrs.get("flat") or best.params
+        st.dataframe(
+            pd.DataFrame([{k: str(v) for k, v in params.items()}]),
+            hide_index=True,
+            key="results_best_params",
+        )
+else:
+    st.info("No completed trial in this study yet.")
+
+# ---- figures ------------------------------------------------------------------------------
+st.header("Figures")
+kind = (
+    st.segmented_control(
+        "Figure", list(FIGURES), format_func=lambda k: FIGURE_LABELS.get(k, k), key="results_figure"
+    )
+    or "history"
+)
+param_names = sorted({p for t in completed for p in t.params})
+kwargs: dict = {}
+if kind == "contour" and param_names:
+    chosen = st.multiselect(
+        "Two parameters",
+        param_names,
+        default=param_names[:2],
+        max_selections=2,
+        key="results_contour_params",
+    )
+    kwargs["params"] = chosen if len(chosen) == 2 else None
+if kind == "curves" and param_names:
+    default = "learning_rate" if "learning_rate" in param_names else param_names[0]
+    kwargs["color_by"] = st.selectbox(
+        "Colour by", param_names, index=param_names.index(default), key="results_color_by"
+    )
+if kind == "curves" and not param_names:
+    st.info("No completed trial has parameters to colour by yet.")
+elif completed or kind in ("timeline", "intermediate"):
+    try:
+        options = tuple((k, tuple(v) if isinstance(v, list) else v) for k, v in kwargs.items())
+        result = _figure(name, storage, version, kind, options)
+    except (ExplorerError, ValueError, RuntimeError) as err:
+        st.warning(f"This figure cannot be drawn for this study: {err}")
+    else:
+        if result.note:
+            st.caption(result.note)
+        st.plotly_chart(result.figure, key=f"results_fig_{kind}")
+
+# ---- trial table --------------------------------------------------------------------------
+st.header("Trials")
+table = _table(name, storage, version).copy()
+if table.empty:
+    st.info("No trials yet.")
+else:
+    table.columns = [c.removeprefix("params_") for c in table.columns]
+    left, right = st.columns(2)
+    states = left.multiselect(
+        "States",
+        sorted(table["state"].unique()),
+        default=sorted(table["state"].unique()),
+        key="results_states",
+    )
+    query = right.text_input(
+        "Filter (pandas query, e.g. `value > 0.8 and batch_size == 64`)", key="results_query"
+    )
+    shown = table[table["state"].isin(states)]
+    if query.strip():
+        try:
+            shown = shown.query(query)
+        except Exception as err:  # noqa: BLE001 - a user's expression: one sentence back
+            st.error(f"The filter could not be applied: {err}.")
+    st.caption(f"showing {len(shown)} of {len(table)} trials (click a column to sort)")
+    st.dataframe(shown, hide_index=True, key="results_trials")
+    st.download_button(
+        "Download CSV",
+        shown.to_csv(index=False).encode(),
+        file_name=f"{name}-trials.csv",
+        mime="text/csv",
+        key="results_csv",
+    )
+
+# ---- comparison ---------------------------------------------------------------------------
+st.header("Compare studies")
+others = st.multiselect(
+    "Studies", names, default=names[: min(2, len(names))], key="results_compare"
+)
+if len(others) >= 2:
+    frames = {}
+    for other in others:
+        r = studies[studies["study"] == other].iloc[0]
+        frames[other] = _table(other, storage, f"{r['trials']}-{r['last_change']}")
+    st.plotly_chart(build_comparison_figure(frames), key="results_compare_fig")
+    st.dataframe(
+        studies[studies["study"].isin(others)][
+            ["study", "model", "trials", "complete", "pruned", "fail", "best_value"]
+        ],
+        hide_index=True,
+        key="results_compare_table",
+    )
+else:
+    st.caption("Pick two or more studies.")

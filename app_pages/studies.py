@@ -1,0 +1,252 @@
+"""Studies: define a search (a preset or an edited space), see its cost, launch background
+workers, and follow every study in the storage while it runs."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from app_pages._common import get_worker_registry, show_error
+from core.config import coerce, get_knob, get_knobs
+from core.errors import ExplorerError
+from core.settings import PROJECT_ROOT, get_data_source, get_runs_dir, get_storage_url
+from core.studies.figures import build_history_figure
+from core.studies.queries import estimate_cost, list_studies, load_snapshot
+from core.studies.spec import PRUNERS, SAMPLERS, StudySpec, load_spec, parse_spec
+from core.studies.storage import request_stop
+from core.studies.workers import launch_workers
+
+PRESET_DIR = PROJECT_ROOT / "studies"
+SPACE_COLUMNS = ["knob", "search", "low", "high", "log", "step", "choices", "fixed"]
+
+st.session_state.setdefault("studies_watch", None)
+storage = get_storage_url()
+
+
+def load_presets() -> dict[str, StudySpec]:
+    presets = {}
+    for path in sorted(PRESET_DIR.glob("*.toml")):
+        try:
+            presets[path.stem] = load_spec(path)
+        except ExplorerError:
+            continue  # a broken preset file must not take the page down
+    return presets
+
+
+def space_table(spec: StudySpec) -> pd.DataFrame:
+    """One row per knob of the family: searched (range or choices) or fixed."""
+    rows = []
+    for k in get_knobs(spec.model):
+        p = spec.params.get(k.name)
+        fixed = spec.fixed.get(k.name)
+        rows.append(
+            {
+                "knob": k.name,
+                "search": p is not None,
+                "low": p.low if p is not None else None,
+                "high": p.high if p is not None else None,
+                "log": bool(p.log) if p is not None else False,
+                "step": p.step if p is not None else None,
+                "choices": ", ".join(map(str, p.choices)) if p is not None and p.choices else "",
+                "fixed": "" if fixed is None else str(fixed),
+            }
+        )
+    return pd.DataFrame(rows, columns=SPACE_COLUMNS)
+
+
+def _blank(v: Any) -> bool:
+    return (
+        v is None
+        or (isinstance(v, float) and math.isnan(v))
+        or (isinstance(v, str) and not v.strip())
+    )
+
+
+def build_raw_spec(
+    base: StudySpec, table: pd.DataFrame, settings: dict[str, Any]
+) -> dict[str, Any]:
+    """The study definition (as parsed TOML) from the edited table and the settings."""
+    raw = base.to_dict() | settings
+    params: dict[str, Any] = {}
+    fixed: dict[str, Any] = {}
+    for row in table.to_dict("records"):
+        knob = get_knob(row["knob"])
+        if row["search"]:
+            if not _blank(row["choices"]):
+                entry: dict[str, Any] = {
+                    "choices": [coerce(knob, c.strip()) for c in str(row["choices"]).split(",")]
+                }
+            else:
+                entry = {
+                    "low": None if _blank(row["low"]) else row["low"],
+                    "high": None if _blank(row["high"]) else row["high"],
+                }
+                entry = {k: v for k, v in entry.items() if v is not None}
+                if row["log"]:
+                    entry["log"] = True
+                if not _blank(row["step"]):
+                    entry["step"] = row["step"]
+            old = base.params.get(row["knob"])
+            if old is not None and old.when:
+                entry["when"] = {k: list(v) for k, v in old.when.items()}
+            params[row["knob"]] = entry
+        elif not _blank(row["fixed"]):
+            fixed[row["knob"]] = coerce(knob, row["fixed"])
+    raw["params"], raw["fixed"] = params, fixed
+    return raw
+
+
+st.title("Studies")
+presets = load_presets()
+if not presets:
+    st.error(f"No study presets found in {PRESET_DIR}.")
+    st.stop()
+
+with st.expander("New study", expanded=True):
+    name = st.selectbox("Preset", list(presets), key="studies_preset")
+    base = presets[name]
+    st.caption(base.description)
+    st.caption(
+        "Tick **search** to tune a knob: a range (low, high, log or step) or comma-separated "
+        "choices. Other knobs keep their **fixed** value, or the preset's."
+    )
+    table = st.data_editor(
+        space_table(base),
+        hide_index=True,
+        key=f"studies_space_{name}",
+        disabled=["knob"],
+        use_container_width=True,
+        column_config={
+            "search": st.column_config.CheckboxColumn(help="Search this knob"),
+            "log": st.column_config.CheckboxColumn(help="Sample on a log scale"),
+        },
+    )
+    c1, c2, c3 = st.columns(3)
+    study_name = c1.text_input("Study name", value=base.name, key=f"studies_name_{name}")
+    sampler = c2.selectbox(
+        "Sampler", SAMPLERS, index=SAMPLERS.index(base.sampler), key=f"studies_sampler_{name}"
+    )
+    pruner = c3.selectbox(
+        "Pruner", PRUNERS, index=PRUNERS.index(base.pruner), key=f"studies_pruner_{name}"
+    )
+    c1, c2, c3 = st.columns(3)
+    n_trials = c1.number_input(
+        "Trials", 1, 5000, value=base.n_trials or 20, key=f"studies_trials_{name}"
+    )
+    minutes = c2.number_input(
+        "Time budget (minutes, 0: none)",
+        0,
+        24 * 60,
+        value=int((base.timeout_s or 0) // 60),
+        key=f"studies_minutes_{name}",
+    )
+    workers = c3.number_input("Workers (processes)", 1, 8, value=1, key="studies_workers")
+
+    spec = None
+    try:
+        raw = build_raw_spec(
+            base,
+            table,
+            {
+                "name": study_name,
+                "n_trials": int(n_trials),
+                "timeout_s": float(minutes * 60) if minutes else None,
+                "sampler": base.to_dict()["sampler"] if sampler == base.sampler else sampler,
+                "pruner": base.to_dict()["pruner"] if pruner == base.pruner else pruner,
+            },
+        )
+        spec = parse_spec(raw)
+        cost = estimate_cost(spec, storage, n_trials=int(n_trials))
+        st.info(f"Estimated cost: {cost.describe()}")
+    except ExplorerError as err:
+        show_error(err)
+    if st.button("Launch", type="primary", disabled=spec is None, key="studies_launch"):
+        try:
+            handles = launch_workers(
+                spec,
+                int(n_trials),
+                int(workers),
+                storage,
+                log_dir=Path(get_runs_dir()) / "_study_logs",
+                data=get_data_source(),
+            )
+            get_worker_registry().add(spec.name, handles)
+            st.session_state["studies_watch"] = spec.name
+            st.success(f"Launched {len(handles)} worker(s) for study '{spec.name}'.")
+        except ExplorerError as err:
+            show_error(err)
+
+
+def render_monitor() -> None:
+    """Every search study in the storage: counts, best so far, live history, Stop."""
+    try:
+        studies = list_studies(storage)
+    except ExplorerError as err:
+        show_error(err)
+        return
+    studies = studies[studies["kind"] != "playground"]
+    if studies.empty:
+        st.info("No study in the storage yet.")
+        return
+    alive = get_worker_registry().alive()
+    studies = studies.assign(workers=[alive.get(n, 0) for n in studies["study"]])
+    st.dataframe(
+        studies[
+            [
+                "study",
+                "model",
+                "trials",
+                "complete",
+                "running",
+                "pruned",
+                "fail",
+                "best_value",
+                "workers",
+                "stop_requested",
+                "last_change",
+            ]
+        ],
+        hide_index=True,
+        key="studies_table",
+        column_config={"best_value": st.column_config.NumberColumn(format="percent")},
+    )
+    names = studies["study"].tolist()
+    watch = st.session_state["studies_watch"]
+    chosen = st.selectbox(
+        "Follow", names, index=names.index(watch) if watch in names else 0, key="studies_follow"
+    )
+    row = studies[studies["study"] == chosen].iloc[0]
+    cols = st.columns(5)
+    for col, label in zip(cols, ["complete", "running", "pruned", "fail"], strict=False):
+        col.metric(label, int(row[label]))
+    cols[4].metric("best so far", "–" if pd.isna(row["best_value"]) else f"{row['best_value']:.1%}")
+    if st.button(
+        "Stop (finish current evaluations)",
+        key="studies_stop",
+        disabled=bool(row["stop_requested"]) or row["running"] == 0 and not alive.get(chosen),
+    ):
+        request_stop(chosen, storage)
+        st.toast(f"Stop requested for '{chosen}'.")
+    if row["complete"] + row["pruned"] > 0:
+        fig = build_history_figure(load_snapshot(chosen, storage))
+        st.plotly_chart(fig.figure, key="studies_history")
+
+
+st.header("Studies in the storage")
+
+
+def _any_running() -> bool:
+    if get_worker_registry().alive():
+        return True
+    try:  # workers started before this server (or elsewhere): the storage knows
+        return bool((list_studies(storage)["running"] > 0).any())
+    except ExplorerError:
+        return False
+
+
+running = _any_running()
+st.fragment(render_monitor, run_every=2.0 if running else None)()

@@ -1,0 +1,426 @@
+"""Use a stored model: predict a review's label, say which words drove it, and show why the
+report's RNN could not learn.
+
+- :func:`list_saved_runs` and :func:`get_study_best_run` find stored models (a runs folder, or
+  the best trial of a study through its ``run_dir`` user attribute);
+- :func:`load_model` loads one (``from_pretrained`` on ``run_dir/model``, tokenizer beside it);
+- :func:`predict` gives the label, its probability and per-word attributions: for the CNN, the
+  windows its max-pool picked, weighted by what each picked filter adds to the predicted class's
+  logit; for the RNN, occlusion (the drop in probability when a word is removed);
+- :func:`explain_padding` runs the seed RNN and a packed RNN on the same review padded to
+  ``max_length`` and measures how much of the review is left in each model's final state.
+
+A review is encoded exactly as in training: the tokenizer without special tokens, cut at
+``max_length``, padded by :class:`~core.tokenizer.PadCollator` the way the model's config says.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+from transformers import (
+    AutoModelForSequenceClassification,
+    PreTrainedModel,
+    PreTrainedTokenizerFast,
+)
+
+import core.models  # noqa: F401 - registers the model classes with the Auto classes
+from core.config import TextClassifierConfig, family_of
+from core.errors import ExplorerError
+from core.settings import get_runs_dir
+from core.trainer import build_collator
+
+OCCLUSION_BATCH = 64
+
+
+# --------------------------------------------------------------------------------------------
+# Finding and loading stored models
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StoredRun:
+    """A saved model: where it is and what it scored."""
+
+    run_dir: str
+    family: str
+    status: str
+    best_val_accuracy: float | None
+    test_accuracy: float | None
+    config: dict[str, Any]
+
+    @property
+    def name(self) -> str:
+        return Path(self.run_dir).name
+
+    @property
+    def model_config(self) -> dict[str, Any]:
+        return self.config.get("model", {})
+
+
+def list_saved_runs(runs_dir: Path | None = None) -> list[StoredRun]:
+    """Every run under the runs folder that kept its model, newest first."""
+    root = Path(runs_dir) if runs_dir is not None else get_runs_dir()
+    runs = []
+    for path in sorted(root.glob("*/result.json"), reverse=True):
+        if not (path.parent / "model" / "config.json").exists():
+            continue
+        try:
+            runs.append(_stored_run(path.parent, json.loads(path.read_text())))
+        except (ValueError, KeyError, OSError):
+            continue  # a half-written or foreign folder is not a model to offer
+    return runs
+
+
+def _stored_run(run_dir: Path, result: dict[str, Any]) -> StoredRun:
+    model_type = result["config"]["model"]["model_type"]
+    return StoredRun(
+        run_dir=str(run_dir),
+        family={"text_cnn": "cnn", "text_rnn": "rnn"}[model_type],
+        status=result.get("status", ""),
+        best_val_accuracy=result.get("best_val_accuracy"),
+        test_accuracy=result.get("test_accuracy"),
+        config=result["config"],
+    )
+
+
+def get_study_best_run(study_name: str, storage: str) -> StoredRun:
+    """The saved model of ``study_name``'s best trial (its ``run_dir`` user attribute)."""
+    import optuna
+
+    try:
+        study = optuna.load_study(study_name=study_name, storage=storage)
+        trial = study.best_trial
+    except (KeyError, ValueError) as err:
+        raise ExplorerError(f"Study '{study_name}' has no completed trial yet ({err}).") from None
+    run_dir = trial.user_attrs.get("run_dir")
+    if not run_dir or not (Path(run_dir) / "model" / "config.json").exists():
+        raise ExplorerError(
+            f"The best trial (#{trial.number}) of study '{study_name}' kept no saved model."
+        )
+    result_file = Path(run_dir) / "result.json"
+    if result_file.exists():
+        return _stored_run(Path(run_dir), json.loads(result_file.read_text()))
+    config = trial.user_attrs.get("config") or {}
+    return StoredRun(
+        run_dir=str(run_dir),
+        family=family_of(_load_config(Path(run_dir))),
+        status="completed",
+        best_val_accuracy=trial.value,
+        test_accuracy=trial.user_attrs.get("test_accuracy"),
+        config=config,
+    )
+
+
+@dataclass
+class LoadedModel:
+    """A model in eval mode with its tokenizer."""
+
+    model: PreTrainedModel
+    tokenizer: PreTrainedTokenizerFast
+    run_dir: str
+
+    @property
+    def config(self) -> TextClassifierConfig:
+        return self.model.config
+
+    @property
+    def family(self) -> str:
+        return family_of(self.model.config)
+
+    @property
+    def label_names(self) -> list[str]:
+        return [self.config.id2label[i] for i in range(self.config.num_labels)]
+
+
+def _load_config(run_dir: Path) -> TextClassifierConfig:
+    from transformers import AutoConfig
+
+    return AutoConfig.from_pretrained(str(run_dir / "model"))
+
+
+def load_model(run_dir: str | Path) -> LoadedModel:
+    """Load the model and tokenizer saved under ``run_dir/model``."""
+    folder = Path(run_dir) / "model"
+    if not (folder / "config.json").exists():
+        raise ExplorerError(f"No saved model in {run_dir}; train a run with saving on first.")
+    try:
+        model = AutoModelForSequenceClassification.from_pretrained(str(folder))
+        tokenizer = PreTrainedTokenizerFast.from_pretrained(str(folder))
+    except (OSError, ValueError) as err:
+        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise ExplorerError(f"Cannot load the model in {run_dir} ({first}).") from None
+    model.eval()
+    return LoadedModel(model, tokenizer, str(run_dir))
+
+
+# --------------------------------------------------------------------------------------------
+# Encoding
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Encoded:
+    """A review as the model sees it, and the words its tokens came from."""
+
+    token_ids: list[int]  # real tokens only, cut at max_length
+    token_words: list[int]  # word index of each token
+    words: list[tuple[int, int]]  # (start, end) character span of each word in the text
+    truncated: bool
+
+
+def encode(loaded: LoadedModel, text: str) -> Encoded:
+    """Tokenize ``text`` as in training (no special tokens) and cut it to max_length.
+
+    ``truncation_side="left"`` keeps the review's last max_length tokens, ``"right"`` its first.
+    """
+    enc = loaded.tokenizer.backend_tokenizer.encode(text, add_special_tokens=False)
+    limit = loaded.config.max_length
+    n = len(enc.ids)
+    left = loaded.config.truncation_side == "left"
+    start, end = (max(0, n - limit), n) if left else (0, min(n, limit))
+    ids, word_ids = enc.ids[start:end], enc.word_ids[start:end]
+    offsets = enc.offsets[start:end]
+    words: list[tuple[int, int]] = []
+    token_words: list[int] = []
+    last_word = None
+    for wid, (w_start, w_end) in zip(word_ids, offsets, strict=True):
+        if wid != last_word or not words:
+            words.append((w_start, w_end))
+            last_word = wid
+        else:
+            words[-1] = (words[-1][0], w_end)
+        token_words.append(len(words) - 1)
+    if not ids:  # an empty review still needs one token, as in training
+        unk = loaded.tokenizer.unk_token_id or 0
+        return Encoded([unk], [0], [(0, 0)], False)
+    return Encoded(ids, token_words, words, n > limit)
+
+
+def _batch(loaded: LoadedModel, sequences: list[list[int]]) -> dict[str, torch.Tensor]:
+    collate = build_collator(loaded.config)  # the batches the model was trained on
+    return collate([{"input_ids": s or [loaded.tokenizer.unk_token_id or 0]} for s in sequences])
+
+
+@torch.no_grad()
+def predict_proba(loaded: LoadedModel, sequences: list[list[int]]) -> torch.Tensor:
+    """Class probabilities, ``(len(sequences), labels)``."""
+    out = []
+    for i in range(0, len(sequences), OCCLUSION_BATCH):
+        logits = loaded.model(**_batch(loaded, sequences[i : i + OCCLUSION_BATCH])).logits
+        out.append(torch.softmax(logits, dim=-1))
+    return torch.cat(out)
+
+
+# --------------------------------------------------------------------------------------------
+# Prediction and attributions
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Prediction:
+    """The label, its probability, and one score per word (positive: pushed toward the label)."""
+
+    label: str
+    probability: float
+    probabilities: dict[str, float]
+    text: str
+    words: list[tuple[int, int]]  # character spans in ``text``
+    scores: list[float]  # one per word, same order
+    method: str  # "max-pool windows" or "occlusion"
+    truncated: bool
+
+
+def predict(loaded: LoadedModel, text: str) -> Prediction:
+    """Predict ``text``'s label and attribute the decision to its words."""
+    if not text.strip():
+        raise ExplorerError("Type or paste a review first.")
+    enc = encode(loaded, text)
+    probs = predict_proba(loaded, [enc.token_ids])[0]
+    label_id = int(probs.argmax())
+    if loaded.family == "cnn":
+        token_scores = cnn_token_scores(loaded, enc.token_ids, label_id)
+        scores = [0.0] * len(enc.words)
+        for t, w in enumerate(enc.token_words):
+            scores[w] += token_scores[t]
+        method = "max-pool windows"
+    else:
+        scores = occlusion_word_scores(loaded, enc, label_id)
+        method = "occlusion"
+    names = loaded.label_names
+    return Prediction(
+        label=names[label_id],
+        probability=float(probs[label_id]),
+        probabilities={n: float(p) for n, p in zip(names, probs, strict=True)},
+        text=text,
+        words=enc.words,
+        scores=scores,
+        method=method,
+        truncated=enc.truncated,
+    )
+
+
+@torch.no_grad()
+def cnn_token_scores(loaded: LoadedModel, token_ids: list[int], label_id: int) -> list[float]:
+    """Per-token share of the label's logit margin, from the windows the max-pool picked.
+
+    Each filter's pooled value ``v`` reaches the logits through the classifier, adding
+    ``v * (w[label] - mean of w[other labels])`` to the label's margin. That amount is spread
+    evenly over the real tokens of the window where the filter peaked. The scores add up to
+    the margin, less the classifier's bias and any share that fell on padding.
+    """
+    model, cfg = loaded.model, loaded.config
+    batch = _batch(loaded, [token_ids])
+    n = len(token_ids)
+    x = model.embed(batch["input_ids"]).transpose(1, 2)  # (1, embed, seq)
+    weight = model.classifier.weight  # (labels, filters * widths)
+    others = [i for i in range(weight.shape[0]) if i != label_id]
+    margin_w = weight[label_id] - weight[others].mean(dim=0)  # (filters * widths,)
+    scores = [0.0] * n
+    offset = 0
+    for conv in model.convs:
+        k = conv.kernel_size[0]
+        h = torch.relu(conv(x))[0]  # (filters, seq - k + 1)
+        if cfg.mask_padding:
+            h[:, max(n - k, 0) + 1 :] = 0.0  # windows that start past the review's last window
+        values, starts = h.max(dim=1)  # (filters,)
+        for f in range(h.shape[0]):
+            share = float(values[f] * margin_w[offset + f])
+            start = int(starts[f])
+            inside = [t for t in range(start, start + k) if t < n]
+            for t in inside:
+                scores[t] += share / k
+        offset += h.shape[0]
+    return scores
+
+
+def occlusion_word_scores(loaded: LoadedModel, enc: Encoded, label_id: int) -> list[float]:
+    """Per word: the label's probability minus its probability with that word removed."""
+    n_words = len(enc.words)
+    variants = [enc.token_ids]
+    for w in range(n_words):
+        variants.append(
+            [t for t, tw in zip(enc.token_ids, enc.token_words, strict=True) if tw != w]
+        )
+    probs = predict_proba(loaded, variants)[:, label_id]
+    return [float(probs[0] - probs[1 + w]) for w in range(n_words)]
+
+
+# --------------------------------------------------------------------------------------------
+# Why the report's RNN failed
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class ModelEvidence:
+    """How one RNN's output depends on the review."""
+
+    name: str
+    label: str  # the label whose probability is shown
+    prob_review: float  # P(label | the review)
+    prob_empty: float  # P(label | an empty review: one unknown token, then padding)
+    prob_other: float  # P(label | a different review)
+    state_change: float  # ||h(review) - h(empty)|| / ||h(review)||, final states
+
+
+@dataclass
+class PaddingExplanation:
+    """The seed RNN against the packed RNN on the same review."""
+
+    seed: ModelEvidence
+    packed: ModelEvidence
+    review_tokens: int
+    max_length: int
+    # The seed model's top-layer state distance between the review and the empty review, at
+    # each position: large while it reads the review, near zero after the padding.
+    state_gap: list[float]
+
+
+@torch.no_grad()
+def _final_states(loaded: LoadedModel, sequences: list[list[int]]) -> torch.Tensor:
+    """The vector the RNN's classifier reads for each sequence, ``(batch, hidden * dirs)``."""
+    captured: list[torch.Tensor] = []
+    hook = loaded.model.classifier.register_forward_hook(
+        lambda module, inputs, output: captured.append(inputs[0])
+    )
+    try:
+        loaded.model(**_batch(loaded, sequences))
+    finally:
+        hook.remove()
+    return captured[0]
+
+
+@torch.no_grad()
+def _state_trace(loaded: LoadedModel, sequences: list[list[int]]) -> torch.Tensor:
+    """Top-layer outputs at every position, run without packing: ``(batch, seq, hidden)``."""
+    batch = _batch(loaded, sequences)
+    out, _ = loaded.model.rnn(loaded.model.embed(batch["input_ids"]))
+    return out
+
+
+def _evidence(
+    name: str, loaded: LoadedModel, review: list[int], other: list[int], label_id: int
+) -> ModelEvidence:
+    empty = [loaded.tokenizer.unk_token_id or 0]
+    probs = predict_proba(loaded, [review, empty, other])[:, label_id]
+    states = _final_states(loaded, [review, empty])
+    change = float((states[0] - states[1]).norm() / states[0].norm().clamp(min=1e-8))
+    return ModelEvidence(
+        name=name,
+        label=loaded.label_names[label_id],
+        prob_review=float(probs[0]),
+        prob_empty=float(probs[1]),
+        prob_other=float(probs[2]),
+        state_change=change,
+    )
+
+
+def explain_padding(
+    seed: LoadedModel, packed: LoadedModel, text: str, other_text: str
+) -> PaddingExplanation:
+    """Run both RNNs on ``text`` (and, for contrast, on ``other_text`` and on nothing)."""
+    for loaded, what in ((seed, "seed"), (packed, "packed")):
+        if loaded.family != "rnn":
+            raise ExplorerError(f"The {what} model must be an RNN, got a {loaded.family.upper()}.")
+    if not text.strip() or not other_text.strip():
+        raise ExplorerError("Give two reviews to compare.")
+    seed_enc, packed_enc = encode(seed, text), encode(packed, text)
+    label_id = len(seed.label_names) - 1  # the last label: "positive" on IMDB
+    seed_ev = _evidence(
+        "seed (padding read)",
+        seed,
+        seed_enc.token_ids,
+        encode(seed, other_text).token_ids,
+        label_id,
+    )
+    packed_ev = _evidence(
+        "packed", packed, packed_enc.token_ids, encode(packed, other_text).token_ids, label_id
+    )
+    trace = _state_trace(seed, [seed_enc.token_ids, [seed.tokenizer.unk_token_id or 0]])
+    gap = (trace[0] - trace[1]).norm(dim=-1)  # (seq,)
+    return PaddingExplanation(
+        seed=seed_ev,
+        packed=packed_ev,
+        review_tokens=len(seed_enc.token_ids),
+        max_length=trace.shape[1],
+        state_gap=[float(g) if math.isfinite(float(g)) else 0.0 for g in gap],
+    )
+
+
+def find_padding_pair(runs: list[StoredRun]) -> tuple[StoredRun | None, StoredRun | None]:
+    """The newest saved seed-style RNN (padding read, last state) and the newest packed RNN."""
+    seed = packed = None
+    for run in runs:
+        m = run.model_config
+        if run.family != "rnn":
+            continue
+        if seed is None and not m.get("mask_padding", True) and m.get("padding") == "max_length":
+            seed = run
+        if packed is None and m.get("mask_padding", True):
+            packed = run
+    return seed, packed

@@ -1,0 +1,170 @@
+"""The app in a real browser: Debian's chromium driven by Playwright against `streamlit run`.
+
+Opens the app, moves sliders, trains a tiny job, waits for its result chart, opens Results, the
+embedded dashboard and Predict, and saves a screenshot of each page under test-artifacts/.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from core.jobs import find_free_port
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = ROOT / "test-artifacts"
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium (/usr/bin/chromium)"),
+]
+
+
+@pytest.fixture
+def server(tiny_data_dir: Path, tmp_path: Path) -> Iterator[str]:
+    """`streamlit run` on a free localhost port, on the tiny data; stopped (and checked) after."""
+    port = find_free_port()
+    env = os.environ | {
+        "EXPLORER_DATA": str(tiny_data_dir),
+        "EXPLORER_STORAGE": f"sqlite:///{tmp_path / 'explorer.db'}",
+        "EXPLORER_RUNS": str(tmp_path / "runs"),
+        "EXPLORER_CACHE": str(tmp_path / "cache"),
+    }
+    log = (tmp_path / "streamlit.log").open("wb")
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            "streamlit_app.py",
+            "--server.headless",
+            "true",
+            "--server.port",
+            str(port),
+            "--server.address",
+            "127.0.0.1",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                urllib.request.urlopen(f"{url}/_stcore/health", timeout=1)
+                break
+            except OSError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError((tmp_path / "streamlit.log").read_text()[-2000:]) from None
+                time.sleep(0.5)
+        yield url
+    finally:
+        proc.send_signal(signal.SIGTERM)  # as when the app stops: the dashboard goes with it
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+        log.close()
+
+
+def _port_open(port: int) -> bool:
+    with socket.socket() as s:
+        return s.connect_ex(("127.0.0.1", port)) == 0
+
+
+def _set_slider_to_min(page, label: str) -> None:
+    thumb = page.get_by_role("slider", name=label).first
+    thumb.focus()
+    thumb.press("Home")
+    page.wait_for_timeout(300)
+
+
+def test_app_in_a_browser(server: str) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    expect.set_options(timeout=60_000)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=str(CHROMIUM),
+            args=["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking"],
+        )
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            page.set_default_timeout(60_000)
+            page.goto(server)
+            expect(page.get_by_text("Hyperparameter Explorer").first).to_be_visible()
+            expect(page.get_by_text("train reviews")).to_be_visible()
+            page.wait_for_timeout(1500)  # let the histogram draw
+            page.screenshot(path=ARTIFACTS / "home.png", full_page=True)
+
+            nav = page.get_by_test_id("stSidebarNav")
+            nav.get_by_text("Playground").click()
+            expect(page.get_by_role("heading", name="Playground")).to_be_visible()
+            for label in ("max_length", "vocab_size", "embedding_dim", "batch_size", "max_steps"):
+                _set_slider_to_min(page, label)
+            expect(page.get_by_role("slider", name="max_steps").first).to_have_attribute(
+                "aria-valuetext", "10"
+            )
+            page.get_by_role("button", name="Train").click()
+            expect(page.get_by_text("Run completed")).to_be_visible(timeout=120_000)
+            expect(page.locator(".js-plotly-plot").first).to_be_visible()
+            expect(page.get_by_text("Where it lands")).to_be_visible()
+            page.wait_for_timeout(1500)
+            page.screenshot(path=ARTIFACTS / "playground.png", full_page=True)
+            page.get_by_text("Where it lands").scroll_into_view_if_needed()
+            page.wait_for_timeout(1000)
+            page.screenshot(path=ARTIFACTS / "playground-result.png")
+
+            nav.get_by_text("Results").click()
+            expect(page.get_by_text("Best trial #0")).to_be_visible()
+            page.wait_for_timeout(1500)
+            page.screenshot(path=ARTIFACTS / "results.png", full_page=True)
+
+            nav.get_by_text("Studies").click()
+            expect(page.get_by_text("Estimated cost")).to_be_visible()
+            page.screenshot(path=ARTIFACTS / "studies.png", full_page=True)
+
+            nav.get_by_text("Predict").click()
+            expect(page.get_by_text("probability")).to_be_visible()
+            expect(page.locator("[data-testid=stMarkdown] span[title]").first).to_be_visible()
+            page.wait_for_timeout(1000)
+            page.screenshot(path=ARTIFACTS / "predict.png", full_page=True)
+
+            nav.get_by_text("Dashboard").click()
+            frame = page.frame_locator("iframe").first
+            expect(frame.get_by_text("playground-cnn").first).to_be_visible(timeout=60_000)
+            src = page.locator("iframe").first.get_attribute("src")
+            dashboard_port = int(src.split(":")[2].split("/")[0])
+            page.wait_for_timeout(1000)
+            page.screenshot(path=ARTIFACTS / "dashboard.png", full_page=True)
+        finally:
+            browser.close()
+    assert _port_open(dashboard_port)
+    pytest.dashboard_port = dashboard_port  # checked closed by test_dashboard_stopped_with_app
+
+
+def test_dashboard_stopped_with_app() -> None:
+    port = getattr(pytest, "dashboard_port", None)
+    if port is None:
+        pytest.skip("the browser test did not start a dashboard")
+    deadline = time.monotonic() + 10
+    while _port_open(port) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not _port_open(port), "optuna-dashboard kept running after the app stopped"

@@ -1,0 +1,68 @@
+"""The pages' figure and table builders: data in, figure out, checked by equality."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from app_pages._charts import (
+    build_comparison_figure,
+    build_highlighted_html,
+    build_runs_figure,
+    get_top_words,
+)
+from core.predict import Prediction
+
+
+def _prediction() -> Prediction:
+    text = "<b>great</b> film, dull plot"
+    return Prediction(
+        label="positive",
+        probability=0.8,
+        probabilities={"negative": 0.2, "positive": 0.8},
+        text=text,
+        words=[(3, 8), (13, 17), (19, 23), (24, 28)],
+        scores=[0.5, 0.0, -0.25, 0.1],
+        method="occlusion",
+        truncated=False,
+    )
+
+
+def test_highlighted_html_escapes_and_colours() -> None:
+    html = build_highlighted_html(_prediction())
+    assert "<b>" not in html and "&lt;b&gt;" in html  # the review's own markup is shown as text
+    assert 'title="+0.500">great</span>' in html
+    assert "rgba(218, 54, 51, 0.42)" in html  # "dull": half the top score, against the label
+
+
+def test_top_words_by_absolute_score() -> None:
+    table = get_top_words(_prediction(), k=2)
+    assert table.to_dict("records") == [
+        {"word": "great", "score": 0.5},
+        {"word": "dull", "score": -0.25},
+    ]
+
+
+def test_runs_figure_marks_this_run() -> None:
+    trials = pd.DataFrame(
+        {
+            "study": ["playground-cnn", "playground-cnn", "cnn"],
+            "number": [0, 1, 0],
+            "value": [0.8, 0.85, None],
+            "dropout": [0.1, 0.3, 0.2],
+        }
+    )
+    fig = build_runs_figure(trials, "dropout", latest=("playground-cnn", 1))
+    assert [t.name for t in fig.data] == ["playground-cnn", "this run"]  # no value: not drawn
+    assert list(fig.data[1].x) == [0.3] and list(fig.data[1].y) == [0.85]
+
+
+def test_comparison_is_best_so_far() -> None:
+    frame = pd.DataFrame(
+        {
+            "number": [0, 1, 2],
+            "state": ["COMPLETE", "PRUNED", "COMPLETE"],
+            "value": [0.7, None, 0.6],
+        }
+    )
+    fig = build_comparison_figure({"a": frame})
+    assert list(fig.data[0].x) == [0, 2] and list(fig.data[0].y) == [0.7, 0.7]

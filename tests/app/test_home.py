@@ -1,0 +1,53 @@
+"""Home: the data summary, the missing-data notice, best results, the padding explainer."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.app.conftest import new_app, wait_for
+
+
+def test_home_shows_the_data(app_env: str) -> None:
+    at = new_app()
+    assert at.title[0].value == "Hyperparameter Explorer"
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["train reviews"] == "540" and metrics["test reviews"] == "200"
+    assert not at.error
+    assert any("Nothing trained yet" in i.value for i in at.info)
+
+
+def test_home_without_data_says_how_to_provide_it(
+    app_env: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("EXPLORER_DATA", str(tmp_path / "no-such-folder"))
+    at = new_app()
+    assert len(at.error) == 1 and "does not exist" in at.error[0].value
+    assert any("EXPLORER_DATA" in i.value for i in at.info)
+    assert not at.exception
+
+
+def test_padding_explainer_with_saved_runs(
+    app_env: str, trained_runs: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("EXPLORER_RUNS", str(trained_runs))
+    at = new_app()
+    table = at.dataframe[-1].value
+    assert list(table["model"]) == ["seed (padding read)", "packed"]
+    change = table["final-state change when the review is emptied"]
+    assert float(change[0].rstrip("%")) < 0.1 and float(change[1].rstrip("%")) > 5
+    at.text_area(key="home_review").input("great superb wonderful").run()
+    assert not at.exception and not at.error
+
+
+def test_train_both_for_the_explainer(app_env: str) -> None:
+    at = new_app()
+    assert any("seed-preset RNN and a packed RNN" in i.value for i in at.info)
+    at.select_slider(key="home_explain_steps").set_value(20).run()
+    at.button(key="home_train_pair").click().run()
+    assert at.success[0].value.startswith("Both runs started")
+    assert len(at.progress) == 2
+    wait_for(at, lambda a: bool(a.dataframe) and "model" in a.dataframe[-1].value, timeout=150)
+    table = at.dataframe[-1].value
+    assert list(table["model"]) == ["seed (padding read)", "packed"]

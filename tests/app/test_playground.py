@@ -1,0 +1,97 @@
+"""Playground: knobs, presets, impossible combinations, a tiny run, two sessions at once."""
+
+from __future__ import annotations
+
+from streamlit.testing.v1 import AppTest
+
+from tests.app.conftest import TINY_KNOBS, new_app, wait_for
+
+PAGE = "app_pages/playground.py"
+
+
+def set_tiny(at: AppTest, family: str = "cnn", **extra) -> AppTest:
+    for name, value in (TINY_KNOBS | extra).items():
+        at.session_state[f"playground_{family}_{name}"] = value
+    return at.run()
+
+
+def run_history(at: AppTest):
+    """The run-history table (the last table on the page)."""
+    return at.dataframe[-1].value
+
+
+def finished(at: AppTest) -> bool:
+    return bool(at.success) or any("failed" in e.value for e in at.error)
+
+
+def test_knobs_presets_and_help(app_env: str) -> None:
+    at = new_app(PAGE)
+    slider = at.slider(key="playground_cnn_max_length")
+    assert slider.value == 400 and "Tokens kept per review" in slider.help
+    at.button(key="playground_seed").click().run()
+    assert at.slider(key="playground_cnn_max_length").value == 512
+    assert at.select_slider(key="playground_cnn_batch_size").value == 8
+    assert at.select_slider(key="playground_cnn_num_filters").value == 10
+    assert at.toggle(key="playground_cnn_mask_padding").value is False
+    at.slider(key="playground_cnn_learning_rate_log10").set_value(-2.0).run()
+    assert any(c.value == "learning_rate = 0.01" for c in at.caption)
+    at.button(key="playground_defaults").click().run()
+    assert at.slider(key="playground_cnn_max_length").value == 400
+    # RNN knobs; the nonlinearity only applies to the plain RNN cell
+    at.segmented_control(key="playground_family").set_value("rnn").run()
+    assert at.selectbox(key="playground_rnn_nonlinearity").disabled
+    at.selectbox(key="playground_rnn_cell").set_value("rnn").run()
+    assert not at.selectbox(key="playground_rnn_nonlinearity").disabled
+
+
+def test_impossible_combination_is_explained(app_env: str) -> None:
+    at = new_app(PAGE)
+    at.slider(key="playground_cnn_max_length").set_value(16).run()
+    at.slider(key="playground_cnn_filter_size").set_value(15).run()
+    at.slider(key="playground_cnn_num_filter_sizes").set_value(3).run()  # widths 15, 16, 17
+    assert len(at.error) == 1 and "must not exceed max_length" in at.error[0].value
+    assert at.button(key="playground_train").disabled
+
+
+def test_tiny_run_lands_in_the_history(app_env: str) -> None:
+    at = set_tiny(new_app(PAGE))
+    assert not at.error
+    at.button(key="playground_train").click().run()
+    wait_for(at, finished)
+    assert not at.error, [e.value for e in at.error]
+    assert at.success[0].value == "Run completed: stored as trial #0."
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["best val accuracy"].endswith("%")
+    history = run_history(at)
+    assert list(history["number"]) == [0] and history["max_steps"].iloc[0] == 20
+    assert history["state"].iloc[0] == "COMPLETE"
+    # a second run, with one knob moved, joins the first
+    at.slider(key="playground_cnn_dropout").set_value(0.1).run()
+    at.button(key="playground_train").click().run()
+    wait_for(at, lambda a: finished(a) and "#1" in a.success[0].value)
+    history = run_history(at)
+    assert list(history["number"]) == [1, 0]
+    assert at.selectbox(key="playground_axis_dropout").value == "dropout"
+
+
+def test_two_sessions_train_at_once_without_mixing(app_env: str) -> None:
+    alice = set_tiny(new_app(PAGE), max_steps=20)
+    bob = set_tiny(new_app(PAGE), max_steps=50)
+    alice.button(key="playground_train").click().run()
+    bob.button(key="playground_train").click().run()
+    assert alice.session_state["playground_job"] != bob.session_state["playground_job"]
+    wait_for(alice, finished)
+    wait_for(bob, finished)
+    wait_for(alice, lambda a: finished(a) and len(run_history(a)) == 2)  # bob's run is stored too
+    # each sees its own run: its own step count, its own trial, its own jobs in the sidebar
+    a_hist = run_history(alice)
+    b_hist = run_history(bob)
+    assert sorted(a_hist["max_steps"]) == sorted(b_hist["max_steps"]) == [20, 50]  # one storage
+    a_trial = int(alice.success[0].value.rsplit("#", 1)[1].rstrip("."))
+    b_trial = int(bob.success[0].value.rsplit("#", 1)[1].rstrip("."))
+    assert a_hist.set_index("number").loc[a_trial, "max_steps"] == 20
+    assert b_hist.set_index("number").loc[b_trial, "max_steps"] == 50
+    a_side = [c.value for c in alice.sidebar.caption if "CNN" in c.value]
+    b_side = [c.value for c in bob.sidebar.caption if "CNN" in c.value]
+    assert len(a_side) == len(b_side) == 1
+    assert alice.session_state["app_owner"] != bob.session_state["app_owner"]

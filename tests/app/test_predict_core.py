@@ -1,0 +1,76 @@
+"""core.predict on tiny saved models: labels, attributions, and the padding explanation."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+
+from core.errors import ExplorerError
+from core.predict import (
+    cnn_token_scores,
+    encode,
+    explain_padding,
+    find_padding_pair,
+    list_saved_runs,
+    load_model,
+    predict,
+)
+
+REVIEW = "the film was wonderful and superb , really great acting"
+OTHER = "awful boring dull terrible waste of a movie"
+
+
+def test_list_and_find_pair(trained_runs: Path) -> None:
+    runs = list_saved_runs(trained_runs)
+    assert sorted(r.family for r in runs) == ["cnn", "rnn", "rnn"]
+    seed, packed = find_padding_pair(runs)
+    assert seed is not None and seed.name == "b-seed-rnn"
+    assert packed is not None and packed.name == "c-packed-rnn"
+
+
+def test_cnn_prediction_and_scores_add_up(trained_runs: Path) -> None:
+    model = load_model(trained_runs / "a-cnn")
+    result = predict(model, REVIEW)
+    assert result.label in model.label_names
+    assert abs(sum(result.probabilities.values()) - 1) < 1e-5
+    assert result.method == "max-pool windows"
+    assert len(result.scores) == len(result.words) == len(REVIEW.split())
+    # The scores share out the label's logit margin (less the bias): nothing lost or invented
+    # (no padding here, so no share falls outside the review).
+    enc = encode(model, REVIEW)
+    label_id = model.label_names.index(result.label)
+    with torch.no_grad():
+        batch = {"input_ids": torch.tensor([enc.token_ids])}
+        logits = model.model(**batch).logits[0]
+    bias = model.model.classifier.bias.detach()
+    margin = (logits[label_id] - logits[1 - label_id]) - (bias[label_id] - bias[1 - label_id])
+    total = sum(cnn_token_scores(model, enc.token_ids, label_id))
+    assert total == pytest.approx(float(margin), rel=1e-4, abs=1e-5)
+
+
+def test_rnn_occlusion(trained_runs: Path) -> None:
+    model = load_model(trained_runs / "c-packed-rnn")
+    result = predict(model, REVIEW)
+    assert result.method == "occlusion"
+    assert len(result.scores) == len(REVIEW.split())
+    with pytest.raises(ExplorerError, match="review"):
+        predict(model, "   ")
+
+
+def test_seed_rnn_final_state_comes_from_padding(trained_runs: Path) -> None:
+    seed = load_model(trained_runs / "b-seed-rnn")
+    packed = load_model(trained_runs / "c-packed-rnn")
+    ex = explain_padding(seed, packed, REVIEW, OTHER)
+    assert ex.max_length == seed.config.max_length  # padded to max_length, as in the report
+    assert ex.seed.state_change < 1e-3  # emptying the review does not move the final state
+    assert ex.seed.prob_review == pytest.approx(ex.seed.prob_empty, abs=1e-4)
+    assert ex.seed.prob_review == pytest.approx(ex.seed.prob_other, abs=1e-4)
+    assert ex.packed.state_change > 0.05  # the packed RNN's state is the review's
+    assert ex.state_gap[0] > 100 * ex.state_gap[-1]  # the gap fades as padding is read
+
+
+def test_missing_model_is_one_sentence(tmp_path: Path) -> None:
+    with pytest.raises(ExplorerError, match="No saved model"):
+        load_model(tmp_path)
