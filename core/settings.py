@@ -34,4 +34,7 @@ def get_runs_dir() -> Path:
 
 def get_storage_url() -> str:
     """The Optuna storage: ``EXPLORER_STORAGE`` or a SQLite file under ``studies/``."""
-    return os.environ.get("EXPLORER_STORAGE") or f"sqlite:///{PROJECT_ROOT / 'studies' / 'explorer.db'}"
+    return (
+        os.environ.get("EXPLORER_STORAGE")
+        or f"sqlite:///{PROJECT_ROOT / 'studies' / 'explorer.db'}"
+    )
