@@ -5,12 +5,6 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app_pages._charts import (
-    build_length_histogram,
-    build_state_gap_figure,
-    get_data_summary,
-    get_evidence_table,
-)
 from app_pages._common import (
     data_config,
     get_job_manager,
@@ -18,6 +12,12 @@ from app_pages._common import (
     load_cached_model,
     render_best_results,
     show_error,
+)
+from core.charts import (
+    build_length_histogram,
+    build_state_gap_figure,
+    get_data_summary,
+    get_evidence_table,
 )
 from core.config import build_run_config
 from core.errors import ExplorerError

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app_pages._charts import build_history_figure, build_runs_figure
 from app_pages._common import (
     data_config,
     get_job_manager,
@@ -13,6 +12,7 @@ from app_pages._common import (
     render_knob,
     set_knob_values,
 )
+from core.charts import build_history_figure, build_runs_figure
 from core.config import FAMILIES, PRESETS, ConfigError, build_run_config, get_knobs
 from core.jobs import JobSnapshot
 from core.settings import get_storage_url

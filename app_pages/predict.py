@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app_pages._charts import build_highlighted_html, get_top_words
 from app_pages._common import list_study_names, load_cached_model, show_error
+from core.charts import build_highlighted_html, get_top_words
 from core.errors import ExplorerError
 from core.predict import StoredRun, get_study_best_run, list_saved_runs, predict
 from core.settings import get_storage_url

@@ -7,8 +7,8 @@ import optuna
 import pandas as pd
 import streamlit as st
 
-from app_pages._charts import build_comparison_figure
 from app_pages._common import show_error
+from core.charts import build_comparison_figure
 from core.errors import ExplorerError
 from core.settings import get_storage_url
 from core.studies.figures import FIGURES, FigureResult, build_figure

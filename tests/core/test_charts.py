@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from app_pages._charts import (
+from core.charts import (
     build_comparison_figure,
     build_highlighted_html,
     build_runs_figure,
