@@ -30,7 +30,9 @@ def main() -> None:
 
     t0 = time.perf_counter()
     prepared = prepare_data(DataConfig())
-    print(f"data ready: {prepared.data.source} {prepared.data.sizes} in {time.perf_counter() - t0:.1f} s")
+    print(
+        f"data ready: {prepared.data.source} {prepared.data.sizes} in {time.perf_counter() - t0:.1f} s"
+    )
 
     at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=120).run()
     at.switch_page("app_pages/playground.py").run()
