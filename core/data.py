@@ -44,6 +44,7 @@ class TextData:
     label_names: list[str]
     source: str
     fingerprint: str
+    split_fingerprints: dict[str, str]  # per split, so the tokenizer's key needs no rehash
 
     @property
     def sizes(self) -> dict[str, int]:
@@ -103,7 +104,8 @@ def _load_data_cached(
     if max_test is not None and max_test < len(test):
         test = test.shuffle(seed=split_seed).select(range(max_test))
     splits = DatasetDict(train=train, validation=val, test=test)
-    return TextData(splits, names, source, _fingerprint(splits, val_fraction, split_seed))
+    prints = {name: split_fingerprint(ds) for name, ds in splits.items()}
+    return TextData(splits, names, source, _fingerprint(prints, val_fraction, split_seed), prints)
 
 
 # --------------------------------------------------------------------------------------------
@@ -316,22 +318,19 @@ def _label_ids(
     return names, train_ids, test_ids
 
 
-def _fingerprint(splits: DatasetDict, val_fraction: float, split_seed: int) -> str:
-    h = hashlib.sha256(f"{val_fraction}:{split_seed}".encode())
-    for name in ("train", "validation", "test"):
-        ds = splits[name]
-        h.update(f"|{name}:{len(ds)}|".encode())
-        for text in ds["text"]:
-            h.update(text.encode("utf-8", "surrogatepass"))
-            h.update(b"\x00")
-        h.update(bytes(str(list(ds["label"])), "ascii"))
-    return h.hexdigest()[:16]
-
-
 def split_fingerprint(ds: Dataset) -> str:
     """A content hash of one split (texts and labels)."""
     h = hashlib.sha256(str(len(ds)).encode())
     for text in ds["text"]:
         h.update(text.encode("utf-8", "surrogatepass"))
         h.update(b"\x00")
+    h.update(bytes(str(list(ds["label"])), "ascii"))
     return h.hexdigest()[:16]
+
+
+def _fingerprint(split_prints: dict[str, str], val_fraction: float, split_seed: int) -> str:
+    """The whole dataset's hash, from its splits' hashes (each text is hashed once)."""
+    parts = [f"{val_fraction}:{split_seed}"] + [
+        f"{n}:{split_prints[n]}" for n in sorted(split_prints)
+    ]
+    return hashlib.sha256("|".join(parts).encode()).hexdigest()[:16]

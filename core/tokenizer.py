@@ -20,7 +20,7 @@ from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers,
 from transformers import AutoTokenizer, PreTrainedTokenizerFast
 
 from core.config import DataConfig
-from core.data import HOW_TO_PROVIDE, TextData, _hub_reachable, split_fingerprint
+from core.data import HOW_TO_PROVIDE, TextData, _hub_reachable
 from core.errors import DataError
 from core.settings import get_cache_dir
 
@@ -70,7 +70,7 @@ def get_tokenizer(data: TextData, cfg: DataConfig) -> PreTrainedTokenizerFast:
     if cfg.tokenizer:
         return _load_pretrained(cfg.tokenizer)
     train = data.splits["train"]
-    key = f"wordpiece-{split_fingerprint(train)}-v{cfg.vocab_size}"
+    key = f"wordpiece-{data.split_fingerprints['train']}-v{cfg.vocab_size}"
     path = get_cache_dir() / "tokenizers" / key
     if not (path / "tokenizer.json").exists():
         texts = train["text"]
