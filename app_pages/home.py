@@ -12,6 +12,7 @@ from app_pages._common import (
     load_cached_model,
     render_best_results,
     show_error,
+    view_storage_url,
 )
 from core.charts import (
     build_length_histogram,
@@ -22,7 +23,7 @@ from core.charts import (
 from core.config import build_run_config
 from core.errors import ExplorerError
 from core.predict import explain_padding, find_padding_pair, list_saved_runs
-from core.settings import get_data_source, get_storage_url
+from core.settings import get_data_source, get_storage_url, is_read_only
 from core.studies.storage import mask_url
 
 st.session_state.setdefault("home_explain_steps", 300)
@@ -75,7 +76,13 @@ if summary is not None:
     right.plotly_chart(build_length_histogram(summary.lengths), key="home_lengths")
 
 st.header("Storage")
-st.markdown(f"Studies and playground runs are stored in `{mask_url(get_storage_url())}`.")
+if is_read_only():
+    st.markdown(
+        f"This is a read-only viewer of the studies in `{mask_url(view_storage_url())}`: browse "
+        "them in **Results**, **Dashboard** and **Predict**. Nothing here can be changed."
+    )
+else:
+    st.markdown(f"Studies and playground runs are stored in `{mask_url(get_storage_url())}`.")
 render_best_results()
 
 st.header("Why the report's RNN sat at 51 %")
@@ -92,6 +99,9 @@ if seed_run is None or packed_run is None:
         for name, run in (("a seed-preset RNN", seed_run), ("a packed RNN", packed_run))
         if run is None
     )
+    if is_read_only():
+        st.info(f"This needs {missing} saved in the runs folder, and this viewer cannot train.")
+        st.stop()
     st.info(f"This needs {missing} saved in the runs folder. Train them here or in the Playground.")
     steps = st.select_slider(
         "Steps for each", options=[20, 100, 300, 1000, 2500], key="home_explain_steps"

@@ -1,4 +1,9 @@
-"""Playground: set every knob, train one short run in the background, and see where it lands."""
+"""Playground: set every knob, train one short run in the background, and see where it lands.
+
+Teacher mode: ``?hide=vocab_size,cell&lock=model:cnn,learning_rate:0.003`` hides the named knobs
+and fixes the locked ones (``core.config.parse_exercise``), so a link can set a focused exercise.
+Every knob drawn then shows its one-line explanation under it, not only on hover.
+"""
 
 from __future__ import annotations
 
@@ -13,7 +18,15 @@ from app_pages._common import (
     set_knob_values,
 )
 from core.charts import build_history_figure, build_runs_figure
-from core.config import FAMILIES, PRESETS, ConfigError, build_run_config, get_knobs
+from core.config import (
+    FAMILIES,
+    PRESETS,
+    ConfigError,
+    Knob,
+    build_run_config,
+    get_knobs,
+    parse_exercise,
+)
 from core.jobs import JobSnapshot
 from core.settings import get_storage_url
 
@@ -44,18 +57,31 @@ manager = get_job_manager(get_storage_url())
 owner = get_owner_id()
 
 st.title("Playground")
+exercise = parse_exercise(st.query_params.get("hide"), st.query_params.get("lock"))
+for problem in exercise.problems:
+    st.warning(f"The link's exercise: {problem}")
+if exercise.family:
+    st.session_state["playground_family"] = exercise.family
+if exercise.active:
+    st.info(
+        "An exercise link: "
+        + (f"the model is fixed to {exercise.family.upper()}; " if exercise.family else "")
+        + f"{len(exercise.locked)} knob(s) locked, {len(exercise.hidden)} hidden."
+    )
 family = (
     st.segmented_control(
         "Model family",
         FAMILIES,
         format_func=str.upper,
         key="playground_family",
+        disabled=exercise.family is not None,
         help="CNN: n-gram detectors with a max-pool. RNN: reads the review token by token.",
     )
     or "cnn"
 )
 knobs = get_knobs(family)
 prefix = f"playground_{family}"
+fixed = exercise.fixed_values(family)
 
 
 def _apply_preset(name: str) -> None:
@@ -77,23 +103,45 @@ left.button(
 )
 right.button("Defaults", on_click=_apply_preset, args=("default",), key="playground_defaults")
 
-values: dict[str, object] = {}
-main = [k for k in knobs if k.name in MAIN_KNOBS]
-more = [k for k in knobs if k.name not in MAIN_KNOBS]
-columns = st.columns(3)
-for i, knob in enumerate(main):
-    with columns[i % 3]:
+values: dict[str, object] = {n: v for n, v in fixed.items() if n in exercise.hidden}
+
+
+def _draw(knob: Knob) -> None:
+    """One knob: locked (a disabled field holding the teacher's value) or its widget."""
+    if knob.name in exercise.locked:
+        value = exercise.locked[knob.name]
+        st.text_input(
+            f":material/lock: {knob.name}",
+            value=f"{value:g}" if isinstance(value, float) else str(value),
+            disabled=True,
+            help=knob.help,
+            key=f"{prefix}_{knob.name}_locked",
+        )
+        values[knob.name] = value
+    else:
         disabled, note = False, ""
         if knob.name == "nonlinearity" and values.get("cell") != "rnn":
             disabled, note = True, "Only the plain RNN cell uses it."
         values[knob.name] = render_knob(
             knob, prefix, disabled=disabled, note=note, on_change=_remember
         )
-with st.expander("More knobs"):
-    columns = st.columns(3)
-    for i, knob in enumerate(more):
-        with columns[i % 3]:
-            values[knob.name] = render_knob(knob, prefix, on_change=_remember)
+    if exercise.active:
+        st.caption(knob.help)
+
+
+shown = [k for k in knobs if k.name not in exercise.hidden]
+main = [k for k in shown if k.name in MAIN_KNOBS]
+more = [k for k in shown if k.name not in MAIN_KNOBS]
+columns = st.columns(3)
+for i, knob in enumerate(main):
+    with columns[i % 3]:
+        _draw(knob)
+if more:
+    with st.expander("More knobs"):
+        columns = st.columns(3)
+        for i, knob in enumerate(more):
+            with columns[i % 3]:
+                _draw(knob)
 
 run = None
 try:

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app_pages._common import list_study_names, load_cached_model, show_error
+from app_pages._common import list_study_names, load_cached_model, show_error, view_storage_url
 from core.charts import build_highlighted_html, get_top_words
 from core.errors import ExplorerError
 from core.predict import StoredRun, get_study_best_run, list_saved_runs, predict
-from core.settings import get_storage_url
 
 st.session_state.setdefault("predict_source", "Saved runs")
 st.session_state.setdefault(
@@ -42,7 +41,7 @@ else:
     else:
         study = st.selectbox("Study", names, key="predict_study")
         try:
-            chosen = get_study_best_run(study, get_storage_url())
+            chosen = get_study_best_run(study, view_storage_url())
         except ExplorerError as err:
             show_error(err)
 

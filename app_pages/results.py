@@ -1,5 +1,10 @@
 """Results: for any study in the storage, the best trial, every Optuna figure, the trial table
-(filter, sort, CSV) and a comparison of several studies."""
+(filter, sort, CSV) and a comparison of several studies.
+
+The study and the figure are bound to the query parameters ``study`` and ``plot`` (with ``db``
+for the study file, in the sidebar), so a view can be shared as a link:
+``/results?db=examples&study=cnn&plot=importances``.
+"""
 
 from __future__ import annotations
 
@@ -7,10 +12,9 @@ import optuna
 import pandas as pd
 import streamlit as st
 
-from app_pages._common import show_error
+from app_pages._common import follow_link, show_error, update_link, view_storage_url
 from core.charts import build_comparison_figure
 from core.errors import ExplorerError
-from core.settings import get_storage_url
 from core.studies.figures import FIGURES, FigureResult, build_figure
 from core.studies.queries import list_studies, load_snapshot, trials_frame
 
@@ -25,9 +29,7 @@ FIGURE_LABELS = {
     "timeline": "Timeline",
     "curves": "Learning curves",
 }
-storage = get_storage_url()
-
-st.session_state.setdefault("results_figure", "history")
+storage = view_storage_url()
 
 
 @st.cache_resource(show_spinner="Reading the study…", max_entries=8, ttl=600)
@@ -59,9 +61,12 @@ if studies.empty:
     st.stop()
 
 names = studies["study"].tolist()
-if st.session_state.get("results_study") not in names:
-    st.session_state["results_study"] = names[0]
-name = st.selectbox("Study", names, key="results_study")
+asked = st.query_params.get("study")
+if asked is not None and asked not in names:
+    st.warning(f"The link names a study '{asked[:60]}' that this study file does not have.")
+if st.session_state.get("study") not in names:
+    st.session_state["study"] = names[0]
+name = st.selectbox("Study", names, key="study", bind="query-params")
 row = studies[studies["study"] == name].iloc[0]
 version = f"{row['trials']}-{row['last_change']}"
 study = _snapshot(name, storage, version)
@@ -91,9 +96,17 @@ else:
 
 # ---- figures ------------------------------------------------------------------------------
 st.header("Figures")
+st.session_state.setdefault("plot", "history")
+if follow_link("plot", list(FIGURES)):
+    st.warning(f"The link names a figure that does not exist; choose one of: {', '.join(FIGURES)}.")
 kind = (
     st.segmented_control(
-        "Figure", list(FIGURES), format_func=lambda k: FIGURE_LABELS.get(k, k), key="results_figure"
+        "Figure",
+        list(FIGURES),
+        format_func=lambda k: FIGURE_LABELS.get(k, k),
+        key="plot",
+        on_change=update_link,
+        args=("plot",),
     )
     or "history"
 )

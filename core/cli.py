@@ -143,6 +143,11 @@ def _add_reproduce(sub: Any) -> None:
     )
     p.add_argument("--only", help="Comma-separated row numbers (1-based) to run.")
     p.add_argument("--json", help="Also write the rows to this JSON file.")
+    p.add_argument(
+        "--storage",
+        help="Also store each row as a trial of the study seed-table-cnn or seed-table-rnn in "
+        "this Optuna storage (e.g. sqlite:///studies/examples.db).",
+    )
     _add_knob_flags(p, [k for k in get_knobs() if k.scope == "data"])
 
 
@@ -162,6 +167,16 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
         run = build_run_config(family, "seed", overrides, data)
         res = train_run(run, [ProgressBar(label)], save=False)
         table.append({"run": label, "report_test": reported, **res.summary()})
+        if args.storage:
+            from core.studies.playground import record_run
+
+            record_run(
+                res,
+                args.storage,
+                study_name=f"seed-table-{family}",
+                kind="reproduction",
+                attrs={"run": label, "report_test_accuracy": reported},
+            )
     print(render_seed_table(table))
     if args.json:
         with open(args.json, "w") as fh:

@@ -13,3 +13,7 @@ class DataError(ExplorerError):
 
 class ConfigError(ExplorerError, ValueError):
     """A hyperparameter value or combination is not allowed."""
+
+
+class ReadOnlyError(ExplorerError):
+    """A write was attempted while the explorer runs as a read-only viewer."""

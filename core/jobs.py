@@ -38,13 +38,14 @@ import time
 import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from transformers import TrainerCallback
 
 from core.config import RunConfig
 from core.errors import ExplorerError
-from core.settings import PROJECT_ROOT
+from core.settings import PROJECT_ROOT, ensure_writable, is_read_only
 from core.trainer import RunResult, train_run
 
 # queued -> preparing (data, tokenizer) -> training -> recording -> a final state
@@ -161,6 +162,7 @@ class JobManager:
 
     def submit(self, owner: str, run: RunConfig) -> str:
         """Queue ``run`` for ``owner`` and return the job's id at once."""
+        ensure_writable("train a model")
         with self._lock:
             job_id = f"job-{next(self._ids)}"
             job = _Job(job_id, owner, run)
@@ -282,12 +284,23 @@ run_server(open_storage(os.environ["EXPLORER_DASHBOARD_STORAGE"]), host=sys.argv
 
 
 class DashboardServer:
-    """``optuna-dashboard`` on a free localhost port, stopped by :meth:`stop` or at exit."""
+    """``optuna-dashboard`` on a free localhost port, stopped by :meth:`stop` or at exit.
+
+    optuna-dashboard has no read-only mode, and its delete and rename buttons act at once. So in
+    read-only mode (or for a read-only URL) it never sees the real storage: it serves a copy made
+    when it starts (:func:`~core.studies.storage.snapshot_storage`), in a temporary folder that
+    :meth:`stop` removes, and opens even that copy read-only.
+    """
 
     def __init__(self, storage_url: str, host: str = "127.0.0.1") -> None:
+        from core.studies.storage import is_read_only_url
+
         self.storage_url = storage_url
         self.host = host
         self.port: int | None = None
+        self.serves_copy = is_read_only() or is_read_only_url(storage_url)
+        self.served_url: str | None = None  # what the dashboard process opens
+        self._copy_dir: tempfile.TemporaryDirectory | None = None
         self._proc: subprocess.Popen | None = None
         self._log: Any = None
         self._lock = threading.Lock()
@@ -310,16 +323,22 @@ class DashboardServer:
                 raise ExplorerError(
                     "optuna-dashboard is not installed; pip install optuna-dashboard."
                 )
-            from core.studies.storage import open_storage
+            from core.studies.storage import open_storage, read_only_url, snapshot_storage
 
-            open_storage(self.storage_url)  # creates the tables: the dashboard will not
+            if self.serves_copy:
+                self._copy_dir = tempfile.TemporaryDirectory(prefix="explorer-dashboard-")
+                copy = Path(self._copy_dir.name) / "snapshot.db"
+                self.served_url = read_only_url(snapshot_storage(self.storage_url, copy))
+            else:
+                open_storage(self.storage_url)  # creates the tables: the dashboard will not
+                self.served_url = self.storage_url
             self.port = find_free_port(self.host)
             # A file, not a pipe: the server logs every request, and a full pipe would block it.
             self._log = tempfile.TemporaryFile()
             # The URL travels in the environment, not on the command line (visible in `ps`), and
             # the server gets our hardened storage (SQLite WAL + BEGIN IMMEDIATE, psycopg 3).
             env = os.environ | {
-                "EXPLORER_DASHBOARD_STORAGE": self.storage_url,
+                "EXPLORER_DASHBOARD_STORAGE": self.served_url,
                 "PYTHONPATH": os.pathsep.join(
                     [str(PROJECT_ROOT), os.environ.get("PYTHONPATH", "")]
                 ),
@@ -348,15 +367,17 @@ class DashboardServer:
             raise ExplorerError(f"optuna-dashboard did not answer within {timeout:.0f} s.")
 
     def stop(self) -> None:
-        """Stop the server and its process group; safe to call twice."""
+        """Stop the server and its process group, and drop the copy it served; safe to call twice."""
         proc, self._proc = self._proc, None
-        if proc is None or proc.poll() is not None:
-            return
-        try:
-            os.killpg(proc.pid, signal.SIGTERM)
-            proc.wait(timeout=5)
-        except (ProcessLookupError, subprocess.TimeoutExpired):
+        if proc is not None and proc.poll() is None:
             try:
-                os.killpg(proc.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
+                os.killpg(proc.pid, signal.SIGTERM)
+                proc.wait(timeout=5)
+            except (ProcessLookupError, subprocess.TimeoutExpired):
+                try:
+                    os.killpg(proc.pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+        copy_dir, self._copy_dir = self._copy_dir, None
+        if copy_dir is not None:
+            copy_dir.cleanup()

@@ -6,12 +6,22 @@
 | ``EXPLORER_CACHE``| tokenizers and tokenized splits                      | ``<project>/.cache``        |
 | ``EXPLORER_RUNS`` | saved models and run results                         | ``<project>/runs``          |
 | ``EXPLORER_STORAGE`` | Optuna storage URL (studies and playground runs)  | ``sqlite:///<project>/studies/explorer.db`` |
+| ``EXPLORER_STUDIES`` | the folder of study files the app may open        | ``<project>/studies``       |
+| ``EXPLORER_READ_ONLY`` | ``1``: a read-only viewer (see below)           | off                         |
+
+Read-only mode is one switch, ``EXPLORER_READ_ONLY=1`` in the environment (the app also copies it
+from Streamlit secrets, see ``app_pages/_common.apply_secrets``). In it the default storage is the
+committed ``studies/examples.db``, every storage is opened read-only (``core.studies.storage``),
+and every function that writes calls :func:`ensure_writable` first, which raises
+:class:`~core.errors.ReadOnlyError`.
 """
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
+
+from core.errors import ReadOnlyError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATA = "stanfordnlp/imdb"
@@ -32,9 +42,32 @@ def get_runs_dir() -> Path:
     return Path(os.environ.get("EXPLORER_RUNS") or PROJECT_ROOT / "runs")
 
 
+WORK_FILE = "explorer"  # studies/explorer.db: where the Playground and new studies write
+EXAMPLES_FILE = "examples"  # studies/examples.db: committed studies from real runs
+READ_ONLY_VALUES = {"1", "true", "yes", "on"}
+
+
+def is_read_only() -> bool:
+    """Whether this process is a read-only viewer (``EXPLORER_READ_ONLY``)."""
+    return os.environ.get("EXPLORER_READ_ONLY", "").strip().lower() in READ_ONLY_VALUES
+
+
+def ensure_writable(action: str) -> None:
+    """Raise :class:`ReadOnlyError` (one sentence naming ``action``) in read-only mode."""
+    if is_read_only():
+        raise ReadOnlyError(f"This explorer is a read-only viewer, so it cannot {action}.")
+
+
+def get_studies_dir() -> Path:
+    """The folder of study files (``*.db``) that the app lists and may open."""
+    return Path(os.environ.get("EXPLORER_STUDIES") or PROJECT_ROOT / "studies")
+
+
 def get_storage_url() -> str:
-    """The Optuna storage: ``EXPLORER_STORAGE`` or a SQLite file under ``studies/``."""
-    return (
-        os.environ.get("EXPLORER_STORAGE")
-        or f"sqlite:///{PROJECT_ROOT / 'studies' / 'explorer.db'}"
-    )
+    """The Optuna storage: ``EXPLORER_STORAGE``, or a SQLite file under ``studies/``.
+
+    That file is ``explorer.db``, where runs and studies are written, or in read-only mode the
+    committed ``examples.db``, so that a fresh clone's viewer shows real results at once.
+    """
+    name = EXAMPLES_FILE if is_read_only() else WORK_FILE
+    return os.environ.get("EXPLORER_STORAGE") or f"sqlite:///{get_studies_dir() / name}.db"

@@ -38,7 +38,7 @@ from transformers import (
 from core.config import DataConfig, RunConfig, TextClassifierConfig, validate
 from core.data import TextData, load_data
 from core.models import build_model, count_parameters
-from core.settings import get_runs_dir
+from core.settings import ensure_writable, get_runs_dir
 from core.tokenizer import PadCollator, get_tokenizer, tokenize_splits
 
 STATUSES = ("completed", "early_stopped", "cancelled", "diverged")
@@ -261,6 +261,7 @@ def train_run(
     scored). With ``save`` (or when ``save(result)`` says so), the best model and its tokenizer go
     to ``run_dir`` (a new folder under the runs directory by default) with ``result.json``.
     """
+    ensure_writable("train a model")
     validate(run)
     prepared = prepared or prepare_data(run.data)
     tokenizer = prepared.tokenizer
@@ -316,6 +317,7 @@ def train_run(
         config=run.to_dict(),
     )
     if status != "cancelled" and (save(result) if callable(save) else save):
+        ensure_writable("save a model")
         target = run_dir or new_run_dir(run.family)
         target.mkdir(parents=True, exist_ok=True)
         model.save_pretrained(target / "model")

@@ -59,6 +59,8 @@ def isolated_dirs(
     monkeypatch.setenv("EXPLORER_CACHE", str(base / "cache"))
     monkeypatch.setenv("EXPLORER_RUNS", str(base / "runs"))
     monkeypatch.setenv("EXPLORER_STORAGE", f"sqlite:///{base / 'explorer.db'}")
+    monkeypatch.setenv("EXPLORER_STUDIES", str(base / "studies"))  # not the repo's study files
+    monkeypatch.delenv("EXPLORER_READ_ONLY", raising=False)
     monkeypatch.setenv("HF_HUB_OFFLINE", os.environ.get("HF_HUB_OFFLINE", "1"))
 
 

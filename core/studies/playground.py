@@ -24,6 +24,7 @@ from optuna.storages import BaseStorage
 from optuna.trial import TrialState
 
 from core.config import FAMILIES, Knob, get_knobs
+from core.settings import ensure_writable
 from core.studies.objective import result_attrs
 from core.studies.storage import open_storage
 
@@ -75,25 +76,35 @@ def knob_distributions(flat: dict[str, Any]) -> dict[str, BaseDistribution]:
     return dists
 
 
-def record_run(result: Any, storage: str | BaseStorage | None = None) -> int:
+def record_run(
+    result: Any,
+    storage: str | BaseStorage | None = None,
+    *,
+    study_name: str | None = None,
+    kind: str = "playground",
+    attrs: dict[str, Any] | None = None,
+) -> int:
     """Store a Playground :class:`~core.trainer.RunResult` as a trial; return its number.
 
     completed / early_stopped: COMPLETE with the best validation accuracy as value;
-    cancelled: PRUNED; diverged (or no validation at all): FAIL.
+    cancelled: PRUNED; diverged (or no validation at all): FAIL. ``study_name`` (default
+    ``playground-<family>``), ``kind`` and ``attrs`` (extra user attributes) let other single
+    runs, such as ``reproduce-seed``'s rows, be stored the same way.
     """
     from core.config import RunConfig
 
+    ensure_writable("store a run")
     run = RunConfig.from_dict(result.config)
     flat = run.to_flat()
     s = open_storage(storage)
     study = optuna.create_study(
-        study_name=playground_study_name(run.family),
+        study_name=study_name or playground_study_name(run.family),
         storage=s,
         direction="maximize",
         load_if_exists=True,
     )
-    if study.user_attrs.get("kind") != "playground":
-        study.set_user_attr("kind", "playground")
+    if study.user_attrs.get("kind") != kind:
+        study.set_user_attr("kind", kind)
         study.set_user_attr("model", run.family)
 
     curve = {
@@ -108,7 +119,7 @@ def record_run(result: Any, storage: str | BaseStorage | None = None) -> int:
         state, value = TrialState.PRUNED, (curve[max(curve)] if curve else None)
     else:
         state, value = TrialState.FAIL, None
-    attrs = result_attrs(result) | {"flat": flat, "source": "playground"}
+    attrs = result_attrs(result) | {"flat": flat, "source": kind} | (attrs or {})
     if result.run_dir:
         attrs["run_dir"] = result.run_dir
     trial = optuna.trial.create_trial(

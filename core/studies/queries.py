@@ -21,7 +21,7 @@ from optuna.study import StudyDirection
 from optuna.trial import FrozenTrial, TrialState
 
 from core.studies.spec import StudySpec
-from core.studies.storage import STOP_ATTR, StorageError, open_storage
+from core.studies.storage import STOP_ATTR, StorageError, open_storage, rdb_of
 
 STATES = ("COMPLETE", "PRUNED", "FAIL", "RUNNING", "WAITING")
 SUMMARY_COLUMNS = [
@@ -44,7 +44,8 @@ def list_studies(storage: str | BaseStorage | None = None) -> pd.DataFrame:
     """One row per study: trial counts by state, best value, last change, pending stop."""
     s = open_storage(storage)
     studies = s.get_all_studies()
-    agg = _aggregate_sql(s) if isinstance(s, RDBStorage) else None
+    rdb = rdb_of(s)
+    agg = _aggregate_sql(rdb) if rdb is not None else None
     rows = []
     for fs in studies:
         if agg is not None:
@@ -125,8 +126,9 @@ def load_snapshot(study_name: str, storage: str | BaseStorage | None = None) -> 
         source = optuna.load_study(study_name=study_name, storage=s)
     except KeyError:
         raise StorageError(f"There is no study named '{study_name}' in this storage.") from None
-    if isinstance(s, RDBStorage):
-        trials = read_trials_sql(s, source._study_id)
+    rdb = rdb_of(s)
+    if rdb is not None:
+        trials = read_trials_sql(rdb, source._study_id)
     else:
         trials = source.get_trials(deepcopy=False)
     return snapshot_of(trials, source.direction, study_name, source.user_attrs)

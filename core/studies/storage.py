@@ -35,6 +35,14 @@ Server databases (PostgreSQL, MySQL) differ from SQLite in three ways that matte
   environment (``EXPLORER_STORAGE``), not their command line, which every user of the machine
   can read with ``ps``.
 
+Read-only (``EXPLORER_READ_ONLY=1``, or a SQLite URL with ``mode=ro``): the storage is opened so
+that nothing can write, in two layers. The driver refuses: SQLite files are opened with SQLite's
+``mode=ro`` URI flag, PostgreSQL sessions with ``default_transaction_read_only``. And Optuna
+cannot ask: the storage comes wrapped in :class:`ReadOnlyStorage`, whose every write method
+raises :class:`~core.errors.ReadOnlyError` before reaching the database. The app's viewing pages
+open SQLite files this way in any mode (:func:`read_only_url`). The app lets a visitor choose only
+study files inside the studies folder, by name (:func:`study_file_url`).
+
 Heartbeats (RDB storages only): a worker records one every ``heartbeat_interval`` seconds; a
 trial without one for ``grace_period`` seconds is marked FAIL by the next worker that asks for a
 trial, and :class:`optuna.storages.RetryHeartbeatStaleTrialCallback` queues a copy to run again.
@@ -54,8 +62,8 @@ import optuna
 from optuna.storages import BaseStorage, RDBStorage, RetryHeartbeatStaleTrialCallback
 from sqlalchemy.engine import make_url
 
-from core.errors import ExplorerError
-from core.settings import get_storage_url
+from core.errors import ExplorerError, ReadOnlyError
+from core.settings import ensure_writable, get_storage_url, get_studies_dir, is_read_only
 
 SQLITE_BUSY_TIMEOUT_S = 60
 # How SQLite transactions begin. A module setting only so that benchmarks/bench_studies_storage.py
@@ -119,8 +127,12 @@ def open_storage(
     process and URL, and shared (they are thread-safe); :func:`close_storages` lets them go.
     """
     if isinstance(url, BaseStorage):
+        if is_read_only() and not isinstance(url, ReadOnlyStorage):
+            return ReadOnlyStorage(url)
         return url
     url = url or get_storage_url()
+    if is_read_only() or is_read_only_url(url):
+        return _open_read_only(url)
     if url in ("memory", ":memory:"):
         return optuna.storages.InMemoryStorage()
     if url.startswith("journal:"):
@@ -130,13 +142,216 @@ def open_storage(
         storage = _open_rdb(url, given, heartbeat_interval, grace_period, max_retry)
         _harden_sqlite(storage)
         return storage
-    key = (url, heartbeat_interval, grace_period, max_retry)
+    return _server_storage(url, given, heartbeat_interval, grace_period, max_retry)
+
+
+def _server_storage(
+    url: str,
+    given: str,
+    heartbeat_interval: int | None,
+    grace_period: int | None,
+    max_retry: int,
+    read_only: bool = False,
+) -> RDBStorage:
+    key = (url, heartbeat_interval, grace_period, max_retry, read_only)
     with _server_storages_lock:
         if key not in _server_storages:
             _server_storages[key] = _open_rdb(
-                url, given, heartbeat_interval, grace_period, max_retry
+                url, given, heartbeat_interval, grace_period, max_retry, read_only=read_only
             )
         return _server_storages[key]
+
+
+def _open_read_only(url: str) -> ReadOnlyStorage:
+    """``url`` opened so that neither Optuna nor the driver can write (module docstring)."""
+    if url in ("memory", ":memory:"):
+        return ReadOnlyStorage(optuna.storages.InMemoryStorage())
+    if url.startswith("journal:"):
+        path = url.removeprefix("journal:").removeprefix("//")
+        if not Path(path).is_file():
+            raise StorageError(f"There is no journal file {path} to read.")
+        return ReadOnlyStorage(_open_journal(url))
+    given, url = url, normalize_url(url)
+    if url.startswith("sqlite:"):
+        url = read_only_url(url)
+        path = sqlite_path(url)
+        if path is not None and not path.is_file():
+            raise StorageError(f"There is no study file {path.name} to read.")
+        storage = _open_rdb(url, given, None, None, 0, read_only=True)
+        _harden_sqlite(storage, read_only=True)
+        return ReadOnlyStorage(storage)
+    return ReadOnlyStorage(_server_storage(url, given, None, None, 0, read_only=True))
+
+
+def sqlite_path(url: str) -> Path | None:
+    """The file behind a ``sqlite:///`` URL (plain or ``file:...?mode=ro``), or None."""
+    if not url.startswith("sqlite:///"):
+        return None
+    path = url.removeprefix("sqlite:///").split("?", 1)[0].removeprefix("file:")
+    return None if not path or path.startswith(":memory:") else Path(path)
+
+
+def is_read_only_url(url: str) -> bool:
+    """Whether ``url`` asks for read-only access itself (SQLite's ``mode=ro``)."""
+    return url.startswith("sqlite:") and "mode=ro" in url.partition("?")[2].split("&")
+
+
+def read_only_url(url: str) -> str:
+    """A SQLite URL that opens its file with SQLite's ``mode=ro``; other URLs as they are."""
+    path = sqlite_path(url)
+    if path is None or is_read_only_url(url):
+        return url
+    return f"sqlite:///file:{path.resolve()}?mode=ro&uri=true"
+
+
+def list_study_files() -> list[str]:
+    """Names of the study files (``<name>.db``) in the studies folder: the only ones the app
+    offers. ``examples`` first, then ``explorer``, then the rest by name."""
+    folder = get_studies_dir()
+    names = sorted(p.stem for p in folder.glob("*.db") if p.is_file()) if folder.is_dir() else []
+    first = [n for n in ("examples", "explorer") if n in names]
+    return first + [n for n in names if n not in first]
+
+
+_STUDY_FILE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
+
+
+def study_file_url(name: str) -> str:
+    """The read-only URL of the study file ``name`` (``examples`` means ``studies/examples.db``).
+
+    Only a bare name is accepted, never a path or a URL: anything with a separator, ``..``, a
+    scheme or an odd character is refused with one sentence, as is a name with no such file.
+    """
+    clean = str(name).strip().removesuffix(".db")
+    folder = get_studies_dir()
+    if not _STUDY_FILE_NAME.fullmatch(clean):
+        shown = mask_url(str(name))[:60]  # a URL pasted in keeps its password to itself
+        raise StorageError(
+            f"'{shown}' is not a study file name: give only the name of a .db file in "
+            f"{folder.name}/, such as examples."
+        )
+    path = folder / f"{clean}.db"
+    if not path.is_file() or path.resolve().parent != folder.resolve():
+        raise StorageError(f"There is no study file {clean}.db in {folder.name}/.")
+    return read_only_url(f"sqlite:///{path}")
+
+
+def snapshot_storage(url: str, dest: str | Path) -> str:
+    """Copy the studies at ``url`` into a new SQLite file ``dest``; return the copy's URL.
+
+    A SQLite file is copied with SQLite's backup API, read-only, so the copy is consistent even
+    while workers write; any other storage study by study (``optuna.copy_study``).
+    """
+    import sqlite3
+
+    dest = Path(dest)
+    path = sqlite_path(normalize_url(url))
+    if path is not None:
+        source = sqlite3.connect(f"file:{path.resolve()}?mode=ro", uri=True)
+        target = sqlite3.connect(dest)
+        try:
+            source.backup(target)
+        finally:
+            target.close()
+            source.close()
+    else:
+        src = _open_read_only(url)
+        copy = f"sqlite:///{dest}"
+        for study in src.get_all_studies():
+            optuna.copy_study(
+                from_study_name=study.study_name,
+                from_storage=src,
+                to_storage=copy,
+                to_study_name=study.study_name,
+            )
+    return f"sqlite:///{dest}"
+
+
+class ReadOnlyStorage(BaseStorage):
+    """A storage that reads through to ``inner`` and refuses every write with one sentence.
+
+    It is not an ``RDBStorage`` and has no heartbeat, so Optuna never tries to record one.
+    """
+
+    def __init__(self, inner: BaseStorage) -> None:
+        self._inner = inner
+
+    @property
+    def url(self) -> str | None:
+        return storage_url_of(self._inner)
+
+    def _refuse(self, action: str) -> None:
+        raise ReadOnlyError(f"This study storage is read-only, so it cannot {action}.")
+
+    # ---- writes: every one refuses --------------------------------------------------------
+    def create_new_study(self, directions: Any, study_name: str | None = None) -> int:
+        self._refuse("create a study")
+
+    def delete_study(self, study_id: int) -> None:
+        self._refuse("delete a study")
+
+    def set_study_user_attr(self, study_id: int, key: str, value: Any) -> None:
+        self._refuse("change a study")
+
+    def set_study_system_attr(self, study_id: int, key: str, value: Any) -> None:
+        self._refuse("change a study")
+
+    def create_new_trial(self, study_id: int, template_trial: Any = None) -> int:
+        self._refuse("add a trial")
+
+    def set_trial_param(self, trial_id: int, param_name: str, param_value_internal: float,
+                        distribution: Any) -> None:  # fmt: skip
+        self._refuse("change a trial")
+
+    def set_trial_state_values(self, trial_id: int, state: Any, values: Any = None) -> bool:
+        self._refuse("change a trial")
+
+    def set_trial_intermediate_value(self, trial_id: int, step: int, intermediate_value: float
+                                     ) -> None:  # fmt: skip
+        self._refuse("change a trial")
+
+    def set_trial_user_attr(self, trial_id: int, key: str, value: Any) -> None:
+        self._refuse("change a trial")
+
+    def set_trial_system_attr(self, trial_id: int, key: str, value: Any) -> None:
+        self._refuse("change a trial")
+
+    # ---- reads: passed through -------------------------------------------------------------
+    def get_study_id_from_name(self, study_name: str) -> int:
+        return self._inner.get_study_id_from_name(study_name)
+
+    def get_study_name_from_id(self, study_id: int) -> str:
+        return self._inner.get_study_name_from_id(study_id)
+
+    def get_study_directions(self, study_id: int) -> Any:
+        return self._inner.get_study_directions(study_id)
+
+    def get_study_user_attrs(self, study_id: int) -> dict[str, Any]:
+        return self._inner.get_study_user_attrs(study_id)
+
+    def get_study_system_attrs(self, study_id: int) -> dict[str, Any]:
+        return self._inner.get_study_system_attrs(study_id)
+
+    def get_all_studies(self) -> Any:
+        return self._inner.get_all_studies()
+
+    def get_trial_id_from_study_id_trial_number(self, study_id: int, trial_number: int) -> int:
+        return self._inner.get_trial_id_from_study_id_trial_number(study_id, trial_number)
+
+    def get_trial(self, trial_id: int) -> Any:
+        return self._inner.get_trial(trial_id)
+
+    def get_all_trials(self, study_id: int, deepcopy: bool = True, states: Any = None) -> Any:
+        return self._inner.get_all_trials(study_id, deepcopy=deepcopy, states=states)
+
+    def get_n_trials(self, study_id: int, state: Any = None) -> int:
+        return self._inner.get_n_trials(study_id, state)
+
+    def get_best_trial(self, study_id: int) -> Any:
+        return self._inner.get_best_trial(study_id)
+
+    def remove_session(self) -> None:
+        self._inner.remove_session()
 
 
 def close_storages(url: str | None = None) -> None:
@@ -178,9 +393,11 @@ def _open_rdb(
     heartbeat_interval: int | None,
     grace_period: int | None,
     max_retry: int,
+    *,
+    read_only: bool = False,
 ) -> RDBStorage:
     """``RDBStorage(url)``; a failure names ``given``, the URL as the user wrote it, masked."""
-    kwargs: dict[str, Any] = {}
+    kwargs: dict[str, Any] = {"skip_table_creation": True} if read_only else {}
     if heartbeat_interval is not None:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
@@ -191,7 +408,8 @@ def _open_rdb(
             "heartbeat_stale_trial_callback": retry,
         }
     if url.startswith("sqlite:"):
-        _make_parent_dir(url)
+        if not read_only:
+            _make_parent_dir(url)
         kwargs["engine_kwargs"] = {"connect_args": {"timeout": SQLITE_BUSY_TIMEOUT_S}}
     else:
         engine_kwargs = dict(SERVER_ENGINE_KWARGS)
@@ -200,6 +418,8 @@ def _open_rdb(
             engine_kwargs["connect_args"] = {
                 k: v for k, v in _PSYCOPG_CONNECT_ARGS.items() if k not in given_in_url
             }
+            if read_only:  # the server itself refuses writes in these sessions
+                engine_kwargs["connect_args"]["options"] = "-c default_transaction_read_only=on"
         kwargs["engine_kwargs"] = engine_kwargs
     try:
         # heartbeats are "experimental" in optuna 5; we rely on them
@@ -223,6 +443,14 @@ def scrub_url(text: str, url: str | None) -> str:
     if password and len(str(password)) >= 3:  # a 1-2 character password would blot out words
         text = text.replace(str(password), "***")
     return text
+
+
+def rdb_of(storage: BaseStorage) -> RDBStorage | None:
+    """The RDB storage under ``storage`` (read-only ones included), for the fast SQL reads in
+    ``core.studies.queries``; None for other storages."""
+    if isinstance(storage, ReadOnlyStorage):
+        storage = storage._inner
+    return storage if isinstance(storage, RDBStorage) else None
 
 
 def storage_url_of(storage: BaseStorage) -> str | None:
@@ -254,8 +482,11 @@ def _make_parent_dir(url: str) -> None:
         Path(path).parent.mkdir(parents=True, exist_ok=True)
 
 
-def _harden_sqlite(storage: RDBStorage) -> None:
-    """WAL journaling and ``BEGIN IMMEDIATE`` transactions (see the module docstring)."""
+def _harden_sqlite(storage: RDBStorage, read_only: bool = False) -> None:
+    """WAL journaling and ``BEGIN IMMEDIATE`` transactions (see the module docstring).
+
+    Read-only: only the busy timeout, and plain ``BEGIN`` (a reader takes no write lock).
+    """
     from sqlalchemy import event
 
     engine = storage.engine
@@ -265,14 +496,16 @@ def _harden_sqlite(storage: RDBStorage) -> None:
         dbapi_connection.isolation_level = None  # we emit BEGIN ourselves, below
         cursor = dbapi_connection.cursor()
         cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_S * 1000}")
-        if "memory" not in storage.url:
+        if read_only:
+            cursor.execute("PRAGMA query_only = ON")
+        elif "memory" not in storage.url:
             cursor.execute("PRAGMA journal_mode = WAL")
             cursor.execute("PRAGMA synchronous = NORMAL")  # safe with WAL; fewer fsyncs
         cursor.close()
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql(SQLITE_BEGIN)
+        conn.exec_driver_sql("BEGIN" if read_only else SQLITE_BEGIN)
 
     engine.dispose()  # connections opened during RDBStorage.__init__ lack the hooks
 
@@ -307,6 +540,7 @@ def _first_line(err: BaseException) -> str:
 
 def request_stop(study_name: str, storage: str | BaseStorage | None = None) -> None:
     """Ask every worker of ``study_name`` to finish its current evaluation and exit."""
+    ensure_writable("stop a study")
     s = open_storage(storage)
     study_id = _study_id(s, study_name)
     s.set_study_user_attr(study_id, STOP_ATTR, dt.datetime.now().isoformat(timespec="seconds"))
@@ -314,6 +548,7 @@ def request_stop(study_name: str, storage: str | BaseStorage | None = None) -> N
 
 def clear_stop(study_name: str, storage: str | BaseStorage | None = None) -> None:
     """Withdraw a stop request, so that new workers run (done when workers are launched)."""
+    ensure_writable("change a study")
     s = open_storage(storage)
     s.set_study_user_attr(_study_id(s, study_name), STOP_ATTR, None)
 

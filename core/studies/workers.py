@@ -29,7 +29,7 @@ from optuna.storages import BaseStorage
 from optuna.trial import FrozenTrial, TrialState
 
 from core.errors import ConfigError, ExplorerError
-from core.settings import PROJECT_ROOT
+from core.settings import PROJECT_ROOT, ensure_writable
 from core.studies.samplers import build_pruner, build_sampler
 from core.studies.spec import StudySpec, load_spec, parse_spec
 from core.studies.storage import (
@@ -69,6 +69,7 @@ def split_trials(n_trials: int, workers: int) -> list[int]:
 
 def create_study(spec: StudySpec, storage: str | BaseStorage | None = None) -> optuna.Study:
     """Create the study (or reuse one of the same name and model) and store its spec with it."""
+    ensure_writable("create a study")
     s = open_storage(storage)
     study = optuna.create_study(
         study_name=spec.name,
@@ -164,6 +165,7 @@ def run_worker(
     """
     from core.studies.objective import Objective
 
+    ensure_writable("run a study")
     s = open_storage(storage, heartbeat_interval=heartbeat_interval, grace_period=grace_period)
     try:
         study = optuna.load_study(study_name=study_name, storage=s)
@@ -283,6 +285,7 @@ def launch_workers(
     the caller's terminal and Ctrl-C. ``data`` overrides the spec's data source; ``threads``
     the computed thread count. The storage URL reaches the workers as ``EXPLORER_STORAGE``.
     """
+    ensure_writable("run a study")
     if not isinstance(spec, StudySpec):
         spec = load_spec(spec)
     if data:

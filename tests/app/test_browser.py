@@ -6,6 +6,7 @@ embedded dashboard and Predict, and saves a screenshot of each page under test-a
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -30,17 +31,11 @@ pytestmark = [
 ]
 
 
-@pytest.fixture
-def server(tiny_data_dir: Path, tmp_path: Path) -> Iterator[str]:
-    """`streamlit run` on a free localhost port, on the tiny data; stopped (and checked) after."""
+@contextlib.contextmanager
+def streamlit_server(env: dict[str, str], log_path: Path) -> Iterator[str]:
+    """`streamlit run` on a free localhost port with ``env``; stopped after (SIGTERM)."""
     port = find_free_port()
-    env = os.environ | {
-        "EXPLORER_DATA": str(tiny_data_dir),
-        "EXPLORER_STORAGE": f"sqlite:///{tmp_path / 'explorer.db'}",
-        "EXPLORER_RUNS": str(tmp_path / "runs"),
-        "EXPLORER_CACHE": str(tmp_path / "cache"),
-    }
-    log = (tmp_path / "streamlit.log").open("wb")
+    log = log_path.open("wb")
     proc = subprocess.Popen(
         [
             sys.executable,
@@ -70,7 +65,7 @@ def server(tiny_data_dir: Path, tmp_path: Path) -> Iterator[str]:
                 break
             except OSError:
                 if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError((tmp_path / "streamlit.log").read_text()[-2000:]) from None
+                    raise RuntimeError(log_path.read_text()[-2000:]) from None
                 time.sleep(0.5)
         yield url
     finally:
@@ -81,6 +76,27 @@ def server(tiny_data_dir: Path, tmp_path: Path) -> Iterator[str]:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
         log.close()
+
+
+@pytest.fixture
+def server(tiny_data_dir: Path, tmp_path: Path) -> Iterator[str]:
+    """The app on the tiny data and a storage of its own."""
+    env = os.environ | {
+        "EXPLORER_DATA": str(tiny_data_dir),
+        "EXPLORER_STORAGE": f"sqlite:///{tmp_path / 'explorer.db'}",
+        "EXPLORER_RUNS": str(tmp_path / "runs"),
+        "EXPLORER_CACHE": str(tmp_path / "cache"),
+    }
+    with streamlit_server(env, tmp_path / "streamlit.log") as url:
+        yield url
+
+
+def launch_chromium(p):
+    """Debian's chromium, headless, never a downloaded browser."""
+    return p.chromium.launch(
+        executable_path=str(CHROMIUM),
+        args=["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking"],
+    )
 
 
 def _port_open(port: int) -> bool:
@@ -101,10 +117,7 @@ def test_app_in_a_browser(server: str) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
     expect.set_options(timeout=60_000)
     with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=str(CHROMIUM),
-            args=["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking"],
-        )
+        browser = launch_chromium(p)
         try:
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
             page.set_default_timeout(60_000)

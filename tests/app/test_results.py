@@ -49,11 +49,11 @@ def test_empty_storage(app_env: str) -> None:
 
 def test_every_figure_and_the_table(two_studies: str) -> None:
     at = new_app(PAGE)
-    assert at.selectbox(key="results_study").value in ("alpha", "beta")
-    at.selectbox(key="results_study").set_value("alpha").run()
+    assert at.selectbox(key="study").value in ("alpha", "beta")
+    at.selectbox(key="study").set_value("alpha").run()
     assert at.subheader[0].value.startswith("Best trial #")
     for kind in FIGURES:
-        at.segmented_control(key="results_figure").set_value(kind).run()
+        at.segmented_control(key="plot").set_value(kind).run()
         assert not at.exception, (kind, [e.value for e in at.exception])
         assert not at.warning, (kind, [w.value for w in at.warning])
     at.text_input(key="results_query").input("value > 0.85").run()
@@ -77,9 +77,9 @@ def test_results_page_on_postgresql(app_env: str, monkeypatch: pytest.MonkeyPatc
         monkeypatch.setenv("EXPLORER_STORAGE", url)
         make_study(url, "pg-study", 8)
         at = new_app(PAGE)
-        assert at.selectbox(key="results_study").value == "pg-study"
+        assert at.selectbox(key="study").value == "pg-study"
         assert at.subheader[0].value.startswith("Best trial #")
-        at.segmented_control(key="results_figure").set_value("parallel").run()
+        at.segmented_control(key="plot").set_value("parallel").run()
         assert not at.exception, [e.value for e in at.exception]
         password = make_url(url).password
         shown = [m.value for m in (*at.caption, *at.markdown, *at.error, *at.info)]

@@ -29,7 +29,7 @@ def test_seed_studies_reproduce_the_report() -> None:
     lr, bs = spec.params["learning_rate"], spec.params["batch_size"]
     assert (lr.low, lr.high, lr.log) == (1e-6, 1e-3, True)
     assert bs.choices == (16, 64, 128, 256)
-    assert spec.n_trials == 7 and spec.fixed["max_steps"] == 10000
+    assert spec.n_trials == 7 and spec.fixed["max_steps"] == 300  # the report's 10,000 on a GPU
     assert spec.fixed["early_stopping_patience"] > 0 and spec.preset == "seed"
 
 
@@ -38,7 +38,7 @@ def test_report_knobs_and_dropout_are_searched() -> None:
     rnn = load_spec(PROJECT_ROOT / "studies" / "rnn.toml").params
     common = {"max_length", "embedding_dim", "learning_rate", "batch_size", "max_steps", "dropout"}
     assert common | {"filter_size", "num_filters"} <= set(cnn)
-    assert common | {"hidden_size", "nonlinearity", "cell", "num_layers"} <= set(rnn)
+    assert common | {"hidden_size", "nonlinearity", "cell", "pooling"} <= set(rnn)
 
 
 def _bad(data_dir: Path, **changes: Any) -> dict[str, Any]:

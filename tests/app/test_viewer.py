@@ -1,0 +1,147 @@
+"""The read-only viewer in AppTest (no page offers a write, links select the study and plot,
+a path in a link is refused) and teacher mode on the Playground."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import optuna
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from tests.app.conftest import APP, TINY_KNOBS, wait_for
+from tests.app.test_results import make_study
+
+VIEWING_PAGES = [
+    "app_pages/home.py",
+    "app_pages/results.py",
+    "app_pages/dashboard.py",
+    "app_pages/predict.py",
+]
+WRITING_PAGES = ["app_pages/playground.py", "app_pages/studies.py"]
+# The only buttons a viewer may have: the dashboard's refresh (a new copy) and downloads.
+VIEWER_BUTTONS = {"dashboard_restart"}
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.fixture
+def viewer(app_env: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Read-only mode on a studies folder holding examples.db (two studies) and other.db."""
+    folder = tmp_path / "studies"
+    folder.mkdir()
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    make_study(f"sqlite:///{folder / 'examples.db'}", "alpha", 12)
+    make_study(f"sqlite:///{folder / 'examples.db'}", "beta", 6)
+    make_study(f"sqlite:///{folder / 'other.db'}", "gamma", 4)
+    monkeypatch.setenv("EXPLORER_STUDIES", str(folder))
+    monkeypatch.delenv("EXPLORER_STORAGE")
+    monkeypatch.setenv("EXPLORER_READ_ONLY", "1")
+    return folder
+
+
+def _app(**query: str) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=60)
+    for k, v in query.items():
+        at.query_params[k] = v
+    return at.run()
+
+
+def test_no_page_offers_a_write(viewer: Path) -> None:
+    before = {p.name: sha256(p) for p in viewer.glob("*.db")}
+    at = _app()
+    assert not at.exception
+    assert any("Read-only viewer" in i.value for i in at.sidebar.info)
+    for page in VIEWING_PAGES:
+        at.switch_page(page).run()
+        assert not at.exception, (page, [e.value for e in at.exception])
+        keys = {b.key for b in at.button}
+        assert keys <= VIEWER_BUTTONS, (page, keys)
+        for button in at.button:  # click what there is: nothing may write
+            button.click().run()
+            assert not at.exception
+    for page in WRITING_PAGES:  # not in the navigation: switching there fails
+        with pytest.raises(Exception, match="page"):
+            at.switch_page(page).run()
+    assert {p.name: sha256(p) for p in viewer.glob("*.db")} == before
+    assert not (viewer / "explorer.db").exists()
+
+
+def test_a_link_selects_the_study_and_the_plot(viewer: Path) -> None:
+    at = _app(study="beta", plot="importances")
+    at.switch_page("app_pages/results.py").run()
+    assert not at.exception
+    assert at.selectbox(key="study").value == "beta"
+    assert at.segmented_control(key="plot").value == "importances"
+    assert any("Best trial" in s.value for s in at.subheader)
+
+
+def test_a_link_selects_the_study_file(viewer: Path) -> None:
+    at = _app(db="other", study="gamma")
+    at.switch_page("app_pages/results.py").run()
+    assert at.sidebar.selectbox(key="db").value == "other"
+    assert at.selectbox(key="study").value == "gamma"
+
+
+@pytest.mark.parametrize("bad", ["../examples", "/etc/passwd", "sqlite:///tmp/x.db", "nope"])
+def test_a_path_or_url_in_a_link_is_refused(viewer: Path, bad: str) -> None:
+    before = sha256(viewer / "examples.db")
+    at = _app(db=bad)
+    at.switch_page("app_pages/results.py").run()
+    assert not at.exception
+    assert any("Ignored the link's study file" in w.value for w in at.sidebar.warning)
+    assert at.sidebar.selectbox(key="db").value == "examples"  # the default, not the link's
+    assert at.selectbox(key="study").value in ("alpha", "beta")
+    assert sha256(viewer / "examples.db") == before
+
+
+def test_an_unknown_study_in_a_link_is_named(viewer: Path) -> None:
+    at = _app(study="zeta")
+    at.switch_page("app_pages/results.py").run()
+    assert any("zeta" in w.value for w in at.warning)
+
+
+# ---- teacher mode ---------------------------------------------------------------------------
+
+
+def test_teacher_link_hides_and_locks(app_env: str) -> None:
+    locks = {"learning_rate": 0.003} | {k: v for k, v in TINY_KNOBS.items() if k != "vocab_size"}
+    lock = "model:cnn," + ",".join(f"{k}:{v}" for k, v in locks.items())
+    at = _app(hide="vocab_size,cell,bogus", lock=lock + ",dropout:3")
+    at.switch_page("app_pages/playground.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    family = at.segmented_control(key="playground_family")
+    assert family.value == "cnn" and family.disabled
+    slider_labels = {w.label for w in at.slider} | {w.label for w in at.select_slider}
+    assert "vocab_size" not in slider_labels
+    assert "learning_rate (log10)" not in slider_labels  # locked: not a slider
+    locked = at.text_input(key="playground_cnn_learning_rate_locked")
+    assert locked.disabled and locked.value == "0.003"
+    assert "embedding_dim" not in slider_labels and "num_filters" in slider_labels
+    warnings = " ".join(w.value for w in at.warning)
+    assert "no knob named 'bogus'" in warnings and "dropout must be between" in warnings
+    # each knob's explanation is on the page, not only in a tooltip
+    from core.config import get_knob
+
+    captions = {c.value for c in at.caption}
+    assert get_knob("num_filters").help in captions
+    assert get_knob("learning_rate").help in captions
+    # training uses the locked values and the hidden knobs' defaults
+    at.button(key="playground_train").click().run()
+    wait_for(at, lambda a: any("stored as trial" in s.value for s in a.success))
+    trial = optuna.load_study(study_name="playground-cnn", storage=app_env).trials[-1]
+    assert trial.params["learning_rate"] == pytest.approx(0.003)
+    assert trial.params["max_steps"] == TINY_KNOBS["max_steps"]
+    assert trial.params["vocab_size"] == get_knob("vocab_size").default
+
+
+def test_teacher_link_can_lock_the_rnn(app_env: str) -> None:
+    at = _app(lock="model:rnn,cell:lstm")
+    at.switch_page("app_pages/playground.py").run()
+    assert at.segmented_control(key="playground_family").value == "rnn"
+    assert at.text_input(key="playground_rnn_cell_locked").value == "lstm"
+    # nonlinearity only applies to the plain RNN cell: still shown, disabled
+    assert at.selectbox(key="playground_rnn_nonlinearity").disabled
