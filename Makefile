@@ -1,4 +1,4 @@
-# One command each: `make app`, `make train`, `make test`, `make lint`.
+# One command each: `make app`, `make viewer`, `make train`, `make test`, `make lint`.
 # Each sets up .venv first (only when requirements changed).
 
 PYTHON ?= python3
@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 EXPLORER_DATA ?= $(if $(wildcard ../shared/data/imdb/train.parquet),$(abspath ../shared/data/imdb),stanfordnlp/imdb)
 export EXPLORER_DATA
 
-.PHONY: setup app train test test-fast lint format bench clean
+.PHONY: setup app viewer train test test-fast lint format bench clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -20,6 +20,10 @@ setup: $(VENV)/.installed
 
 app: setup
 	$(BIN)/streamlit run streamlit_app.py
+
+# The read-only viewer of the committed example studies (studies/examples.db).
+viewer: setup
+	EXPLORER_READ_ONLY=1 $(BIN)/streamlit run streamlit_app.py
 
 train: setup
 	$(BIN)/python -m core train $(ARGS)

@@ -31,6 +31,12 @@ try:
 except ExplorerError as err:
     show_error(err)
 else:
+    host = (st.context.headers.get("Host") or "").split(":")[0]
+    if host and host not in ("localhost", "127.0.0.1", "::1", "[::1]"):
+        st.info(
+            "The dashboard listens on this server's localhost only, so a browser on another "
+            "machine cannot show it below. Results has the same Optuna figures."
+        )
     left, right, _ = st.columns([1, 1, 4])
     left.link_button("Open in a new tab", url)
     if right.button("Refresh" if server.serves_copy else "Restart", key="dashboard_restart"):

@@ -3,8 +3,9 @@
     .venv/bin/python benchmarks/bench_studies_pruning.py studies/cnn.toml --n-trials 30
     .venv/bin/python benchmarks/bench_studies_pruning.py --tiny          # synthetic data, ~1 min
 
-Runs the study twice in this process (in-memory storage, one torch thread per core): once with
-its own pruner and once with ``pruner = "none"``, same sampler and seed. ``--set knob=value``
+Runs the study twice in this process (one worker, one torch thread): once with its own pruner and
+once with ``pruner = "none"``, same sampler and seed. The storage is in memory unless
+``--storage URL`` keeps both as studies ``<name>-pruner-<pruner>`` (the committed examples do). ``--set knob=value``
 fixes a knob for both runs (e.g. ``--set max_train_samples=...`` is a data setting: use --data
 and the spec's [data] instead). Prints, for each run, the best trial's validation and test
 accuracy, the number of pruned trials, total training steps and wall time.
@@ -47,13 +48,13 @@ TINY_SPEC = {
 }
 
 
-def run_once(spec, n_trials: int) -> dict:
+def run_once(spec, n_trials: int, storage_url: str = "memory") -> dict:
     import optuna
 
     from core.studies.storage import open_storage
     from core.studies.workers import create_study, run_worker
 
-    storage = open_storage("memory")
+    storage = open_storage(storage_url)
     create_study(spec, storage)
     t0 = time.perf_counter()
     run_worker(spec.name, storage, n_trials=n_trials, heartbeat_interval=None, log=lambda _: None)
@@ -78,6 +79,11 @@ def main() -> None:
     p.add_argument("--n-trials", type=int, default=20)
     p.add_argument("--data", help="Dataset folder or id (default: the spec's or EXPLORER_DATA).")
     p.add_argument("--set", action="append", default=[], metavar="KNOB=VALUE")
+    p.add_argument(
+        "--storage",
+        default="memory",
+        help="Keep both runs as studies <name>-pruner-<pruner> in this storage (default: memory).",
+    )
     args = p.parse_args()
 
     import optuna
@@ -112,10 +118,17 @@ def main() -> None:
         # Tokenize before timing, so the first variant does not pay for it.
         prepare_data(build_run_config(spec.model, spec.preset, spec.fixed, spec.data_config()).data)
         for pruner in (spec.pruner, "none"):
-            variant = dataclasses.replace(spec, pruner=pruner, name=f"{spec.name}-{pruner}")
+            variant = dataclasses.replace(
+                spec, pruner=pruner, name=f"{spec.name}-pruner-{pruner}", n_trials=args.n_trials
+            )
             if pruner == "none":
                 variant.pruner_options = {}
-            r = run_once(variant, args.n_trials)
+            variant.description = (
+                f"{spec.description} Pruning comparison: pruner={pruner}, {args.n_trials} trials, "
+                f"one worker, one thread; other arm: {spec.name}-pruner-"
+                f"{'none' if pruner != 'none' else spec.pruner}."
+            )
+            r = run_once(variant, args.n_trials, args.storage)
             test = "-" if r["best_test"] is None else f"{r['best_test']:.4f}"
             print(
                 f"pruner={pruner:<9} best val {r['best_val']:.4f} (test {test}), "

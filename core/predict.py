@@ -1,8 +1,11 @@
 """Use a stored model: predict a review's label, say which words drove it, and show why the
 report's RNN could not learn.
 
-- :func:`list_saved_runs` and :func:`get_study_best_run` find stored models (a runs folder, or
-  the best trial of a study through its ``run_dir`` user attribute);
+- :func:`list_saved_runs` and :func:`get_study_best_run` find stored models (a runs folder, the
+  example models committed under ``studies/models/``, or the best trial of a study through its
+  ``run_dir`` user attribute, else ``studies/models/<study>``);
+- :func:`export_model` writes a stored model in half precision (``study keep-best``), small
+  enough to commit beside the example studies;
 - :func:`load_model` loads one (``from_pretrained`` on ``run_dir/model``, tokenizer beside it);
 - :func:`predict` gives the label, its probability and per-word attributions: for the CNN, the
   windows its max-pool picked, weighted by what each picked filter adds to the predicted class's
@@ -32,7 +35,7 @@ from transformers import (
 import core.models  # noqa: F401 - registers the model classes with the Auto classes
 from core.config import TextClassifierConfig, family_of
 from core.errors import ExplorerError
-from core.settings import get_runs_dir
+from core.settings import ensure_writable, get_runs_dir, get_studies_dir
 from core.trainer import build_collator
 
 OCCLUSION_BATCH = 64
@@ -63,11 +66,20 @@ class StoredRun:
         return self.config.get("model", {})
 
 
+def example_models_dir() -> Path:
+    """Where the committed example models live: ``studies/models/<study>/``."""
+    return get_studies_dir() / "models"
+
+
 def list_saved_runs(runs_dir: Path | None = None) -> list[StoredRun]:
-    """Every run under the runs folder that kept its model, newest first."""
+    """Every run under the runs folder that kept its model, newest first, then (without
+    ``runs_dir``) the committed example models."""
     root = Path(runs_dir) if runs_dir is not None else get_runs_dir()
+    found = sorted(root.glob("*/result.json"), reverse=True)
+    if runs_dir is None:
+        found += sorted(example_models_dir().glob("*/result.json"))
     runs = []
-    for path in sorted(root.glob("*/result.json"), reverse=True):
+    for path in found:
         if not (path.parent / "model" / "config.json").exists():
             continue
         try:
@@ -93,13 +105,17 @@ def get_study_best_run(study_name: str, storage: str) -> StoredRun:
     """The saved model of ``study_name``'s best trial (its ``run_dir`` user attribute)."""
     import optuna
 
+    from core.studies.storage import open_storage
+
     try:
-        study = optuna.load_study(study_name=study_name, storage=storage)
+        study = optuna.load_study(study_name=study_name, storage=open_storage(storage))
         trial = study.best_trial
     except (KeyError, ValueError) as err:
         raise ExplorerError(f"Study '{study_name}' has no completed trial yet ({err}).") from None
     run_dir = trial.user_attrs.get("run_dir")
     if not run_dir or not (Path(run_dir) / "model" / "config.json").exists():
+        run_dir = example_models_dir() / study_name  # a clone has the committed copy only
+    if not (Path(run_dir) / "model" / "config.json").exists():
         raise ExplorerError(
             f"The best trial (#{trial.number}) of study '{study_name}' kept no saved model."
         )
@@ -150,13 +166,31 @@ def load_model(run_dir: str | Path) -> LoadedModel:
     if not (folder / "config.json").exists():
         raise ExplorerError(f"No saved model in {run_dir}; train a run with saving on first.")
     try:
-        model = AutoModelForSequenceClassification.from_pretrained(str(folder))
+        # float32 whatever the file holds: the committed examples are stored in float16
+        model = AutoModelForSequenceClassification.from_pretrained(str(folder), dtype=torch.float32)
         tokenizer = PreTrainedTokenizerFast.from_pretrained(str(folder))
     except (OSError, ValueError) as err:
         first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
         raise ExplorerError(f"Cannot load the model in {run_dir} ({first}).") from None
     model.eval()
     return LoadedModel(model, tokenizer, str(run_dir))
+
+
+def export_model(run_dir: str | Path, target: str | Path) -> Path:
+    """Copy the model in ``run_dir`` to ``target`` with float16 weights (half the bytes; the
+    predictions of these small models do not change) and its ``result.json``."""
+    ensure_writable("export a model")
+    loaded = load_model(run_dir)
+    target = Path(target)
+    (target / "model").mkdir(parents=True, exist_ok=True)
+    loaded.model.to(torch.float16).save_pretrained(target / "model")
+    loaded.tokenizer.save_pretrained(target / "model")
+    result = Path(run_dir) / "result.json"
+    if result.exists():
+        data = json.loads(result.read_text())
+        data["run_dir"] = str(target)
+        (target / "result.json").write_text(json.dumps(data, indent=2))
+    return target
 
 
 # --------------------------------------------------------------------------------------------

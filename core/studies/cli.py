@@ -30,6 +30,9 @@ def add_study_parser(sub: Any) -> None:
         "--data", help="Dataset id or folder, instead of the file's or $EXPLORER_DATA."
     )
     run.add_argument("--detach", action="store_true", help="Start the workers and return at once.")
+    run.add_argument(
+        "--threads", type=int, help="torch threads per worker (default: the cores / workers)."
+    )
 
     create = ssub.add_parser(
         "create", help="Create a study from a TOML file without running it (for remote workers)."
@@ -62,6 +65,13 @@ def add_study_parser(sub: Any) -> None:
     ls = ssub.add_parser("list", help="List the studies in the storage.")
     ls.add_argument("--storage")
 
+    keep = ssub.add_parser(
+        "keep-best",
+        help="Copy the best trial's saved model to studies/models/NAME (float16), for Predict.",
+    )
+    keep.add_argument("name")
+    keep.add_argument("--storage")
+
     est = ssub.add_parser("estimate", help="Estimate a study's wall time before running it.")
     est.add_argument("spec")
     est.add_argument("--n-trials", type=int)
@@ -79,7 +89,19 @@ def cmd_study(args: argparse.Namespace) -> int:
         "stop": _stop,
         "list": _list,
         "estimate": _estimate,
+        "keep-best": _keep_best,
     }[args.study_command](args)
+
+
+def _keep_best(args: argparse.Namespace) -> int:
+    from core.predict import example_models_dir, export_model, get_study_best_run
+    from core.settings import get_storage_url
+
+    run = get_study_best_run(args.name, args.storage or get_storage_url())
+    target = example_models_dir() / args.name
+    export_model(run.run_dir, target)
+    print(f"{target} (val {run.best_val_accuracy:.4f}, test {run.test_accuracy})")
+    return 0
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -90,7 +112,13 @@ def _run(args: argparse.Namespace) -> int:
 
     spec = load_spec(args.spec)
     handles = launch_workers(
-        spec, args.n_trials, args.workers, args.storage, detach=args.detach, data=args.data
+        spec,
+        args.n_trials,
+        args.workers,
+        args.storage,
+        detach=args.detach,
+        data=args.data,
+        threads=args.threads,
     )
     print(
         f"study '{spec.name}': {len(handles)} worker(s), pids "

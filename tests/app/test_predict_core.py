@@ -74,3 +74,42 @@ def test_seed_rnn_final_state_comes_from_padding(trained_runs: Path) -> None:
 def test_missing_model_is_one_sentence(tmp_path: Path) -> None:
     with pytest.raises(ExplorerError, match="No saved model"):
         load_model(tmp_path)
+
+
+def test_exported_model_is_half_the_size_and_predicts_the_same(
+    trained_runs: Path, tmp_path: Path
+) -> None:
+    from core.predict import export_model
+
+    for name in ("a-cnn", "c-packed-rnn"):
+        source = trained_runs / name
+        out = export_model(source, tmp_path / name)
+        full = (source / "model" / "model.safetensors").stat().st_size
+        half = (out / "model" / "model.safetensors").stat().st_size
+        assert half < 0.6 * full
+        a, b = load_model(source), load_model(out)
+        assert next(b.model.parameters()).dtype == torch.float32  # computed in float32
+        for text in ("great wonderful film", "awful boring plot", "the movie was quite fun"):
+            pa, pb = predict(a, text), predict(b, text)
+            assert pa.label == pb.label and abs(pa.probability - pb.probability) < 1e-2
+
+
+def test_study_best_falls_back_to_the_committed_copy(
+    trained_runs: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A clone has the example models under studies/models/<study>, not the original runs."""
+    import optuna
+
+    from core.predict import export_model, get_study_best_run
+
+    url = f"sqlite:///{tmp_path / 'x.db'}"
+    study = optuna.create_study(study_name="cnn", storage=url, direction="maximize")
+    trial = study.ask()
+    trial.set_user_attr("run_dir", "/nowhere/on/this/machine")
+    study.tell(trial, 0.9)
+    monkeypatch.setenv("EXPLORER_STUDIES", str(tmp_path / "studies"))
+    with pytest.raises(ExplorerError, match="kept no saved model"):
+        get_study_best_run("cnn", url)
+    export_model(trained_runs / "a-cnn", tmp_path / "studies" / "models" / "cnn")
+    run = get_study_best_run("cnn", url)
+    assert run.family == "cnn" and Path(run.run_dir) == tmp_path / "studies" / "models" / "cnn"

@@ -145,3 +145,15 @@ def test_teacher_link_can_lock_the_rnn(app_env: str) -> None:
     assert at.text_input(key="playground_rnn_cell_locked").value == "lstm"
     # nonlinearity only applies to the plain RNN cell: still shown, disabled
     assert at.selectbox(key="playground_rnn_nonlinearity").disabled
+
+
+def test_streamlit_secrets_turn_on_read_only(viewer: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Community Cloud has no environment to set: ``read_only = true`` in secrets does it."""
+    monkeypatch.setenv("EXPLORER_READ_ONLY", "")  # off, and restored after the test
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.secrets["read_only"] = True
+    at.run()
+    assert not at.exception
+    assert any("Read-only viewer" in i.value for i in at.sidebar.info)
+    with pytest.raises(Exception, match="page"):
+        at.switch_page("app_pages/playground.py").run()
