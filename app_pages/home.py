@@ -56,7 +56,11 @@ try:
     summary = _summary(source)
 except ExplorerError as err:
     summary = None
-    st.error(str(err))
+    if is_read_only():
+        st.caption(f"The review data is not available to this viewer: {err}")
+    else:
+        st.error(str(err))
+if summary is None and not is_read_only():
     st.info(
         "No data is available. Set the `EXPLORER_DATA` environment variable before starting the "
         "app, to a local folder holding `train` and `test` files (parquet, CSV, TSV or JSON "

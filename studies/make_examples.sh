@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Regenerates studies/examples.db (and studies/models/) from real runs on IMDB, with the project's
+# own CLI: the viewer's default content. On a 2-core CPU this takes about 3 hours; the steps are
+# independent, so on more cores run them side by side (each takes --threads / --workers).
+#
+#   EXPLORER_DATA=../shared/data/imdb bash studies/make_examples.sh
+#
+# The committed file was made on 2026-11-27 with exactly these commands, two of them at a time on
+# the 2 cores (see README, "Example studies"); the CNN study ran first into a file of its own and
+# was copied in with optuna.copy_study, unchanged.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=${PY:-.venv/bin/python}
+DB=studies/examples.db
+S=sqlite:///$DB
+: "${EXPLORER_DATA:?set EXPLORER_DATA to the IMDB folder (train.parquet, test.parquet)}"
+export EXPLORER_DATA
+rm -f "$DB" "$DB-wal" "$DB-shm"
+
+# The searches (about an hour each on the 2 cores)
+$PY -m core study run studies/cnn.toml --workers 2 --storage "$S"
+$PY -m core study run studies/rnn.toml --workers 2 --storage "$S"
+# The report's study and the report's table, reproduced (one core each)
+$PY -m core study run studies/seed_cnn.toml --workers 1 --threads 1 --storage "$S"
+$PY -m core study run studies/seed_rnn.toml --workers 1 --threads 1 --storage "$S"
+$PY -m core reproduce-seed --threads 1 --storage "$S"
+# The same CNN search with and without pruning (20 trials each, 256 tokens, batch 64)
+$PY benchmarks/bench_studies_pruning.py studies/cnn.toml --n-trials 20 \
+    --set max_length=256 --set batch_size=64 --storage "$S"
+# The best models, in float16, for Predict
+$PY -m core study keep-best cnn --storage "$S"
+$PY -m core study keep-best rnn --storage "$S"
+# One self-contained file (no -wal/-shm), compacted, readable with SQLite's mode=ro
+$PY - "$DB" <<'PYEOF'
+import sqlite3, sys
+con = sqlite3.connect(sys.argv[1])
+con.execute("PRAGMA journal_mode=DELETE")
+con.execute("VACUUM")
+con.close()
+PYEOF
+ls -l "$DB" studies/models/*/model/model.safetensors
