@@ -37,12 +37,21 @@ st.session_state.setdefault(
 )
 
 st.title("Hyperparameter Explorer")
-st.markdown(
-    "Train small text classifiers (a CNN and an RNN) on movie reviews, move one knob at a time, "
-    "and see where each result lands among everything tried before. The **Playground** trains "
-    "one run from sliders; **Studies** searches many with Optuna; **Results** and the "
-    "**Dashboard** compare them; **Predict** shows which words a stored model relies on."
-)
+if is_read_only():
+    st.markdown(
+        "How hyperparameters change what two small text classifiers (a CNN and an RNN) learn "
+        "from movie reviews, and which ones matter. This viewer shows studies already run: "
+        "**Results** and the **Dashboard** compare their trials; **Predict** shows which words "
+        "a stored model relies on. Nothing here can be changed."
+    )
+else:
+    st.markdown(
+        "Train small text classifiers (a CNN and an RNN) on movie reviews, move one knob at a "
+        "time, and see where each result lands among everything tried before. The "
+        "**Playground** trains one run from sliders; **Studies** searches many with Optuna; "
+        "**Results** and the **Dashboard** compare them; **Predict** shows which words a stored "
+        "model relies on."
+    )
 
 
 @st.cache_data(show_spinner="Reading the data…", max_entries=4)

@@ -27,6 +27,16 @@ def _label(run: StoredRun) -> str:
     return f"{run.name} · {run.family.upper()} · {acc}"
 
 
+@st.cache_data(show_spinner=False, ttl=60)
+def _has_model(study: str, storage: str) -> bool:
+    """Whether the study's best trial has a stored model (those are offered first)."""
+    try:
+        get_study_best_run(study, storage)
+    except ExplorerError:
+        return False
+    return True
+
+
 chosen: StoredRun | None = None
 if source == "Saved runs":
     runs = list_saved_runs()
@@ -35,13 +45,14 @@ if source == "Saved runs":
     else:
         chosen = st.selectbox("Saved run", runs, format_func=_label, key="predict_run")
 else:
-    names = list_study_names()
+    storage = view_storage_url()
+    names = sorted(list_study_names(), key=lambda n: not _has_model(n, storage))
     if not names:
         st.info("No study in the storage yet.")
     else:
         study = st.selectbox("Study", names, key="predict_study")
         try:
-            chosen = get_study_best_run(study, view_storage_url())
+            chosen = get_study_best_run(study, storage)
         except ExplorerError as err:
             show_error(err)
 
