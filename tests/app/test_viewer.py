@@ -157,3 +157,35 @@ def test_streamlit_secrets_turn_on_read_only(viewer: Path, monkeypatch: pytest.M
     assert any("Read-only viewer" in i.value for i in at.sidebar.info)
     with pytest.raises(Exception, match="page"):
         at.switch_page("app_pages/playground.py").run()
+
+
+def test_a_fresh_clone_shows_the_committed_examples(
+    app_env: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The viewer's default content: studies/examples.db and studies/models/, read-only."""
+    from core.settings import PROJECT_ROOT
+
+    examples = PROJECT_ROOT / "studies" / "examples.db"
+    before = sha256(examples)
+    monkeypatch.setenv("EXPLORER_STUDIES", str(PROJECT_ROOT / "studies"))
+    monkeypatch.delenv("EXPLORER_STORAGE")
+    monkeypatch.setenv("EXPLORER_READ_ONLY", "1")
+    at = _app(study="rnn", plot="history")
+    at.switch_page("app_pages/results.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    study = at.selectbox(key="study")
+    assert study.value == "rnn"
+    assert {"cnn", "rnn", "seed-cnn", "seed-rnn", "seed-table-cnn", "seed-table-rnn"} <= set(
+        study.options
+    )
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["test accuracy"].endswith("%") and float(metrics["test accuracy"][:-1]) > 87
+    at.switch_page("app_pages/predict.py").run()
+    at.segmented_control(key="predict_source").set_value("Best of a study").run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert {m.label for m in at.metric} >= {"label", "probability"}  # the first has a model
+    for name in ("cnn", "rnn"):  # the committed models (or, here, the runs they came from)
+        at.selectbox(key="predict_study").set_value(name).run()
+        assert not at.exception and not at.error, [e.value for e in at.error]
+        assert {m.label: m.value for m in at.metric}["model"] == name.upper()
+    assert sha256(examples) == before
