@@ -477,9 +477,9 @@ def _open_journal(url: str) -> BaseStorage:
 
 
 def _make_parent_dir(url: str) -> None:
-    path = url.removeprefix("sqlite:///")
-    if path and path != url and not path.startswith(":memory:"):
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
+    path = sqlite_path(url)
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
 
 
 def _harden_sqlite(storage: RDBStorage, read_only: bool = False) -> None:
