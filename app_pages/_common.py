@@ -208,9 +208,12 @@ def render_sidebar() -> None:
     render_storage_choice()
     with st.sidebar:
         st.caption(f"**Data:** `{get_data_source()}`")
-        st.caption(f"**Storage:** `{mask_url(view_storage_url())}`")
+        viewed = view_storage_url()
+        st.caption(f"**Storage:** `{mask_url(viewed)}`")
         if is_read_only():
             return
+        if viewed != get_storage_url():  # another study file chosen: say where writes go
+            st.caption(f"**New runs and studies go to:** `{mask_url(get_storage_url())}`")
         jobs = get_job_manager(get_storage_url()).list_jobs(get_owner_id())
         if jobs:
             st.caption("**Your jobs**")

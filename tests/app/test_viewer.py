@@ -189,3 +189,16 @@ def test_a_fresh_clone_shows_the_committed_examples(
         assert not at.exception and not at.error, [e.value for e in at.error]
         assert {m.label: m.value for m in at.metric}["model"] == name.upper()
     assert sha256(examples) == before
+
+
+def test_viewing_another_study_file_says_where_runs_go(
+    viewer: Path, app_env: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Not read-only: the sidebar's study file is for viewing; writes still go to the setting."""
+    monkeypatch.setenv("EXPLORER_READ_ONLY", "0")
+    monkeypatch.setenv("EXPLORER_STORAGE", app_env)
+    at = _app(db="other")
+    captions = " ".join(c.value for c in at.sidebar.caption)
+    assert "other.db" in captions and "New runs and studies go to" in captions
+    at = _app()
+    assert "New runs and studies go to" not in " ".join(c.value for c in at.sidebar.caption)
