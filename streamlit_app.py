@@ -10,7 +10,7 @@ viewing pages exist: Home, Results, Dashboard and Predict. ``core`` refuses writ
 
 import streamlit as st
 
-from app_pages._common import apply_secrets, render_sidebar
+from app_pages._sidebar import apply_secrets, render_sidebar
 from core.settings import is_read_only
 
 apply_secrets()  # before anything reads a setting

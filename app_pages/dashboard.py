@@ -1,7 +1,7 @@
 """Dashboard: optuna-dashboard on the same storage, started on demand and embedded here.
 
 A read-only storage (the viewer, or a committed study file) is never handed to it: it serves a
-copy taken when it starts (``core.jobs.DashboardServer``), so its own delete and rename buttons
+copy taken when it starts (``core.dashboard.DashboardServer``), so its own delete and rename buttons
 can touch nothing real. "Refresh" takes a new copy.
 """
 
@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app_pages._common import get_dashboard_server, show_error, view_storage_url
+from app_pages._resources import get_dashboard_server, show_error
+from app_pages._sidebar import view_storage_url
 from core.errors import ExplorerError
 
 st.title("Dashboard")

@@ -5,15 +5,15 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app_pages._common import (
+from app_pages._resources import (
     data_config,
     get_job_manager,
     get_owner_id,
     load_cached_model,
-    render_best_results,
     show_error,
-    view_storage_url,
 )
+from app_pages._sidebar import view_storage_url
+from app_pages._tables import render_best_results
 from core.charts import (
     build_length_histogram,
     build_state_gap_figure,

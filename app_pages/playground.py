@@ -9,14 +9,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app_pages._common import (
-    data_config,
-    get_job_manager,
-    get_owner_id,
-    load_family_trials,
-    render_knob,
-    set_knob_values,
-)
+from app_pages._knobs import render_knob, set_knob_values
+from app_pages._resources import data_config, get_job_manager, get_owner_id, show_error
+from app_pages._tables import load_family_trials
 from core.charts import build_history_figure, build_runs_figure
 from core.config import (
     FAMILIES,
@@ -27,6 +22,7 @@ from core.config import (
     get_knobs,
     parse_exercise,
 )
+from core.errors import ExplorerError
 from core.jobs import JobSnapshot
 from core.settings import get_storage_url
 
@@ -51,12 +47,39 @@ MAIN_KNOBS = (
 st.session_state.setdefault("playground_family", "cnn")
 st.session_state.setdefault("playground_job", None)
 st.session_state.setdefault("playground_job_seen", None)
+st.session_state.setdefault("playground_evals_seen", 0)
 st.session_state.setdefault("playground_last_knob", "learning_rate")
 
 manager = get_job_manager(get_storage_url())
 owner = get_owner_id()
+try:
+    manager.start(warm=data_config())  # the workers load the data while the user sets knobs
+except ExplorerError as err:
+    show_error(err)
 
 st.title("Playground")
+
+
+def render_slots() -> None:
+    """The training workers: polled while they start, then drawn once more as ready."""
+    ready = manager.ready_slots
+    if ready == manager.slots:
+        if not st.session_state.get("playground_slots_ready"):
+            st.session_state["playground_slots_ready"] = True
+            st.rerun()
+        st.caption(
+            f"Training slots: {manager.slots}, {manager.threads} torch thread(s) each; "
+            "runs beyond them wait their turn."
+        )
+    else:
+        st.caption(
+            f"Starting the training workers ({ready} of {manager.slots} ready): they load the "
+            "data once; a run clicked now waits for them."
+        )
+
+
+st.session_state["playground_slots_ready"] = manager.ready_slots == manager.slots
+st.fragment(render_slots, run_every=None if manager.ready_slots == manager.slots else 1.0)()
 exercise = parse_exercise(st.query_params.get("hide"), st.query_params.get("lock"))
 for problem in exercise.problems:
     st.warning(f"The link's exercise: {problem}")
@@ -152,65 +175,110 @@ except ConfigError as err:
 active = st.session_state["playground_job"]
 snap = manager.get(owner, active) if active else None
 busy = snap is not None and not snap.done
-if st.button(
+train_col, again_col, _ = st.columns([1, 1, 4])
+train = train_col.button(
     "Train",
     type="primary",
     disabled=run is None or busy,
     key="playground_train",
-    help="Runs in the background; this page follows its progress.",
-):
-    st.session_state["playground_job"] = manager.submit(owner, run)
-    busy = True
+    help="Trains in a worker process; this page follows its progress. A run already in the "
+    "store (same data, knobs and seed) is answered from it at once.",
+)
+again = again_col.button(
+    "Train again",
+    disabled=run is None or busy,
+    key="playground_train_again",
+    help="Train even when this exact run is already stored. Training is deterministic, so the "
+    "numbers repeat; this shows it.",
+)
+if (train or again) and run is not None:
+    try:
+        st.session_state["playground_job"] = manager.submit(owner, run, replay=not again)
+    except ExplorerError as err:
+        show_error(err)
+    st.session_state["playground_evals_seen"] = 0
+    active = st.session_state["playground_job"]
+    snap = manager.get(owner, active) if active else None
+    busy = snap is not None and not snap.done
 
 
-def _eta(s: JobSnapshot) -> str:
+def _ordinal(n: int) -> str:
+    return f"{n}{'th' if 10 <= n % 100 < 20 else {1: 'st', 2: 'nd', 3: 'rd'}.get(n % 10, 'th')}"
+
+
+def _progress_text(s: JobSnapshot) -> str:
     if s.state == "queued":
-        return "queued: another run is training (runs train one at a time)"
+        where = f"{_ordinal(s.queue_position or 1)} in line"
+        when = f", starts in about {s.eta_s:.0f} s" if s.eta_s is not None else ""
+        return f"waiting for a free slot: {where}{when}"
     if s.state == "preparing":
-        return "preparing the data and tokenizer"
+        return "preparing the data and the model"
+    if s.state == "cancelling":
+        return "cancelling"
     if s.state != "training" or s.eta_s is None:
         return s.state
     return f"step {s.step}/{s.max_steps} · about {s.eta_s:.0f} s left"
 
 
-def render_job() -> None:
+def _evaluations(s: JobSnapshot) -> int:
+    return sum(1 for row in s.history if "val_accuracy" in row)
+
+
+def render_progress() -> None:
+    """Every second while a job runs: the progress bar only. A new evaluation or the end of the
+    run reruns the whole page, which redraws the curve and the results."""
     job_id = st.session_state["playground_job"]
     s = manager.get(owner, job_id) if job_id else None
-    if s is None:
+    if s is None or (s.done and st.session_state["playground_job_seen"] == job_id):
         return
-    if not s.done:
-        st.progress(s.fraction, text=_eta(s))
-        st.button("Cancel", on_click=manager.cancel, args=(owner, job_id), key="playground_cancel")
-    elif st.session_state["playground_job_seen"] != job_id:
+    if s.done:
         st.session_state["playground_job_seen"] = job_id
-        st.rerun()  # the whole page: the history and the chart now include this run
-    else:
-        r = s.result
-        if s.state == "failed" or r is None:
-            st.error(s.message or "The run failed.")
+        st.rerun()
+    if _evaluations(s) != st.session_state["playground_evals_seen"]:
+        st.session_state["playground_evals_seen"] = _evaluations(s)
+        st.rerun()
+    st.progress(s.fraction, text=_progress_text(s))
+    st.button("Cancel", on_click=manager.cancel, args=(owner, job_id), key="playground_cancel")
+
+
+def render_result(s: JobSnapshot) -> None:
+    r = s.result
+    if s.state == "failed" or r is None:
+        if s.state == "cancelled":
+            st.info(s.message or "Cancelled.")
         else:
-            st.success(
-                f"Run {s.state}"
-                + (f": stored as trial #{s.trial_number}." if s.trial_number is not None else ".")
-            )
-            if s.message:
-                st.warning(s.message)
-            cols = st.columns(5)
-            cols[0].metric(
-                "best val accuracy",
-                f"{r.best_val_accuracy:.1%}" if r.best_val_accuracy is not None else "–",
-            )
-            cols[1].metric(
-                "test accuracy", f"{r.test_accuracy:.1%}" if r.test_accuracy is not None else "–"
-            )
-            cols[2].metric("wall time", f"{r.wall_s:.1f} s")
-            cols[3].metric("parameters", f"{r.params:,}")
-            cols[4].metric("samples/s", f"{r.train_samples_per_s:,.0f}")
-    if s.history:
-        st.plotly_chart(build_history_figure(s.history), key="playground_curves")
+            st.error(s.message or "The run failed.")
+        return
+    if s.replayed:
+        st.success(f"Replayed: trial #{s.trial_number} of {s.study}, answered from the store.")
+        st.caption(s.message)
+    else:
+        st.success(
+            f"Run {s.state}"
+            + (f": stored as trial #{s.trial_number}." if s.trial_number is not None else ".")
+        )
+        if s.message:
+            st.warning(s.message)
+    cols = st.columns(5)
+    cols[0].metric(
+        "best val accuracy",
+        f"{r.best_val_accuracy:.1%}" if r.best_val_accuracy is not None else "–",
+    )
+    cols[1].metric(
+        "test accuracy",
+        f"{r.test_accuracy:.1%}" if r.test_accuracy is not None else "–",
+        help=f"On all {r.test_size:,} test reviews, with the checkpoint chosen on validation.",
+    )
+    cols[2].metric("wall time (stored run)" if s.replayed else "wall time", f"{r.wall_s:.1f} s")
+    cols[3].metric("parameters", f"{r.params:,}")
+    cols[4].metric("samples/s", f"{r.train_samples_per_s:,.0f}")
 
 
-st.fragment(render_job, run_every=1.0 if busy else None)()
+if snap is not None and snap.done:
+    render_result(snap)
+st.fragment(render_progress, run_every=1.0 if busy else None)()
+if snap is not None and snap.history:
+    st.plotly_chart(build_history_figure(snap.history), key="playground_curves")
 
 st.header("Where it lands")
 trials = load_family_trials(family)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app_pages._common import list_study_names, load_cached_model, show_error, view_storage_url
+from app_pages._resources import load_cached_model, show_error
+from app_pages._sidebar import view_storage_url
+from app_pages._tables import list_study_names
 from core.charts import build_highlighted_html, get_top_words
 from core.errors import ExplorerError
 from core.predict import StoredRun, get_study_best_run, list_saved_runs, predict

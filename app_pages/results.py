@@ -12,7 +12,8 @@ import optuna
 import pandas as pd
 import streamlit as st
 
-from app_pages._common import follow_link, show_error, update_link, view_storage_url
+from app_pages._resources import show_error
+from app_pages._sidebar import follow_link, update_link, view_storage_url
 from core.charts import build_comparison_figure
 from core.errors import ExplorerError
 from core.studies.figures import FIGURES, FigureResult, build_figure

@@ -10,7 +10,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from app_pages._common import get_worker_registry, show_error
+from app_pages._resources import get_worker_registry, show_error
 from core.config import coerce, get_knob, get_knobs
 from core.errors import ExplorerError
 from core.settings import PROJECT_ROOT, get_data_source, get_runs_dir, get_storage_url

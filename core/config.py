@@ -150,11 +150,15 @@ class TrainConfig:
     """Optimisation knobs, passed to ``transformers.TrainingArguments``."""
 
     learning_rate: float = knob(
-        5e-3, "Step size of the AdamW optimiser.", low=1e-6, high=1e-1, log=True
+        1e-2, "Step size of the AdamW optimiser.", low=1e-6, high=1e-1, log=True
     )
     batch_size: int = knob(64, "Reviews per training step.", choices=[8, 16, 32, 64, 128, 256])
     max_steps: int = knob(
         300, "Training steps (each sees batch_size reviews).", low=10, high=20000, log=True
+    )
+    group_by_length: bool = knob(
+        True,
+        "Batch reviews of similar length together, so batches carry little padding (faster).",
     )
     eval_steps: int = knob(
         100, "Validate (and log the loss) every this many steps.", low=5, high=5000, log=True
@@ -320,6 +324,7 @@ _SEED_COMMON: dict[str, Any] = {
     "eval_steps": 500,
     "lr_scheduler_type": "linear",
     "weight_decay": 0.0,
+    "group_by_length": False,
 }
 PRESETS: dict[str, dict[str, dict[str, Any]]] = {
     "cnn": {

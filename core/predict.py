@@ -14,7 +14,7 @@ report's RNN could not learn.
   ``max_length`` and measures how much of the review is left in each model's final state.
 
 A review is encoded exactly as in training: the tokenizer without special tokens, cut at
-``max_length``, padded by :class:`~core.tokenizer.PadCollator` the way the model's config says.
+``max_length``, padded by :class:`~core.batching.PadCollator` the way the model's config says.
 """
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ from transformers import (
 import core.models  # noqa: F401 - registers the model classes with the Auto classes
 from core.config import TextClassifierConfig, family_of
 from core.errors import ExplorerError
+from core.results import StoredRun
 from core.settings import ensure_writable, get_runs_dir, get_studies_dir
 from core.trainer import build_collator
 
@@ -44,26 +45,6 @@ OCCLUSION_BATCH = 64
 # --------------------------------------------------------------------------------------------
 # Finding and loading stored models
 # --------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class StoredRun:
-    """A saved model: where it is and what it scored."""
-
-    run_dir: str
-    family: str
-    status: str
-    best_val_accuracy: float | None
-    test_accuracy: float | None
-    config: dict[str, Any]
-
-    @property
-    def name(self) -> str:
-        return Path(self.run_dir).name
-
-    @property
-    def model_config(self) -> dict[str, Any]:
-        return self.config.get("model", {})
 
 
 def example_models_dir() -> Path:

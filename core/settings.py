@@ -8,9 +8,11 @@
 | ``EXPLORER_STORAGE`` | Optuna storage URL (studies and playground runs)  | ``sqlite:///<project>/studies/explorer.db`` |
 | ``EXPLORER_STUDIES`` | the folder of study files the app may open        | ``<project>/studies``       |
 | ``EXPLORER_READ_ONLY`` | ``1``: a read-only viewer (see below)           | off                         |
+| ``EXPLORER_JOB_THREADS`` | torch threads per Playground job              | ``min(2, cores)``           |
+| ``EXPLORER_JOB_SLOTS`` | Playground jobs that train at once              | ``cores // job threads``    |
 
 Read-only mode is one switch, ``EXPLORER_READ_ONLY=1`` in the environment (the app also copies it
-from Streamlit secrets, see ``app_pages/_common.apply_secrets``). In it the default storage is the
+from Streamlit secrets, see ``app_pages/_sidebar.apply_secrets``). In it the default storage is the
 committed ``studies/examples.db``, every storage is opened read-only (``core.studies.storage``),
 and every function that writes calls :func:`ensure_writable` first, which raises
 :class:`~core.errors.ReadOnlyError`.
@@ -21,7 +23,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from core.errors import ReadOnlyError
+from core.errors import ConfigError, ReadOnlyError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATA = "stanfordnlp/imdb"
@@ -71,3 +73,39 @@ def get_storage_url() -> str:
     """
     name = EXAMPLES_FILE if is_read_only() else WORK_FILE
     return os.environ.get("EXPLORER_STORAGE") or f"sqlite:///{get_studies_dir() / name}.db"
+
+
+def available_cores() -> int:
+    """CPU cores this process may use."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # macOS
+        return os.cpu_count() or 1
+
+
+def _positive_int_setting(name: str) -> int | None:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return None
+    try:
+        value = int(raw)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise ConfigError(f"{name} must be a whole number of at least 1, got '{raw[:20]}'.")
+    return value
+
+
+def get_job_threads() -> int:
+    """torch threads each Playground job trains with: ``EXPLORER_JOB_THREADS``, else
+    ``min(2, cores)``. Small models gain little from more than two threads, and fewer threads
+    per job leave cores for more jobs at once."""
+    return _positive_int_setting("EXPLORER_JOB_THREADS") or min(2, available_cores())
+
+
+def get_job_slots() -> int:
+    """Playground jobs that train at once: ``EXPLORER_JOB_SLOTS``, else the cores divided by
+    the threads per job (at least 1). Later jobs wait, first in, first out."""
+    return _positive_int_setting("EXPLORER_JOB_SLOTS") or max(
+        1, available_cores() // get_job_threads()
+    )

@@ -3,7 +3,8 @@
 No pretrained tokenizer is needed: a WordPiece tokenizer is trained on the training split (never on
 validation or test) and cached on disk, keyed by the split's content hash and the vocab size.
 Each split is tokenized once, capped at ``DataConfig.max_tokens`` (a longer review keeps its first
-and last halves), and cached too; ``max_length`` then cuts per batch in :class:`PadCollator`, so changing it never re-tokenizes.
+and last halves), and cached too; ``max_length`` then cuts per batch
+(:class:`core.batching.PadCollator`), so changing it never re-tokenizes.
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-import torch
 from datasets import Dataset, DatasetDict, load_from_disk
 from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, trainers
 from transformers import AutoTokenizer, PreTrainedTokenizerFast
@@ -144,47 +144,3 @@ def _cap(ids: list[int], cap: int) -> list[int]:
     if len(ids) <= cap:
         return ids
     return ids[: cap // 2] + ids[len(ids) - (cap - cap // 2) :]
-
-
-class PadCollator:
-    """Cut each review to ``max_length`` tokens and pad the batch (on the right) to its longest.
-
-    ``truncation_side="left"`` drops a long review's beginning, ``"right"`` its end.
-
-    With ``padding="max_length"`` every batch is padded to ``max_length`` instead: the report's
-    way, kept for the seed presets and the throughput benchmark. ``min_length`` keeps a CNN's
-    widest filter inside the batch.
-    """
-
-    def __init__(
-        self,
-        max_length: int,
-        pad_token_id: int = 0,
-        padding: str = "longest",
-        min_length: int = 1,
-        truncation_side: str = "right",
-    ) -> None:
-        self.max_length = max_length
-        self.truncation_side = truncation_side
-        self.pad_token_id = pad_token_id
-        self.padding = padding
-        self.min_length = min_length
-
-    def __call__(self, features: list[dict[str, Any]]) -> dict[str, torch.Tensor]:
-        if self.truncation_side == "left":  # keep each review's last max_length tokens
-            seqs = [f["input_ids"][-self.max_length :] for f in features]
-        else:
-            seqs = [f["input_ids"][: self.max_length] for f in features]
-        if self.padding == "max_length":
-            width = self.max_length
-        else:
-            width = max(self.min_length, max(len(s) for s in seqs))
-        input_ids = torch.full((len(seqs), width), self.pad_token_id, dtype=torch.long)
-        attention_mask = torch.zeros((len(seqs), width), dtype=torch.long)
-        for i, s in enumerate(seqs):
-            input_ids[i, : len(s)] = torch.as_tensor(s, dtype=torch.long)
-            attention_mask[i, : len(s)] = 1
-        batch = {"input_ids": input_ids, "attention_mask": attention_mask}
-        if "label" in features[0]:
-            batch["labels"] = torch.tensor([f["label"] for f in features], dtype=torch.long)
-        return batch

@@ -11,6 +11,7 @@ The trainer knows nothing of any UI: progress and cancellation go through the
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import json
 import math
@@ -18,13 +19,12 @@ import tempfile
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import torch
-from datasets import DatasetDict
+from torch import nn
 from transformers import (
     PreTrainedModel,
     PreTrainedTokenizerFast,
@@ -35,13 +35,13 @@ from transformers import (
     set_seed,
 )
 
+from core.batching import LengthGroupedBatches, PadCollator, TokenizedSplit, eval_batches
 from core.config import DataConfig, RunConfig, TextClassifierConfig, validate
 from core.data import TextData, load_data
 from core.models import build_model, count_parameters
+from core.results import RunResult
 from core.settings import ensure_writable, get_runs_dir
-from core.tokenizer import PadCollator, get_tokenizer, tokenize_splits
-
-STATUSES = ("completed", "early_stopped", "cancelled", "diverged")
+from core.tokenizer import get_tokenizer, tokenize_splits
 
 
 @dataclass
@@ -50,11 +50,15 @@ class PreparedData:
 
     data: TextData
     tokenizer: PreTrainedTokenizerFast
-    tokenized: DatasetDict
+    splits: dict[str, TokenizedSplit]
 
     @property
     def label_names(self) -> list[str]:
         return self.data.label_names
+
+    @property
+    def fingerprint(self) -> str:
+        return self.data.fingerprint
 
 
 def prepare_data(cfg: DataConfig) -> PreparedData:
@@ -63,7 +67,12 @@ def prepare_data(cfg: DataConfig) -> PreparedData:
     if key not in _PREPARED:
         data = load_data(cfg)
         tokenizer = get_tokenizer(data, cfg)
-        _PREPARED[key] = PreparedData(data, tokenizer, tokenize_splits(data, tokenizer, cfg))
+        tokenized = tokenize_splits(data, tokenizer, cfg)
+        splits = {
+            name: TokenizedSplit.from_dataset(ds, sorted_by_length=name != "train")
+            for name, ds in tokenized.items()
+        }
+        _PREPARED[key] = PreparedData(data, tokenizer, splits)
         while len(_PREPARED) > 4:
             _PREPARED.pop(next(iter(_PREPARED)))
     return _PREPARED[key]
@@ -72,46 +81,18 @@ def prepare_data(cfg: DataConfig) -> PreparedData:
 _PREPARED: dict[tuple, PreparedData] = {}  # read-only after creation: safe to share
 
 
-@dataclass
-class RunResult:
-    """What a run produced. ``status`` is one of :data:`STATUSES`."""
-
-    status: str
-    history: list[dict[str, float]]  # step, train_loss, val_accuracy, val_loss
-    best_val_accuracy: float | None
-    best_step: int | None
-    test_accuracy: float | None
-    test_size: int
-    params: int
-    wall_s: float
-    train_samples_per_s: float
-    steps: int
-    run_dir: str | None = None
-    message: str = ""
-    config: dict[str, Any] = field(default_factory=dict)
-
-    def summary(self) -> dict[str, Any]:
-        """The headline numbers (the CLI's last line)."""
-        return {
-            "status": self.status,
-            "best_val_accuracy": self.best_val_accuracy,
-            "best_step": self.best_step,
-            "test_accuracy": self.test_accuracy,
-            "test_size": self.test_size,
-            "train_samples_per_s": round(self.train_samples_per_s, 1),
-            "wall_s": round(self.wall_s, 2),
-            "params": self.params,
-            "steps": self.steps,
-            "run_dir": self.run_dir,
-            "message": self.message,
-        }
-
-    def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
-
-
 class Diverged(Exception):
-    """The training loss became NaN or infinite."""
+    """The training loss became NaN or infinite, or exploded far above its starting value."""
+
+
+class RunStopped(Exception):  # noqa: N818 - a signal, not an error
+    """Raised by a callback to end a run at once, during training or evaluation (a cancel)."""
+
+
+# A loss this many times ln(classes) (the loss of a uniform guess) for EXPLODED_STEPS steps in a
+# row has exploded (a learning rate far too high), even when it stays finite.
+EXPLODED_FACTOR = 20.0
+EXPLODED_STEPS = 5
 
 
 class _BestCheckpoint(TrainerCallback):
@@ -157,33 +138,95 @@ class _BestCheckpoint(TrainerCallback):
 
 
 class _ExplorerTrainer(Trainer):
-    """``Trainer`` that stops at the first non-finite loss and times its evaluations."""
+    """``Trainer`` that stops on a diverging loss and evaluates with :func:`score_split`."""
 
     eval_seconds = 0.0
+    _loss_limit = math.inf
+    _loss_high_steps = 0
 
     def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
         result = super().compute_loss(model, inputs, return_outputs, num_items_in_batch)
-        loss = result[0] if return_outputs else result
-        if model.training and not torch.isfinite(loss.detach()).all():
-            raise Diverged(
-                f"the training loss became {loss.item()} at step {self.state.global_step + 1}"
-            )
+        if model.training:
+            self._check_loss(float((result[0] if return_outputs else result).detach()))
         return result
 
-    def evaluate(self, *args, **kwargs):
+    def _check_loss(self, loss: float) -> None:
+        step = self.state.global_step + 1
+        if not math.isfinite(loss):
+            raise Diverged(f"the training loss became {loss} at step {step}")
+        self._loss_high_steps = self._loss_high_steps + 1 if loss > self._loss_limit else 0
+        if self._loss_high_steps >= EXPLODED_STEPS:
+            raise Diverged(
+                f"the training loss exploded to {loss:.3g} at step {step} (a uniform guess "
+                f"scores {self._loss_limit / EXPLODED_FACTOR:.2f}); lower the learning rate"
+            )
+
+    def _get_train_sampler(self, train_dataset=None):
+        # The one place the training order is chosen (transformers' own hook for it).
+        if self.args.train_sampling_strategy == "group_by_length":
+            split = train_dataset if train_dataset is not None else self.train_dataset
+            return LengthGroupedBatches(split.lengths.tolist(), self.args.train_batch_size)
+        return super()._get_train_sampler(train_dataset)
+
+    def evaluate(self, eval_dataset=None, ignore_keys=None, metric_key_prefix="eval"):
+        """Validation through :func:`score_split` (large length-sorted batches, inference mode),
+        then the same logging and ``on_evaluate`` callbacks as ``Trainer.evaluate``."""
         t0 = time.perf_counter()
-        try:
-            return super().evaluate(*args, **kwargs)
-        finally:
-            self.eval_seconds += time.perf_counter() - t0
+        split = eval_dataset if eval_dataset is not None else self.eval_dataset
+        score = score_split(self.model, split, self.data_collator, on_batch=self.on_batch)
+        metrics = {
+            f"{metric_key_prefix}_loss": score.loss,
+            f"{metric_key_prefix}_accuracy": score.accuracy,
+        }
+        self.log(metrics)
+        self.control = self.callback_handler.on_evaluate(
+            self.args, self.state, self.control, metrics
+        )
+        self.eval_seconds += time.perf_counter() - t0
+        return metrics
+
+    def on_batch(self) -> None:
+        """Between evaluation batches: callbacks may stop the run (:class:`RunStopped`)."""
+        self.control = self.callback_handler.on_prediction_step(self.args, self.state, self.control)
 
 
-def _accuracy(pred) -> dict[str, float]:
-    return {"accuracy": float((np.asarray(pred.predictions) == np.asarray(pred.label_ids)).mean())}
+@dataclass
+class SplitScore:
+    """A model's accuracy and mean loss on a split, and its prediction for every review."""
+
+    accuracy: float
+    loss: float
+    predictions: np.ndarray  # in the split's order
 
 
-def _argmax(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
-    return logits.argmax(dim=-1)
+def score_split(
+    model: PreTrainedModel,
+    split: TokenizedSplit,
+    collator: PadCollator,
+    on_batch: Callable[[], None] | None = None,
+) -> SplitScore:
+    """Score every review of ``split``: large length-sorted batches under ``inference_mode``.
+
+    The model sees each review as in training (``collator``); with ``mask_padding`` a
+    prediction does not depend on which reviews share its batch.
+    """
+    was_training = model.training
+    model.eval()
+    predictions = np.empty(len(split), dtype=np.int64)
+    loss_sum = 0.0
+    try:
+        with torch.inference_mode():
+            for batch in eval_batches(split, collator):
+                index, labels = batch.pop("index"), batch.pop("labels")
+                logits = model(**batch).logits
+                loss_sum += float(nn.functional.cross_entropy(logits, labels, reduction="sum"))
+                predictions[index.numpy()] = logits.argmax(dim=-1).numpy()
+                if on_batch is not None:
+                    on_batch()
+    finally:
+        model.train(was_training)
+    n = max(1, len(split))
+    return SplitScore(float((predictions == split.labels).mean()), loss_sum / n, predictions)
 
 
 def new_run_dir(family: str) -> Path:
@@ -205,16 +248,20 @@ def build_trainer(
     output_dir: str,
     callbacks: list[TrainerCallback] = (),
 ) -> _ExplorerTrainer:
-    """The ``Trainer`` for ``run``: validation every ``eval_steps``, nothing written to disk."""
+    """The ``Trainer`` for ``run``: validation every ``eval_steps``, nothing written to disk.
+
+    With ``group_by_length`` reviews of similar length share a batch, so batches carry little
+    padding (:class:`~core.batching.LengthGroupedBatches`).
+    """
     t = run.train
     args = TrainingArguments(
         output_dir=output_dir,
         max_steps=t.max_steps,
         per_device_train_batch_size=t.batch_size,
-        per_device_eval_batch_size=t.eval_batch_size,
         learning_rate=t.learning_rate,
         weight_decay=t.weight_decay,
         lr_scheduler_type=t.lr_scheduler_type,
+        train_sampling_strategy="group_by_length" if t.group_by_length else "random",
         eval_strategy="steps",
         eval_steps=t.eval_steps,
         logging_strategy="steps",
@@ -229,20 +276,39 @@ def build_trainer(
         label_names=["labels"],
         dataloader_pin_memory=False,
     )
-    cfg = run.model
-    collator = build_collator(cfg)
     trainer = _ExplorerTrainer(
         model=model,
         args=args,
-        data_collator=collator,
-        train_dataset=prepared.tokenized["train"],
-        eval_dataset=prepared.tokenized["validation"],
-        compute_metrics=_accuracy,
-        preprocess_logits_for_metrics=_argmax,
+        data_collator=build_collator(run.model),
+        train_dataset=prepared.splits["train"],
+        eval_dataset=prepared.splits["validation"],
         callbacks=list(callbacks),
     )
     trainer.remove_callback(PrinterCallback)  # progress is the caller's business (callbacks)
+    trainer._loss_limit = EXPLODED_FACTOR * math.log(max(2, run.model.num_labels))
     return trainer
+
+
+def fit_to_data(cfg: TextClassifierConfig, prepared: PreparedData) -> TextClassifierConfig:
+    """Set the config's vocabulary, padding id and labels from the data (in place)."""
+    cfg.vocab_size = len(prepared.tokenizer)
+    cfg.pad_token_id = prepared.tokenizer.pad_token_id
+    cfg.id2label = dict(enumerate(prepared.label_names))
+    cfg.label2id = {n: i for i, n in enumerate(prepared.label_names)}
+    cfg.num_labels = len(prepared.label_names)
+    return cfg
+
+
+def warm_up(run: RunConfig, prepared: PreparedData) -> None:
+    """One small training step and one scoring batch, thrown away: a process that will train
+    (a job's worker) pays torch's one-time start-up costs before its first real run."""
+    cfg = fit_to_data(copy.deepcopy(run.model), prepared)
+    model = build_model(cfg)
+    collator = build_collator(cfg)
+    train = prepared.splits["train"]
+    batch = collator(train.rows(range(min(len(train), run.train.batch_size))))
+    model(**batch).loss.backward()
+    score_split(model, prepared.splits["validation"], collator)
 
 
 def train_run(
@@ -256,21 +322,18 @@ def train_run(
 ) -> RunResult:
     """Train ``run`` and return its :class:`RunResult`.
 
-    A run whose loss becomes NaN/inf is stopped at once and returned with ``status="diverged"``.
-    A callback that sets ``control.should_training_stop`` ends it as ``"cancelled"`` (test not
-    scored). With ``save`` (or when ``save(result)`` says so), the best model and its tokenizer go
-    to ``run_dir`` (a new folder under the runs directory by default) with ``result.json``.
+    A run whose loss becomes NaN/inf, or explodes, is stopped at once and returned with
+    ``status="diverged"``. A callback that sets ``control.should_training_stop`` (after a step)
+    or raises :class:`RunStopped` (at any time, evaluation included) ends it as ``"cancelled"``
+    (test not scored). With ``save`` (or when ``save(result)`` says so), the best model and its
+    tokenizer go to ``run_dir`` (a new folder under the runs directory by default) with
+    ``result.json``; a cancelled or diverged run saves nothing.
     """
     ensure_writable("train a model")
     validate(run)
     prepared = prepared or prepare_data(run.data)
     tokenizer = prepared.tokenizer
-    cfg = run.model
-    cfg.vocab_size = len(tokenizer)
-    cfg.pad_token_id = tokenizer.pad_token_id
-    cfg.id2label = dict(enumerate(prepared.label_names))
-    cfg.label2id = {n: i for i, n in enumerate(prepared.label_names)}
-    cfg.num_labels = len(prepared.label_names)
+    cfg = fit_to_data(run.model, prepared)
 
     set_seed(run.train.seed)
     model = build_model(cfg)
@@ -285,6 +348,8 @@ def train_run(
             trainer.train()
         except Diverged as err:
             status, message = "diverged", f"Stopped: {err}."
+        except RunStopped:
+            status = "cancelled"
         steps = trainer.state.global_step
         train_s = time.perf_counter() - t0 - trainer.eval_seconds
         if status == "completed":
@@ -295,10 +360,15 @@ def train_run(
         if best.best_state is not None:
             model.load_state_dict(best.best_state)
         test_accuracy = None
-        test_size = len(prepared.tokenized["test"])
+        test_size = len(prepared.splits["test"])
         if evaluate_test and status != "cancelled" and best.best_state is not None:
-            out = trainer.predict(prepared.tokenized["test"], metric_key_prefix="test")
-            test_accuracy = float(out.metrics["test_accuracy"])
+            try:
+                test = score_split(
+                    model, prepared.splits["test"], trainer.data_collator, trainer.on_batch
+                )
+                test_accuracy = test.accuracy
+            except RunStopped:
+                status = "cancelled"
     wall_s = time.perf_counter() - t0
 
     samples = steps * run.train.batch_size
@@ -315,8 +385,11 @@ def train_run(
         steps=steps,
         message=message,
         config=run.to_dict(),
+        threads=torch.get_num_threads(),
+        data_fingerprint=prepared.fingerprint,
     )
-    if status != "cancelled" and (save(result) if callable(save) else save):
+    keep = status not in ("cancelled", "diverged")
+    if keep and (save(result) if callable(save) else save):
         ensure_writable("save a model")
         target = run_dir or new_run_dir(run.family)
         target.mkdir(parents=True, exist_ok=True)

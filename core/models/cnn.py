@@ -39,18 +39,28 @@ class TextCNNForSequenceClassification(TextClassifierPreTrainedModel):
         **kwargs,
     ):
         x = self.embed(input_ids)  # (batch, seq, embed)
-        x = x.transpose(1, 2)  # (batch, embed, seq): Conv1d wants channels first
+        # Each Conv1d runs as a conv2d of height 1 on a channels-last view of x: the same sums,
+        # without copying x into channels-first order; oneDNN's channels-last kernels train
+        # about twice as fast on a CPU.
+        x = x.unsqueeze(1).permute(0, 3, 1, 2)  # (batch, embed, 1, seq), channels-last strides
+        seq = input_ids.shape[1]
         lengths = attention_mask.sum(dim=1) if attention_mask is not None else None
+        masked = self.config.mask_padding and lengths is not None and bool((lengths < seq).any())
         pooled = []
         for conv in self.convs:
-            h = torch.relu(conv(x))  # (batch, filters, seq - k + 1)
-            if self.config.mask_padding and lengths is not None:
-                k = conv.kernel_size[0]
+            k = conv.kernel_size[0]
+            h = nn.functional.conv2d(
+                x, conv.weight.unsqueeze(2), conv.bias
+            )  # (batch, filters, 1, seq - k + 1)
+            h = h.squeeze(2)  # (batch, filters, seq - k + 1)
+            if masked:  # windows that reach into the padding never win the max-pool
                 last_start = (lengths - k).clamp(min=0)  # a review shorter than k keeps window 0
                 starts = torch.arange(h.shape[-1], device=h.device)
                 inside = starts[None, :] <= last_start[:, None]  # (batch, seq - k + 1)
-                h = h.masked_fill(~inside[:, None, :], 0.0)  # ReLU output is >= 0, so 0 is neutral
-            pooled.append(h.max(dim=2).values)  # (batch, filters)
+                h = h.masked_fill(~inside[:, None, :], float("-inf"))
+            # max-pool, then ReLU: the same as ReLU then max-pool (ReLU is monotonic), on a
+            # (batch, filters) tensor instead of the whole feature map
+            pooled.append(torch.relu(h.max(dim=2).values))  # (batch, filters)
         z = torch.cat(pooled, dim=1)  # (batch, filters * widths)
         logits = self.classifier(self.dropout(z))  # (batch, labels)
         return self._output(logits, labels)

@@ -27,6 +27,8 @@ from transformers import TrainerCallback
 
 from core.config import build_run_config
 from core.errors import ConfigError, ExplorerError
+from core.results import RunResult
+from core.studies.replay import REPLAY_ATTR, replay_key
 from core.studies.spec import StudySpec, suggest_overrides
 
 RESULT_ATTRS = (
@@ -40,6 +42,9 @@ RESULT_ATTRS = (
     "best_step",
     "best_val_accuracy",
     "run_dir",  # set only for a trial that was the study's best when it ended (model kept)
+    "history",  # every logged step: train loss, validation accuracy and loss
+    "threads",
+    "data_fingerprint",
 )
 
 
@@ -104,7 +109,9 @@ class Objective:
             raise
 
     def _train(self, trial: optuna.Trial) -> float:
-        from core.trainer import prepare_data, train_run  # torch: only in processes that train
+        import torch  # only in processes that train
+
+        from core.trainer import prepare_data, train_run
 
         overrides = suggest_overrides(trial, self.spec)
         try:
@@ -118,6 +125,9 @@ class Objective:
         trial.set_user_attr("flat", run.to_flat())
 
         prepared = prepare_data(run.data)
+        trial.set_user_attr(
+            REPLAY_ATTR, replay_key(run, prepared.fingerprint, torch.get_num_threads())
+        )
         watch = PruningCallback(trial, self.stop_requested, self.interrupted)
 
         def beats_best(result: Any) -> bool:
@@ -151,14 +161,14 @@ class Objective:
         return result.best_val_accuracy
 
 
-def result_attrs(result: Any) -> dict[str, Any]:
-    """The user attributes a trial stores for a :class:`~core.trainer.RunResult`."""
+def result_attrs(result: RunResult) -> dict[str, Any]:
+    """The user attributes a trial stores for a :class:`~core.results.RunResult`."""
     attrs = {k: getattr(result, k) for k in RESULT_ATTRS}
     attrs["config"] = result.config
     attrs["message"] = result.message
     return attrs
 
 
-def set_result_attrs(trial: optuna.Trial, result: Any) -> None:
+def set_result_attrs(trial: optuna.Trial, result: RunResult) -> None:
     for key, value in result_attrs(result).items():
         trial.set_user_attr(key, value)

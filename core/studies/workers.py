@@ -29,7 +29,7 @@ from optuna.storages import BaseStorage
 from optuna.trial import FrozenTrial, TrialState
 
 from core.errors import ConfigError, ExplorerError
-from core.settings import PROJECT_ROOT, ensure_writable
+from core.settings import PROJECT_ROOT, available_cores, ensure_writable
 from core.studies.samplers import build_pruner, build_sampler
 from core.studies.spec import StudySpec, load_spec, parse_spec
 from core.studies.storage import (
@@ -46,14 +46,6 @@ _STORAGE_RETRIES = 5
 # A trial that raises is recorded as FAIL (with its error in user attr "message") and the study
 # goes on; the objective stops the worker itself on user-caused errors (see objective.py).
 _TRIAL_ERRORS = (Exception,)
-
-
-def available_cores() -> int:
-    """CPU cores this process may use."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # macOS
-        return os.cpu_count() or 1
 
 
 def threads_per_worker(workers: int, cores: int | None = None) -> int:

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from core.jobs import find_free_port
+from core.dashboard import find_free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")

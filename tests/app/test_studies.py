@@ -58,6 +58,6 @@ def test_launch_a_tiny_study_and_follow_it(app_env: str) -> None:
     wait_for(at, lambda a: metric(a, "complete") == "1", timeout=150)
     assert at.selectbox(key="studies_follow").value == "tiny-cnn"
     assert metric(at, "best so far").endswith("%")
-    from app_pages._common import get_worker_registry
+    from app_pages._resources import get_worker_registry
 
     wait_for(at, lambda a: not get_worker_registry().alive(), timeout=30)  # the worker exits

@@ -123,10 +123,11 @@ def test_the_sqlite_driver_refuses_writes_past_the_wrapper(read_only: Path) -> N
 
 def test_every_core_write_function_refuses(read_only: Path, tiny_data) -> None:
     from core.jobs import JobManager
+    from core.results import RunResult
     from core.studies.playground import record_run
     from core.studies.storage import clear_stop, request_stop
     from core.studies.workers import create_study, launch_workers, run_worker
-    from core.trainer import RunResult, train_run
+    from core.trainer import train_run
 
     spec = parse_spec(SPEC)
     run = build_run_config("cnn", overrides={"max_steps": 10}, data=tiny_data)
@@ -152,7 +153,8 @@ def test_every_core_write_function_refuses(read_only: Path, tiny_data) -> None:
         "clear a stop": lambda: clear_stop("done", url),
         "record a run": lambda: record_run(result, url),
         "train": lambda: train_run(run, save=False),
-        "submit a job": lambda: JobManager().submit("owner", run),
+        "submit a job": lambda: JobManager(url).submit("owner", run),
+        "start job workers": lambda: JobManager(url).start(),
     }
     for what, write in writes.items():
         with pytest.raises(ReadOnlyError, match="read-only") as err:
@@ -213,7 +215,7 @@ def test_a_symlink_out_of_the_folder_is_refused(study_file: Path, tmp_path: Path
 
 
 def test_the_dashboard_serves_a_copy(read_only: Path) -> None:
-    from core.jobs import DashboardServer
+    from core.dashboard import DashboardServer
 
     server = DashboardServer(f"sqlite:///{read_only}")
     assert server.serves_copy

@@ -6,9 +6,10 @@ import os
 
 import torch
 
+from core.batching import PadCollator
 from core.config import DataConfig
 from core.data import load_data
-from core.tokenizer import PadCollator, get_tokenizer, tokenize_splits
+from core.tokenizer import get_tokenizer, tokenize_splits
 
 
 def test_tokenizer_is_trained_on_train_only_and_cached(tiny_data: DataConfig) -> None:
@@ -53,3 +54,39 @@ def test_collator_pads_to_the_longest_review_capped_at_max_length() -> None:
     seed_style = PadCollator(max_length=8, padding="max_length")(feats[:1])
     assert seed_style["input_ids"].shape == (1, 8)
     assert torch.equal(seed_style["labels"], torch.tensor([1]))
+
+
+def test_length_grouped_batches_cover_the_data_with_little_padding() -> None:
+    import numpy as np
+
+    from core.batching import LengthGroupedBatches
+
+    rng = np.random.default_rng(0)
+    lengths = rng.integers(5, 500, size=1000).tolist()
+    batch = 16
+    generator = torch.Generator().manual_seed(0)
+    order = list(LengthGroupedBatches(lengths, batch, generator=generator))
+    assert sorted(order) == list(range(1000))  # every review once per epoch
+    batches = [order[i : i + batch] for i in range(0, len(order), batch)]
+    spread = np.mean([np.ptp([lengths[i] for i in b]) for b in batches])
+    random_spread = np.mean(
+        [np.ptp([lengths[i] for i in b]) for b in np.array_split(rng.permutation(1000), 63)]
+    )
+    assert spread < random_spread / 5  # similar lengths share a batch
+    firsts = [max(lengths[i] for i in b) for b in batches[:-1]]
+    assert firsts != sorted(firsts, reverse=True)  # batches come in random order, not longest first
+    again = list(LengthGroupedBatches(lengths, batch, generator=torch.Generator().manual_seed(0)))
+    assert again == order  # seeded: the same order
+
+
+def test_tokenized_split_slices_reviews_out_of_arrow(tiny_data: DataConfig) -> None:
+    from core.batching import TokenizedSplit
+
+    data = load_data(tiny_data)
+    splits = tokenize_splits(data, get_tokenizer(data, tiny_data), tiny_data)
+    split = TokenizedSplit.from_dataset(splits["test"], sorted_by_length=True)
+    assert len(split) == len(splits["test"])
+    for i in (0, 7, len(split) - 1):
+        assert split[i]["input_ids"].tolist() == splits["test"][i]["input_ids"]
+        assert split[i]["label"] == splits["test"][i]["label"]
+    assert split.lengths.tolist() == list(splits["test"]["length"])

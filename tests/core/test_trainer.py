@@ -9,7 +9,7 @@ import pytest
 from transformers import AutoModelForSequenceClassification, AutoTokenizer, TrainerCallback
 
 from core.config import DataConfig, build_run_config
-from core.trainer import prepare_data, train_run
+from core.trainer import RunStopped, prepare_data, train_run
 
 TINY = {
     "embedding_dim": 16,
@@ -61,26 +61,79 @@ def test_saved_model_and_result_reload(tiny_data: DataConfig, tmp_path: Path) ->
     assert saved["config"]["model"]["model_type"] == "text_rnn"
 
 
-def test_runs_are_deterministic_for_a_seed(tiny_data: DataConfig) -> None:
+@pytest.mark.parametrize("family", ["cnn", "rnn"])
+def test_runs_are_deterministic_for_a_seed(tiny_data: DataConfig, family: str) -> None:
+    """The same data, config and seed give the same numbers, bit for bit (what replay relies
+    on); another seed gives others."""
+
     def run(seed: int):
         overrides = TINY | {"seed": seed, "max_steps": 20}
-        return build_run_config("rnn", overrides=overrides, data=tiny_data)
+        return build_run_config(family, overrides=overrides, data=tiny_data)
 
-    a = train_run(run(1), save=False, evaluate_test=False)
-    b = train_run(run(1), save=False, evaluate_test=False)
-    c = train_run(run(2), save=False, evaluate_test=False)
+    a = train_run(run(1), save=False)
+    b = train_run(run(1), save=False)
+    c = train_run(run(2), save=False)
     assert a.history == b.history
+    assert (a.best_val_accuracy, a.test_accuracy) == (b.best_val_accuracy, b.test_accuracy)
     assert a.history != c.history
 
 
-def test_divergence_is_reported_not_raised(tiny_data: DataConfig) -> None:
+def test_divergence_is_reported_not_raised(tiny_data: DataConfig, tmp_path: Path) -> None:
     run = build_run_config(
         "cnn", overrides=TINY | {"learning_rate": 1e30, "max_steps": 200}, data=tiny_data
     )
-    result = train_run(run, save=False)
+    result = train_run(run, run_dir=tmp_path / "run")
     assert result.status == "diverged"
     assert result.steps < 200
-    assert result.message.startswith("Stopped: the training loss became")
+    assert result.message.startswith("Stopped: the training loss")
+    assert result.run_dir is None and not (tmp_path / "run").exists()  # nothing to Predict
+
+
+def test_an_exploding_finite_loss_is_diverged(tiny_data: DataConfig, tmp_path: Path) -> None:
+    """Learning rate 10: the loss stays finite but climbs far above a uniform guess's."""
+    run = build_run_config(
+        "cnn", overrides=TINY | {"learning_rate": 10.0, "max_steps": 200}, data=tiny_data
+    )
+    result = train_run(run, run_dir=tmp_path / "run")
+    assert result.status == "diverged", result.summary()
+    assert "exploded" in result.message and "lower the learning rate" in result.message
+    assert result.steps < 200
+    assert result.run_dir is None and not (tmp_path / "run").exists()
+
+
+def test_a_callback_can_stop_the_run_during_evaluation(tiny_data: DataConfig) -> None:
+    class StopWhileScoring(TrainerCallback):
+        def on_prediction_step(self, args, state, control, **kwargs):
+            raise RunStopped("cancelled")
+
+    run = build_run_config("cnn", overrides=TINY, data=tiny_data)
+    result = train_run(run, [StopWhileScoring()], save=True)
+    assert result.status == "cancelled"
+    assert result.steps == 10 and result.test_accuracy is None and result.run_dir is None
+
+
+def test_scores_do_not_depend_on_batching(tiny_data: DataConfig) -> None:
+    """Large length-sorted scoring batches give each review the prediction it gets alone."""
+    import torch
+
+    from core.models import build_model
+    from core.trainer import build_collator, fit_to_data, score_split
+
+    prepared = prepare_data(tiny_data)
+    for family in ("cnn", "rnn"):
+        run = build_run_config(family, overrides=TINY, data=tiny_data)
+        cfg = fit_to_data(run.model, prepared)
+        torch.manual_seed(0)
+        model = build_model(cfg).eval()
+        split = prepared.splits["test"]
+        score = score_split(model, split, build_collator(cfg))
+        collator = build_collator(cfg)
+        with torch.inference_mode():
+            alone = [
+                int(model(**collator([split[i]])).logits.argmax()) for i in range(len(split))
+            ]
+        assert score.predictions.tolist() == alone
+        assert score.accuracy == sum(p == y for p, y in zip(alone, split.labels)) / len(split)
 
 
 def test_callback_cancels_the_run(tiny_data: DataConfig) -> None:

@@ -1,0 +1,64 @@
+"""What lives as long as the server (``st.cache_resource``) or as long as a browser session.
+
+The job manager and the dashboard process are one per server and storage URL; the owner id,
+which keys a session's jobs, is one per session (``st.session_state``).
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import streamlit as st
+
+from core.config import DataConfig
+from core.dashboard import DashboardServer
+from core.errors import ExplorerError
+from core.jobs import JobManager
+from core.settings import get_data_source
+from core.studies.registry import WorkerRegistry
+
+
+def get_owner_id() -> str:
+    """This browser session's id: jobs are keyed by it, so sessions never see each other's."""
+    return st.session_state.setdefault("app_owner", uuid.uuid4().hex)
+
+
+@st.cache_resource(show_spinner=False, on_release=lambda m: m.shutdown(timeout=5))
+def get_job_manager(storage_url: str) -> JobManager:
+    """The server's one job manager for ``storage_url`` (thread-safe; jobs keyed by owner).
+    Its worker processes start when a page that trains first asks (:meth:`JobManager.start`)."""
+    return JobManager(storage_url)
+
+
+@st.cache_resource(show_spinner=False, on_release=lambda s: s.stop())
+def get_dashboard_server(storage_url: str) -> DashboardServer:
+    """The server's one optuna-dashboard process for ``storage_url``, started on demand."""
+    return DashboardServer(storage_url)
+
+
+@st.cache_resource(show_spinner=False)
+def get_worker_registry() -> WorkerRegistry:
+    """The study worker processes this server launched."""
+    return WorkerRegistry()
+
+
+@st.cache_resource(show_spinner="Loading the model…", max_entries=8)
+def load_cached_model(run_dir: str) -> Any:
+    """A stored model, loaded once per server (read-only afterwards: eval mode, no_grad)."""
+    from core.predict import load_model  # torch: only on the pages that show a model
+
+    return load_model(run_dir)
+
+
+def data_config(**overrides: Any) -> DataConfig:
+    """The data setting as an explicit value (so caches key on the actual source)."""
+    return DataConfig(data=get_data_source(), **overrides)
+
+
+def show_error(err: Exception) -> None:
+    """One sentence for a user-caused error; anything else is still one line, not a traceback."""
+    if isinstance(err, ExplorerError):
+        st.error(str(err))
+    else:
+        st.error(f"Something went wrong: {type(err).__name__}: {err}")

@@ -1,0 +1,51 @@
+"""When a waiting job will start: first in, first out, over the slots that train at once."""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Sequence
+
+# Seconds a training step takes, per family, before this server has measured any (the default
+# knobs with two torch threads on a 2-core CPU), and the fixed part of a run (validation, test).
+DEFAULT_STEP_S = {"cnn": 0.02, "rnn": 0.4}
+DEFAULT_OVERHEAD_S = {"cnn": 3.0, "rnn": 30.0}
+
+
+def estimate_starts(busy_for: Sequence[float], durations: Sequence[float]) -> list[float]:
+    """Seconds until each waiting job starts.
+
+    ``busy_for``: one entry per slot, the seconds until it is free (0 when idle).
+    ``durations``: the waiting jobs' expected run times, in queue order. Each job takes the slot
+    that frees first, as the workers do when they take jobs from the shared queue.
+    """
+    if not busy_for:
+        raise ValueError("at least one slot is needed")
+    free = [max(0.0, b) for b in busy_for]
+    heapq.heapify(free)
+    starts = []
+    for duration in durations:
+        at = heapq.heappop(free)
+        starts.append(at)
+        heapq.heappush(free, at + max(0.0, duration))
+    return starts
+
+
+class RunTimeModel:
+    """Expected run time of a job from its family and step count, learned from finished jobs
+    (mean seconds per step and fixed overhead, per family)."""
+
+    def __init__(self) -> None:
+        self._step_s = dict(DEFAULT_STEP_S)
+        self._overhead_s = dict(DEFAULT_OVERHEAD_S)
+
+    def expected_s(self, family: str, max_steps: int) -> float:
+        return self._overhead_s.get(family, 5.0) + max_steps * self._step_s.get(family, 0.1)
+
+    def observe(self, family: str, steps: int, wall_s: float, train_s: float) -> None:
+        """Fold in a finished run: ``train_s`` of its ``wall_s`` went to training steps."""
+        if steps <= 0 or wall_s <= 0:
+            return
+        old_step = self._step_s.get(family, train_s / steps)
+        old_over = self._overhead_s.get(family, wall_s - train_s)
+        self._step_s[family] = 0.5 * old_step + 0.5 * train_s / steps
+        self._overhead_s[family] = 0.5 * old_over + 0.5 * max(0.0, wall_s - train_s)

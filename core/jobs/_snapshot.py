@@ -1,0 +1,55 @@
+"""What the pages read about a job, and what the manager sends its worker processes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from core.results import RunResult
+
+# queued -> preparing (data, tokenizer) -> training -> a final state.
+# "replayed": answered from the store without training; "failed": an error, with its reason.
+FINAL_STATES = ("completed", "early_stopped", "cancelled", "diverged", "failed", "replayed")
+
+
+@dataclass
+class JobSnapshot:
+    """A copy of a job's progress, safe to read while the job runs."""
+
+    id: str
+    owner: str
+    family: str
+    state: str  # queued, preparing, training, cancelling or one of FINAL_STATES
+    step: int = 0
+    max_steps: int = 0
+    submitted_at: float = 0.0  # wall clock
+    started_at: float | None = None  # wall clock when training began
+    finished_at: float | None = None
+    eta_s: float | None = None  # training: seconds left; queued: seconds until it starts
+    queue_position: int | None = None  # queued: 1 for the next job to start
+    history: list[dict[str, float]] = field(default_factory=list)
+    result: RunResult | None = None
+    study: str | None = None  # the study its trial is in (a replay may point at a study trial)
+    trial_number: int | None = None
+    message: str = ""  # one sentence for the user: why it failed, or a note
+    flat_config: dict[str, Any] = field(default_factory=dict)
+    replayed: bool = False
+
+    @property
+    def done(self) -> bool:
+        return self.state in FINAL_STATES
+
+    @property
+    def fraction(self) -> float:
+        return min(1.0, self.step / self.max_steps) if self.max_steps else 0.0
+
+
+@dataclass(frozen=True)
+class JobTask:
+    """One job, as a worker process receives it."""
+
+    job_id: str
+    seq: int  # the job's index in the cancel flags
+    config: dict[str, Any]  # RunConfig.to_dict()
+    trial_id: int
+    storage_url: str

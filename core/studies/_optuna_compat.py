@@ -1,0 +1,70 @@
+"""Every use of Optuna's private API, in one place.
+
+Optuna's public API has no way to find trials by a user attribute without loading every trial,
+no study id on a ``Study``, and no check of a hand-built ``FrozenTrial``. The explorer needs all
+three, so they are reached here and nowhere else; ``tests/core/studies/test_optuna_compat.py``
+pins the behaviour each one relies on, so an Optuna upgrade that changes it fails there first.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+import optuna
+from optuna.storages import BaseStorage, RDBStorage
+from optuna.trial import FrozenTrial, TrialState
+
+__all__ = [
+    "rdb_models",
+    "study_id_of",
+    "study_storage",
+    "trials_with_user_attr",
+    "validate_trial",
+]
+
+
+def study_id_of(study: optuna.Study | optuna.study.StudySummary | Any) -> int:
+    """The storage's id of a ``Study`` or ``FrozenStudy`` (``_study_id``)."""
+    return study._study_id
+
+
+def study_storage(study: optuna.Study) -> BaseStorage:
+    """The storage a ``Study`` reads and writes (``_storage``)."""
+    return study._storage
+
+
+def validate_trial(trial: FrozenTrial) -> None:
+    """Optuna's own consistency check of a hand-built trial (``FrozenTrial._validate``)."""
+    trial._validate()
+
+
+def rdb_models() -> Any:
+    """Optuna's SQLAlchemy models (``optuna.storages._rdb.models``), for reads in SQL."""
+    from optuna.storages._rdb import models
+
+    return models
+
+
+def trials_with_user_attr(
+    storage: RDBStorage,
+    key: str,
+    value: Any,
+    states: Sequence[TrialState] = (TrialState.COMPLETE,),
+) -> list[tuple[int, int]]:
+    """``(trial_id, study_id)`` of the trials, in any study, whose user attribute ``key`` equals
+    ``value``; newest first. One query instead of loading every trial of every study."""
+    from sqlalchemy import select
+
+    models = rdb_models()
+    attr, trial = models.TrialUserAttributeModel, models.TrialModel
+    query = (
+        select(trial.trial_id, trial.study_id)
+        .join(attr, attr.trial_id == trial.trial_id)
+        .where(attr.key == key, attr.value_json == json.dumps(value))
+        .where(trial.state.in_(list(states)))
+        .order_by(trial.trial_id.desc())
+    )
+    with storage.engine.connect() as conn:
+        return [(row[0], row[1]) for row in conn.execute(query)]

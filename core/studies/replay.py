@@ -1,0 +1,89 @@
+"""Replay: answer a run from the store when the same run is already there.
+
+Training is deterministic for a given dataset, fully resolved config (seed included) and number
+of torch threads (``tests/core/test_trainer.py`` proves it). So a run whose :func:`replay_key`
+equals that of a stored finished run would produce the same numbers, and the Playground answers
+it from the store (:func:`find_replay`) in well under a second instead of training again. Every
+trial that trained stores its key (user attribute ``replay_key``), Playground runs and study
+trials alike.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+
+from optuna.storages import BaseStorage
+from optuna.trial import FrozenTrial, TrialState
+
+from core.config import RunConfig
+from core.results import RunResult
+from core.studies._optuna_compat import study_id_of, trials_with_user_attr
+from core.studies.storage import open_storage, rdb_of
+
+__all__ = ["ENGINE_VERSION", "REPLAY_ATTR", "StoredRunTrial", "find_replay", "replay_key"]
+
+REPLAY_ATTR = "replay_key"
+# Bumped whenever training changes what a given config produces (sampler, evaluation, model
+# code), so that runs stored by an older engine are never replayed as if they were current.
+ENGINE_VERSION = 2
+
+
+def replay_key(run: RunConfig, data_fingerprint: str, threads: int) -> str:
+    """What decides a run's numbers: the data's content hash, the fully resolved config (seed
+    included; the data's location is not, its content is), the torch thread count (it changes
+    the order of floating-point sums) and :data:`ENGINE_VERSION`. Computed before training."""
+    config = run.to_dict()
+    config["data"] = {k: v for k, v in config["data"].items() if k != "data"}
+    for derived in ("vocab_size", "pad_token_id", "id2label", "label2id", "num_labels"):
+        config["model"].pop(derived, None)  # set from the data by train_run
+    blob = json.dumps(
+        {"data": data_fingerprint, "config": config, "threads": threads, "v": ENGINE_VERSION},
+        sort_keys=True,
+        default=str,
+    )
+    return hashlib.sha256(blob.encode()).hexdigest()[:32]
+
+
+@dataclass(frozen=True)
+class StoredRunTrial:
+    """A finished run found in the store: its study, trial number and result."""
+
+    study: str
+    number: int
+    result: RunResult
+
+
+def find_replay(storage: str | BaseStorage | None, key: str) -> StoredRunTrial | None:
+    """The newest finished run (any study) with this :func:`replay_key` and a test score."""
+    s = open_storage(storage)
+    rdb = rdb_of(s)
+    if rdb is not None:
+        for trial_id, study_id in trials_with_user_attr(rdb, REPLAY_ATTR, key):
+            found = _as_stored_run(s.get_study_name_from_id(study_id), s.get_trial(trial_id))
+            if found is not None:
+                return found
+        return None
+    for summary in s.get_all_studies():  # other storages: scan (small ones in practice)
+        trials = s.get_all_trials(
+            study_id_of(summary), deepcopy=False, states=(TrialState.COMPLETE,)
+        )
+        for trial in reversed(trials):
+            if trial.user_attrs.get(REPLAY_ATTR) == key:
+                found = _as_stored_run(summary.study_name, trial)
+                if found is not None:
+                    return found
+    return None
+
+
+def _as_stored_run(study: str, trial: FrozenTrial) -> StoredRunTrial | None:
+    attrs = trial.user_attrs
+    if attrs.get("test_accuracy") is None or not attrs.get("config"):
+        return None
+    result = RunResult.from_dict(attrs | {"history": attrs.get("history") or _curve(trial)})
+    return StoredRunTrial(study, trial.number, result)
+
+
+def _curve(trial: FrozenTrial) -> list[dict[str, float]]:
+    return [{"step": s, "val_accuracy": v} for s, v in sorted(trial.intermediate_values.items())]
