@@ -1,7 +1,7 @@
 """Playground: set every knob, train one short run in the background, and see where it lands.
 
 Teacher mode: ``?hide=vocab_size,cell&lock=model:cnn,learning_rate:0.003`` hides the named knobs
-and fixes the locked ones (``core.config.parse_exercise``), so a link can set a focused exercise.
+and fixes the locked ones (``core.exercise.parse_exercise``), so a link can set a focused exercise.
 Every knob drawn then shows its one-line explanation under it, not only on hover.
 """
 
@@ -12,7 +12,7 @@ import streamlit as st
 from app_pages._knobs import render_knob, set_knob_values
 from app_pages._resources import data_config, get_job_manager, get_owner_id, show_error
 from app_pages._tables import load_family_trials
-from core.charts import build_history_figure, build_runs_figure
+from core.charts import build_history_figure, build_runs_figure, history_svg
 from core.config import (
     FAMILIES,
     PRESETS,
@@ -20,9 +20,9 @@ from core.config import (
     Knob,
     build_run_config,
     get_knobs,
-    parse_exercise,
 )
 from core.errors import ExplorerError
+from core.exercise import parse_exercise
 from core.jobs import JobSnapshot
 from core.settings import get_storage_url
 
@@ -47,7 +47,6 @@ MAIN_KNOBS = (
 st.session_state.setdefault("playground_family", "cnn")
 st.session_state.setdefault("playground_job", None)
 st.session_state.setdefault("playground_job_seen", None)
-st.session_state.setdefault("playground_evals_seen", 0)
 st.session_state.setdefault("playground_last_knob", "learning_rate")
 
 manager = get_job_manager(get_storage_url())
@@ -143,8 +142,9 @@ def _draw(knob: Knob) -> None:
         values[knob.name] = value
     else:
         disabled, note = False, ""
-        if knob.name == "nonlinearity" and values.get("cell") != "rnn":
-            disabled, note = True, "Only the plain RNN cell uses it."
+        if not knob.applies(values):
+            disabled = True
+            note = "Used only when " + ", ".join(f"{n} is {v}" for n, v in knob.requires) + "."
         values[knob.name] = render_knob(
             knob, prefix, disabled=disabled, note=note, on_change=_remember
         )
@@ -172,35 +172,6 @@ try:
 except ConfigError as err:
     st.error(str(err))
 
-active = st.session_state["playground_job"]
-snap = manager.get(owner, active) if active else None
-busy = snap is not None and not snap.done
-train_col, again_col, _ = st.columns([1, 1, 4])
-train = train_col.button(
-    "Train",
-    type="primary",
-    disabled=run is None or busy,
-    key="playground_train",
-    help="Trains in a worker process; this page follows its progress. A run already in the "
-    "store (same data, knobs and seed) is answered from it at once.",
-)
-again = again_col.button(
-    "Train again",
-    disabled=run is None or busy,
-    key="playground_train_again",
-    help="Train even when this exact run is already stored. Training is deterministic, so the "
-    "numbers repeat; this shows it.",
-)
-if (train or again) and run is not None:
-    try:
-        st.session_state["playground_job"] = manager.submit(owner, run, replay=not again)
-    except ExplorerError as err:
-        show_error(err)
-    st.session_state["playground_evals_seen"] = 0
-    active = st.session_state["playground_job"]
-    snap = manager.get(owner, active) if active else None
-    busy = snap is not None and not snap.done
-
 
 def _ordinal(n: int) -> str:
     return f"{n}{'th' if 10 <= n % 100 < 20 else {1: 'st', 2: 'nd', 3: 'rd'}.get(n % 10, 'th')}"
@@ -224,21 +195,30 @@ def _evaluations(s: JobSnapshot) -> int:
     return sum(1 for row in s.history if "val_accuracy" in row)
 
 
-def render_progress() -> None:
-    """Every second while a job runs: the progress bar only. A new evaluation or the end of the
-    run reruns the whole page, which redraws the curve and the results."""
+def _current_job() -> JobSnapshot | None:
     job_id = st.session_state["playground_job"]
-    s = manager.get(owner, job_id) if job_id else None
-    if s is None or (s.done and st.session_state["playground_job_seen"] == job_id):
+    return manager.get(owner, job_id) if job_id else None
+
+
+def render_progress() -> None:
+    """Polled every second while a job runs: the progress bar, and the curve only when a new
+    evaluation has arrived (its chart is re-sent only then). The end of the run reruns the
+    page, which draws the result and the new point in "Where it lands"."""
+    s = _current_job()
+    if s is None:
         return
+    if s.state == "training" and s.step >= s.max_steps:  # scoring the test set: nearly done,
+        s = manager.wait(owner, s.id, timeout=0.6) or s  # so show the result the moment it is
     if s.done:
-        st.session_state["playground_job_seen"] = job_id
-        st.rerun()
-    if _evaluations(s) != st.session_state["playground_evals_seen"]:
-        st.session_state["playground_evals_seen"] = _evaluations(s)
-        st.rerun()
+        if st.session_state["playground_job_seen"] != s.id:
+            st.session_state["playground_job_seen"] = s.id
+            st.rerun()
+        return
     st.progress(s.fraction, text=_progress_text(s))
-    st.button("Cancel", on_click=manager.cancel, args=(owner, job_id), key="playground_cancel")
+    st.button("Cancel", on_click=manager.cancel, args=(owner, s.id), key="playground_cancel")
+    evaluations = _evaluations(s)
+    if evaluations:  # a static image: cheap for the browser, which shares the cores
+        st.image(history_svg(s.history), caption="Live curves (the interactive chart follows)")
 
 
 def render_result(s: JobSnapshot) -> None:
@@ -272,13 +252,49 @@ def render_result(s: JobSnapshot) -> None:
     cols[2].metric("wall time (stored run)" if s.replayed else "wall time", f"{r.wall_s:.1f} s")
     cols[3].metric("parameters", f"{r.params:,}")
     cols[4].metric("samples/s", f"{r.train_samples_per_s:,.0f}")
+    if s.history:
+        st.plotly_chart(build_history_figure(s.history), key="playground_curves")
 
 
-if snap is not None and snap.done:
-    render_result(snap)
-st.fragment(render_progress, run_every=1.0 if busy else None)()
-if snap is not None and snap.history:
-    st.plotly_chart(build_history_figure(snap.history), key="playground_curves")
+def render_train_panel() -> None:
+    """Train, Train again, the progress and the result. A fragment: clicking Train reruns only
+    this panel, so the browser does not redraw the charts below while the run trains (on a
+    small machine the browser and the training share the cores)."""
+    snap = _current_job()
+    busy = snap is not None and not snap.done
+    train_col, again_col, _ = st.columns([1, 1, 4])
+    train = train_col.button(
+        "Train",
+        type="primary",
+        disabled=run is None or busy,
+        key="playground_train",
+        help="Trains in a worker process; this page follows its progress. A run already in "
+        "the store (same data, knobs and seed) is answered from it at once.",
+    )
+    again = again_col.button(
+        "Train again",
+        disabled=run is None or busy,
+        key="playground_train_again",
+        help="Train even when this exact run is already stored. Training is deterministic, "
+        "so the numbers repeat; this shows it.",
+    )
+    if (train or again) and run is not None:
+        try:
+            st.session_state["playground_job"] = manager.submit(owner, run, replay=not again)
+        except ExplorerError as err:
+            show_error(err)
+        snap = _current_job()
+        busy = snap is not None and not snap.done
+        if snap is not None and snap.done:  # replayed: the page shows it with its new point
+            st.session_state["playground_job_seen"] = snap.id
+            st.rerun()
+    if snap is not None and snap.done:
+        render_result(snap)
+    st.fragment(render_progress, run_every=1.0 if busy else None)()
+
+
+st.fragment(render_train_panel)()
+snap = _current_job()
 
 st.header("Where it lands")
 trials = load_family_trials(family)

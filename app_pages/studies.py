@@ -4,7 +4,6 @@ workers, and follow every study in the storage while it runs."""
 from __future__ import annotations
 
 import math
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -13,7 +12,12 @@ import streamlit as st
 from app_pages._resources import get_worker_registry, show_error
 from core.config import coerce, get_knob, get_knobs
 from core.errors import ExplorerError
-from core.settings import PROJECT_ROOT, get_data_source, get_runs_dir, get_storage_url
+from core.settings import (
+    PROJECT_ROOT,
+    get_data_source,
+    get_storage_url,
+    get_study_logs_dir,
+)
 from core.studies.figures import build_history_figure
 from core.studies.queries import estimate_cost, list_studies, load_snapshot
 from core.studies.spec import PRUNERS, SAMPLERS, StudySpec, load_spec, parse_spec
@@ -171,7 +175,7 @@ with st.expander("New study", expanded=True):
                 int(n_trials),
                 int(workers),
                 storage,
-                log_dir=Path(get_runs_dir()) / "_study_logs",
+                log_dir=get_study_logs_dir(),
                 data=get_data_source(),
             )
             get_worker_registry().add(spec.name, handles)

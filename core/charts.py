@@ -104,6 +104,57 @@ def build_history_figure(history: list[dict[str, float]]) -> go.Figure:
     return fig
 
 
+def history_svg(history: list[dict[str, float]], width: int = 640, height: int = 160) -> str:
+    """The same curves as :func:`build_history_figure`, as a small static SVG.
+
+    For the live view while a run trains: a browser draws it almost for free, where a plotly
+    or Vega chart costs it seconds of CPU that the training, on a small machine, would lose.
+    Validation accuracy on a 0-100 % scale, training loss scaled to its own maximum.
+    """
+    pad_l, pad_r, pad_t, pad_b = 44, 12, 10, 22
+    w, h = width - pad_l - pad_r, height - pad_t - pad_b
+    steps = [r["step"] for r in history if "train_loss" in r or "val_accuracy" in r]
+    lo, hi = (min(steps), max(steps)) if steps else (0, 1)
+    span = (hi - lo) or 1
+
+    def x(step: float) -> float:
+        return pad_l + (step - lo) / span * w
+
+    def line(points: list[tuple[float, float]], color: str) -> str:
+        coords = " ".join(f"{x(s):.1f},{pad_t + (1 - f) * h:.1f}" for s, f in points)
+        dots = "".join(
+            f'<circle cx="{x(s):.1f}" cy="{pad_t + (1 - f) * h:.1f}" r="3" fill="{color}"/>'
+            for s, f in points
+        )
+        return f'<polyline points="{coords}" fill="none" stroke="{color}" stroke-width="2"/>' + dots
+
+    acc = [(r["step"], r["val_accuracy"]) for r in history if "val_accuracy" in r]
+    losses = [(r["step"], r["train_loss"]) for r in history if "train_loss" in r]
+    top = max((v for _, v in losses), default=1.0) or 1.0
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+        f'font-family="sans-serif" font-size="11" fill="#555">',
+        f'<rect x="{pad_l}" y="{pad_t}" width="{w}" height="{h}" fill="none" stroke="#ddd"/>',
+        f'<text x="{pad_l - 4}" y="{pad_t + 8}" text-anchor="end">100%</text>',
+        f'<text x="{pad_l - 4}" y="{pad_t + h}" text-anchor="end">0%</text>',
+        f'<text x="{pad_l}" y="{height - 6}">step {lo:g}</text>',
+        f'<text x="{pad_l + w}" y="{height - 6}" text-anchor="end">step {hi:g}</text>',
+    ]
+    if losses:
+        parts.append(line([(s, v / top) for s, v in losses], "#1f77b4"))
+    if acc:
+        parts.append(line(acc, "#7fbfff"))
+        step, value = acc[-1]
+        parts.append(
+            f'<text x="{pad_l + 6}" y="{pad_t + 14}">validation accuracy {value:.1%} at step '
+            f"{step:g} (light); training loss {losses[-1][1]:.3f} (dark)</text>"
+            if losses
+            else f'<text x="{pad_l + 6}" y="{pad_t + 14}">validation accuracy {value:.1%}</text>'
+        )
+    parts.append("</svg>")
+    return "".join(parts)
+
+
 def build_runs_figure(
     trials: pd.DataFrame, x: str, latest: tuple[str, int] | None = None
 ) -> go.Figure:

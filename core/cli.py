@@ -18,6 +18,7 @@ from transformers import TrainerCallback
 
 from core.config import FAMILIES, PRESETS, DataConfig, build_run_config, get_knobs
 from core.errors import ExplorerError
+from core.studies.cli import add_study_parser, cmd_study
 
 # The report's runs: (label, family, overrides on the seed preset, the report's test accuracy).
 SEED_RUNS: list[tuple[str, str, dict[str, Any], float]] = [
@@ -125,10 +126,17 @@ def _knob_overrides(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    from core.trainer import train_run
+    from core.trainer import prepare_data, train_run, warm_up
 
     run = build_run_config(args.model, args.preset, _knob_overrides(args), data_config_from(args))
-    result = train_run(run, [ProgressBar(f"{args.model}/{args.preset}")], save=not args.no_save)
+    prepared = prepare_data(run.data)
+    warm_up(run, prepared)  # as the app's job workers do, so wall_s compares with the page's
+    result = train_run(
+        run,
+        [ProgressBar(f"{args.model}/{args.preset}")],
+        save=not args.no_save,
+        prepared=prepared,
+    )
     print(json.dumps(result.summary()))
     return 0
 
@@ -205,8 +213,8 @@ def render_seed_table(rows: list[dict[str, Any]]) -> str:
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "train": cmd_train,
     "reproduce-seed": cmd_reproduce,
+    "study": cmd_study,
 }
-EXTRA_PARSERS: list[Callable[[Any], None]] = []  # other modules (studies) add their sub-commands
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -214,8 +222,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     _add_train(sub)
     _add_reproduce(sub)
-    for add in EXTRA_PARSERS:
-        add(sub)
+    add_study_parser(sub)
     return parser
 
 
@@ -236,6 +243,3 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
-
-
-import core.studies.cli  # noqa: E402,F401  (registers the "study" sub-command; here to avoid a cycle)

@@ -26,7 +26,13 @@ FAMILIES = ("cnn", "rnn")
 
 
 def knob(default: Any, help: str, **meta: Any) -> Any:
-    """A dataclass field that is also a user-facing knob (``meta``: low, high, log, step, choices, family)."""
+    """A dataclass field that is also a user-facing knob.
+
+    ``meta``: ``low``/``high`` (the legal range, which the sliders, the CLI and
+    :func:`validate` all use), ``log`` (a log scale), ``step``, ``choices``, ``family`` (only
+    that model family has it) and ``requires`` (``{"cell": "rnn"}``: the knob only matters when
+    those other knobs have those values).
+    """
     return field(default=default, metadata={"help": help, "knob": True, **meta})
 
 
@@ -101,7 +107,11 @@ class TextClassifierConfig(PretrainedConfig):
         family="rnn",
     )
     nonlinearity: str = knob(
-        "tanh", "Activation of the plain RNN cell.", choices=["tanh", "relu"], family="rnn"
+        "tanh",
+        "Activation of the plain RNN cell.",
+        choices=["tanh", "relu"],
+        family="rnn",
+        requires={"cell": "rnn"},
     )
     hidden_size: int = knob(
         96, "Size of the recurrent state.", low=8, high=512, log=True, family="rnn"
@@ -122,7 +132,7 @@ class TextClassifierConfig(PretrainedConfig):
     @property
     def min_pad_length(self) -> int:
         """Shortest padded length the model accepts (a CNN needs a full window)."""
-        return max(self.filter_sizes) if self.model_type == "text_cnn" else 1
+        return max(self.filter_sizes) if self.model_type == TextCNNConfig.model_type else 1
 
 
 class TextCNNConfig(TextClassifierConfig):
@@ -136,8 +146,14 @@ class TextRNNConfig(TextClassifierConfig):
 CONFIG_CLASSES: dict[str, type[TextClassifierConfig]] = {"cnn": TextCNNConfig, "rnn": TextRNNConfig}
 
 
-def family_of(config: TextClassifierConfig) -> str:
-    return {"text_cnn": "cnn", "text_rnn": "rnn"}[config.model_type]
+# The one map from a config's model_type to its family.
+FAMILY_OF_MODEL_TYPE: dict[str, str] = {cls.model_type: f for f, cls in CONFIG_CLASSES.items()}
+
+
+def family_of(config: TextClassifierConfig | str) -> str:
+    """The family of a config, or of a ``model_type`` string (as stored in ``config.json``)."""
+    model_type = config if isinstance(config, str) else config.model_type
+    return FAMILY_OF_MODEL_TYPE[model_type]
 
 
 # --------------------------------------------------------------------------------------------
@@ -150,7 +166,11 @@ class TrainConfig:
     """Optimisation knobs, passed to ``transformers.TrainingArguments``."""
 
     learning_rate: float = knob(
-        1e-2, "Step size of the AdamW optimiser.", low=1e-6, high=1e-1, log=True
+        1e-2,
+        "Step size of the AdamW optimiser (too large, and training diverges).",
+        low=1e-6,
+        high=10.0,
+        log=True,
     )
     batch_size: int = knob(64, "Reviews per training step.", choices=[8, 16, 32, 64, 128, 256])
     max_steps: int = knob(
@@ -231,7 +251,7 @@ class RunConfig:
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> RunConfig:
         model = dict(d["model"])
-        family = {"text_cnn": "cnn", "text_rnn": "rnn"}[model.pop("model_type")]
+        family = family_of(model.pop("model_type"))
         model = {k: v for k, v in model.items() if k != "transformers_version"}
         return cls(
             model=CONFIG_CLASSES[family](**model),
@@ -263,6 +283,37 @@ class Knob:
     step: float | None = None
     choices: tuple[Any, ...] | None = None
     family: str | None = None  # None: both families
+    requires: tuple[tuple[str, Any], ...] = ()  # (knob, value) pairs under which it matters
+
+    def applies(self, values: dict[str, Any]) -> bool:
+        """Whether this knob matters given the other knobs' ``values`` (missing: default)."""
+        return all(values.get(name, get_knob(name).default) == want for name, want in self.requires)
+
+    def check(self, value: Any) -> None:
+        """Raise :class:`ConfigError` (one sentence) unless ``value`` is legal for this knob."""
+        if self.type is bool:
+            if not isinstance(value, bool):
+                raise ConfigError(f"{self.name} must be true or false, got '{value}'.")
+            return
+        if self.choices is not None:
+            if value not in self.choices:
+                shown = f"'{value}'" if isinstance(value, str) else f"{value}"
+                raise ConfigError(
+                    f"{self.name} must be one of {', '.join(map(str, self.choices))}, got {shown}."
+                )
+            return
+        if self.type is int and (not isinstance(value, int) or isinstance(value, bool)):
+            raise ConfigError(f"{self.name} must be a whole number, got {value}.")
+        if self.type is float and (
+            not isinstance(value, (int, float))
+            or isinstance(value, bool)
+            or not math.isfinite(value)
+        ):
+            raise ConfigError(f"{self.name} must be a number, got {value}.")
+        if self.low is not None and self.high is not None and not self.low <= value <= self.high:
+            raise ConfigError(
+                f"{self.name} must be between {self.low:g} and {self.high:g}, got {value:g}."
+            )
 
 
 def _knobs_of(cls: type, scope: str) -> list[Knob]:
@@ -285,6 +336,7 @@ def _knobs_of(cls: type, scope: str) -> list[Knob]:
                 step=m.get("step"),
                 choices=tuple(m["choices"]) if "choices" in m else None,
                 family=m.get("family"),
+                requires=tuple(m.get("requires", {}).items()),
             )
         )
     return out
@@ -397,52 +449,19 @@ def coerce(k: Knob, value: Any) -> Any:
             return float(value)
         return str(value)
     except (TypeError, ValueError):
-        raise ConfigError(f"{k.name} must be a {k.type.__name__}, got '{value}'.") from None
-
-
-_POSITIVE_INTS = (
-    "max_length",
-    "embedding_dim",
-    "filter_size",
-    "num_filter_sizes",
-    "num_filters",
-    "hidden_size",
-    "num_layers",
-    "batch_size",
-    "max_steps",
-    "eval_steps",
-    "vocab_size",
-)
+        kind = {int: "a whole number", float: "a number", bool: "true or false"}.get(
+            k.type, f"a {k.type.__name__}"
+        )
+        raise ConfigError(f"{k.name} must be {kind}, got '{value}'.") from None
 
 
 def validate(run: RunConfig) -> None:
     """Raise :class:`ConfigError` with one sentence for the first impossible value found."""
-    m, t, d = run.model, run.train, run.data
-    for name in _POSITIVE_INTS:
-        owner = run._owner(get_knob(name).scope)
-        value = getattr(owner, name)
-        if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
-            raise ConfigError(f"{name} must be a positive integer, got {value}.")
-    lr = t.learning_rate
-    if not (isinstance(lr, (int, float)) and math.isfinite(lr) and lr > 0):
-        raise ConfigError(f"learning_rate must be positive, got {lr}.")
+    """Every knob against its own metadata (type, choices, range: the sliders' and the CLI's
+    range too), then the rules that tie knobs together."""
+    m, d = run.model, run.data
     for k in get_knobs(run.family):
-        if k.choices is not None and k.type is str:
-            value = getattr(run._owner(k.scope), k.name)
-            if value not in k.choices:
-                raise ConfigError(
-                    f"{k.name} must be one of {', '.join(map(str, k.choices))}, got '{value}'."
-                )
-    if not 0.0 <= m.dropout < 1.0:
-        raise ConfigError(f"dropout must be at least 0 and below 1, got {m.dropout}.")
-    if not 0.0 < d.val_fraction < 1.0:
-        raise ConfigError(f"val_fraction must be between 0 and 1, got {d.val_fraction}.")
-    if t.weight_decay < 0:
-        raise ConfigError(f"weight_decay must not be negative, got {t.weight_decay}.")
-    if t.early_stopping_patience < 0:
-        raise ConfigError(
-            f"early_stopping_patience must not be negative, got {t.early_stopping_patience}."
-        )
+        k.check(getattr(run._owner(k.scope), k.name))
     if m.max_length > d.max_tokens:
         raise ConfigError(
             f"max_length ({m.max_length}) must not exceed the tokenisation cap max_tokens "
@@ -453,81 +472,3 @@ def validate(run: RunConfig) -> None:
             f"The widest filter ({max(m.filter_sizes)} tokens) must not exceed max_length "
             f"({m.max_length})."
         )
-
-
-# --------------------------------------------------------------------------------------------
-# Teacher mode: a Playground link that hides or locks knobs
-# --------------------------------------------------------------------------------------------
-
-
-@dataclass
-class Exercise:
-    """What a teacher's link fixes on the Playground (``?hide=...&lock=...``).
-
-    ``family``: the model family, when the link locks ``model``. ``hidden``: knobs not drawn at
-    all; they keep their locked value, or else their default. ``locked``: knobs drawn but fixed at
-    a value. ``problems``: one sentence per item of the link that was ignored.
-    """
-
-    family: str | None = None
-    hidden: frozenset[str] = frozenset()
-    locked: dict[str, Any] = field(default_factory=dict)
-    problems: list[str] = field(default_factory=list)
-
-    @property
-    def active(self) -> bool:
-        return bool(self.family or self.hidden or self.locked)
-
-    def fixed_values(self, family: str) -> dict[str, Any]:
-        """The values this exercise imposes on ``family``'s knobs: locked, or hidden ones' defaults."""
-        names = {k.name for k in get_knobs(family)}
-        values = {k.name: k.default for k in get_knobs(family) if k.name in self.hidden}
-        return values | {n: v for n, v in self.locked.items() if n in names}
-
-
-def _items(text: str | None) -> list[str]:
-    return [item.strip() for item in (text or "").split(",") if item.strip()]
-
-
-def parse_exercise(hide: str | None = None, lock: str | None = None) -> Exercise:
-    """Read ``hide=vocab_size,cell`` and ``lock=model:cnn,learning_rate:0.003`` into an
-    :class:`Exercise`. An unknown knob or an illegal value is skipped with one sentence."""
-    ex = Exercise()
-    known = {k.name for k in get_knobs()}
-    hidden = set()
-    for name in _items(hide):
-        if name in known:
-            hidden.add(name)
-        else:
-            ex.problems.append(f"hide: there is no knob named '{name[:40]}'.")
-    ex.hidden = frozenset(hidden)
-    for item in _items(lock):
-        name, sep, raw = item.replace("=", ":", 1).partition(":")
-        name, raw = name.strip(), raw.strip()
-        if not sep or not raw:
-            ex.problems.append(f"lock: '{item[:40]}' needs the form knob:value.")
-            continue
-        if name == "model":
-            if raw in FAMILIES:
-                ex.family = raw
-            else:
-                ex.problems.append(f"lock: model must be one of {', '.join(FAMILIES)}.")
-            continue
-        if name not in known:
-            ex.problems.append(f"lock: there is no knob named '{name[:40]}'.")
-            continue
-        try:
-            ex.locked[name] = _legal_value(get_knob(name), raw)
-        except ConfigError as err:
-            ex.problems.append(f"lock: {err}")
-    return ex
-
-
-def _legal_value(k: Knob, raw: str) -> Any:
-    """``raw`` as a value of knob ``k`` inside its legal range or choices, or ConfigError."""
-    value = coerce(k, raw)
-    if k.choices is not None and value not in k.choices:
-        raise ConfigError(f"{k.name} must be one of {', '.join(map(str, k.choices))}.")
-    if k.low is not None and k.high is not None and not k.low <= value <= k.high:
-        raise ConfigError(f"{k.name} must be between {k.low:g} and {k.high:g}, got {value}.")
-    return value

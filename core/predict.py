@@ -74,7 +74,7 @@ def _stored_run(run_dir: Path, result: dict[str, Any]) -> StoredRun:
     model_type = result["config"]["model"]["model_type"]
     return StoredRun(
         run_dir=str(run_dir),
-        family={"text_cnn": "cnn", "text_rnn": "rnn"}[model_type],
+        family=family_of(model_type),
         status=result.get("status", ""),
         best_val_accuracy=result.get("best_val_accuracy"),
         test_accuracy=result.get("test_accuracy"),

@@ -65,6 +65,11 @@ def get_studies_dir() -> Path:
     return Path(os.environ.get("EXPLORER_STUDIES") or PROJECT_ROOT / "studies")
 
 
+def get_study_logs_dir() -> Path:
+    """Where study workers launched in the background write their logs (CLI and app alike)."""
+    return get_studies_dir() / "logs"
+
+
 def get_storage_url() -> str:
     """The Optuna storage: ``EXPLORER_STORAGE``, or a SQLite file under ``studies/``.
 

@@ -275,6 +275,7 @@ def build_trainer(
         remove_unused_columns=False,
         label_names=["labels"],
         dataloader_pin_memory=False,
+        optim="adamw_torch_fused",  # one fused kernel per step, not several per parameter
     )
     trainer = _ExplorerTrainer(
         model=model,
@@ -302,6 +303,7 @@ def fit_to_data(cfg: TextClassifierConfig, prepared: PreparedData) -> TextClassi
 def warm_up(run: RunConfig, prepared: PreparedData) -> None:
     """One small training step and one scoring batch, thrown away: a process that will train
     (a job's worker) pays torch's one-time start-up costs before its first real run."""
+    validate(run)
     cfg = fit_to_data(copy.deepcopy(run.model), prepared)
     model = build_model(cfg)
     collator = build_collator(cfg)

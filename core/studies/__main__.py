@@ -6,7 +6,5 @@ Workers are launched through this entry point, so they depend only on this packa
 import sys
 
 from core.cli import main
-from core.studies.cli import register
 
-register()
 sys.exit(main(["study", *sys.argv[1:]]))

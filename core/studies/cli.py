@@ -1,7 +1,7 @@
 """``python -m core study run|create|worker|stop|list|estimate``: the study commands.
 
-Importing this module registers the ``study`` sub-command with :mod:`core.cli` (through its
-``EXTRA_PARSERS`` and ``COMMANDS``).
+:mod:`core.cli` imports :func:`add_study_parser` and :func:`cmd_study` and lists them with its own
+commands.
 """
 
 from __future__ import annotations
@@ -9,8 +9,6 @@ from __future__ import annotations
 import argparse
 import sys
 from typing import Any
-
-from core import cli as core_cli
 
 
 def add_study_parser(sub: Any) -> None:
@@ -222,13 +220,3 @@ def _print_best(name: str, storage: str | None) -> None:
         f"best trial {best.number}: val {best.value:.4f}, test "
         f"{'-' if test is None else f'{test:.4f}'}, params {best.params}"
     )
-
-
-def register() -> None:
-    """Add ``study`` to the core CLI (idempotent)."""
-    if "study" not in core_cli.COMMANDS:
-        core_cli.EXTRA_PARSERS.append(add_study_parser)
-        core_cli.COMMANDS["study"] = cmd_study
-
-
-register()

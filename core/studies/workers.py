@@ -29,7 +29,7 @@ from optuna.storages import BaseStorage
 from optuna.trial import FrozenTrial, TrialState
 
 from core.errors import ConfigError, ExplorerError
-from core.settings import PROJECT_ROOT, available_cores, ensure_writable
+from core.settings import PROJECT_ROOT, available_cores, ensure_writable, get_study_logs_dir
 from core.studies.samplers import build_pruner, build_sampler
 from core.studies.spec import StudySpec, load_spec, parse_spec
 from core.studies.storage import (
@@ -294,7 +294,7 @@ def launch_workers(
     shares: list[int | None] = list(split_trials(total, workers)) if total else [None] * workers
     threads = threads or threads_per_worker(len(shares))
     if detach or log_dir is not None:
-        log_dir = Path(log_dir or PROJECT_ROOT / "studies" / "logs")
+        log_dir = Path(log_dir or get_study_logs_dir())
         log_dir.mkdir(parents=True, exist_ok=True)
     env = os.environ | {
         # The URL may carry a password: the environment is readable by its owner only, while

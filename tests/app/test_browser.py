@@ -135,7 +135,7 @@ def test_app_in_a_browser(server: str) -> None:
             expect(page.get_by_role("slider", name="max_steps").first).to_have_attribute(
                 "aria-valuetext", "10"
             )
-            page.get_by_role("button", name="Train").click()
+            page.get_by_role("button", name="Train", exact=True).click()
             expect(page.get_by_text("Run completed")).to_be_visible(timeout=120_000)
             expect(page.locator(".js-plotly-plot").first).to_be_visible()
             expect(page.get_by_text("Where it lands")).to_be_visible()
@@ -181,3 +181,46 @@ def test_dashboard_stopped_with_app() -> None:
     while _port_open(port) and time.monotonic() < deadline:
         time.sleep(0.2)
     assert not _port_open(port), "optuna-dashboard kept running after the app stopped"
+
+
+def test_two_sessions_train_at_once(server: str, tmp_path: Path) -> None:
+    """Two browser sessions click Train together: each sees only its own job and result, and
+    both runs land in the shared store."""
+    import optuna
+    from playwright.sync_api import expect, sync_playwright
+
+    expect.set_options(timeout=120_000)
+    with sync_playwright() as p:
+        browser = launch_chromium(p)
+        try:
+            pages = []
+            for dropout_steps in (1, 2):  # another dropout each: two different runs
+                page = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
+                page.goto(f"{server}/playground")
+                expect(page.get_by_text("Training slots:").first).to_be_visible()
+                for label in ("max_length", "vocab_size", "embedding_dim", "max_steps"):
+                    _set_slider_to_min(page, label)
+                thumb = page.get_by_role("slider", name="dropout").first
+                thumb.focus()
+                for _ in range(dropout_steps):
+                    thumb.press("ArrowRight")
+                expect(thumb).to_have_attribute("aria-valuetext", f"{0.05 * dropout_steps:.2f}")
+                pages.append(page)
+            for page in pages:
+                page.get_by_role("button", name="Train", exact=True).click()
+            trials = []
+            for page in pages:
+                done = page.get_by_text("Run completed: stored as trial #")
+                expect(done).to_be_visible()
+                trials.append(int(done.inner_text().rsplit("#", 1)[1].rstrip(".")))
+                jobs = page.get_by_test_id("stSidebar").get_by_text("CNN · completed")
+                expect(jobs).to_have_count(1)  # its own job only
+        finally:
+            browser.close()
+    assert sorted(trials) == [0, 1]
+    study = optuna.load_study(
+        study_name="playground-cnn", storage=f"sqlite:///{tmp_path / 'explorer.db'}"
+    )
+    by_number = {t.number: t for t in study.trials}
+    assert {t.state for t in by_number.values()} == {optuna.trial.TrialState.COMPLETE}
+    assert [by_number[n].params["dropout"] for n in trials] == [0.05, 0.1]

@@ -9,6 +9,7 @@ from core.charts import (
     build_highlighted_html,
     build_runs_figure,
     get_top_words,
+    history_svg,
 )
 from core.predict import Prediction
 
@@ -66,3 +67,27 @@ def test_comparison_is_best_so_far() -> None:
     )
     fig = build_comparison_figure({"a": frame})
     assert list(fig.data[0].x) == [0, 2] and list(fig.data[0].y) == [0.7, 0.7]
+
+
+def test_history_svg_draws_both_curves_to_scale() -> None:
+    import xml.etree.ElementTree as ET
+
+    history = [
+        {"step": 100, "train_loss": 0.6, "val_accuracy": 0.80},
+        {"step": 200, "train_loss": 0.3, "val_accuracy": 0.86},
+    ]
+    root = ET.fromstring(history_svg(history, width=300, height=120))
+    ns = "{http://www.w3.org/2000/svg}"
+    loss, acc = root.findall(f"{ns}polyline")
+    text = " ".join(t.text for t in root.iter(f"{ns}text"))
+    assert "86.0%" in text and "step 200" in text and "0.300" in text
+
+    def ys(line):
+        return [float(p.split(",")[1]) for p in line.get("points").split()]
+
+    # loss falls (y grows downwards), accuracy rises; the loss maximum touches the top
+    assert ys(loss)[0] < ys(loss)[1] and ys(acc)[0] > ys(acc)[1]
+    assert ys(loss)[0] == min(ys(loss) + ys(acc))
+    assert len(list(root.iter(f"{ns}circle"))) == 4
+    # without any evaluation there is nothing to draw, and nothing breaks
+    assert ET.fromstring(history_svg([])).findall(f"{ns}polyline") == []

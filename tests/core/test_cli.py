@@ -76,11 +76,21 @@ def test_user_errors_are_one_sentence_and_exit_2(tiny_data_dir: Path, tmp_path: 
         f"error: Data path {tmp_path / 'missing'} does not exist; set EXPLORER_DATA (or --data) to a local "
         "folder holding train and test files (parquet, CSV, TSV or JSON lines) or an aclImdb/ folder."
     ]
-    proc = _run("train", "--data", str(tiny_data_dir), "--filter-size", "9", "--max-length", "8")
+    proc = _run(
+        "train",
+        "--data",
+        str(tiny_data_dir),
+        "--filter-size",
+        "15",
+        "--num-filter-sizes",
+        "3",
+        "--max-length",
+        "16",
+    )
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr
     assert json.loads(proc.stdout.strip().splitlines()[-1])["message"] == (
-        "The widest filter (9 tokens) must not exceed max_length (8)."
+        "The widest filter (17 tokens) must not exceed max_length (16)."
     )
 
 

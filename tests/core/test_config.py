@@ -19,21 +19,27 @@ from core.errors import ConfigError
     [
         (
             "cnn",
-            {"filter_size": 9, "max_length": 8},
-            r"^The widest filter \(9 tokens\) must not exceed max_length \(8\)\.$",
+            {"filter_size": 15, "num_filter_sizes": 3, "max_length": 16},
+            r"^The widest filter \(17 tokens\) must not exceed max_length \(16\)\.$",
         ),
         (
             "cnn",
-            {"filter_size": 6, "num_filter_sizes": 3, "max_length": 7},
-            r"^The widest filter \(8 tokens\) must not exceed max_length \(7\)\.$",
+            {"filter_size": 14, "num_filter_sizes": 5, "max_length": 16},
+            r"^The widest filter \(18 tokens\) must not exceed max_length \(16\)\.$",
         ),
-        ("cnn", {"embedding_dim": 0}, r"^embedding_dim must be a positive integer, got 0\.$"),
-        ("cnn", {"num_filters": -3}, r"^num_filters must be a positive integer, got -3\.$"),
-        ("rnn", {"hidden_size": 0}, r"^hidden_size must be a positive integer, got 0\.$"),
-        ("cnn", {"batch_size": 0}, r"^batch_size must be a positive integer, got 0\.$"),
-        ("cnn", {"max_steps": 0}, r"^max_steps must be a positive integer, got 0\.$"),
-        ("cnn", {"learning_rate": 0}, r"^learning_rate must be positive, got 0\.0\.$"),
-        ("cnn", {"learning_rate": -1e-3}, r"^learning_rate must be positive, got -0\.001\.$"),
+        # every bound comes from the knob's metadata: the sliders' range, the CLI's too
+        ("cnn", {"embedding_dim": 0}, r"^embedding_dim must be between 8 and 512, got 0\.$"),
+        ("cnn", {"num_filters": -3}, r"^num_filters must be between 1 and 512, got -3\.$"),
+        ("rnn", {"hidden_size": 0}, r"^hidden_size must be between 8 and 512, got 0\.$"),
+        (
+            "cnn",
+            {"batch_size": 0},
+            r"^batch_size must be one of 8, 16, 32, 64, 128, 256, got 0\.$",
+        ),
+        ("cnn", {"max_steps": 0}, r"^max_steps must be between 10 and 20000, got 0\.$"),
+        ("cnn", {"learning_rate": 0}, r"^learning_rate must be between 1e-06 and 10, got 0\.$"),
+        ("cnn", {"learning_rate": float("nan")}, r"^learning_rate must be a number, got nan\.$"),
+        ("cnn", {"mask_padding": "maybe"}, r"^mask_padding must be true or false"),
         (
             "rnn",
             {"nonlinearity": "sigmoid"},
@@ -44,14 +50,10 @@ from core.errors import ConfigError
             {"cell": "transformer"},
             r"^cell must be one of rnn, gru, lstm, got 'transformer'\.$",
         ),
-        ("cnn", {"dropout": 1.0}, r"^dropout must be at least 0 and below 1, got 1\.0\.$"),
-        (
-            "cnn",
-            {"max_length": 4096},
-            r"^max_length \(4096\) must not exceed the tokenisation cap max_tokens \(1024\)\.$",
-        ),
+        ("cnn", {"dropout": 1.0}, r"^dropout must be between 0 and 0\.8, got 1\.$"),
+        ("cnn", {"max_length": 4096}, r"^max_length must be between 16 and 1024, got 4096\.$"),
         ("cnn", {"colour": "red"}, r"^Unknown hyperparameter 'colour'\.$"),
-        ("cnn", {"embedding_dim": "wide"}, r"^embedding_dim must be a int, got 'wide'\.$"),
+        ("cnn", {"embedding_dim": "wide"}, r"^embedding_dim must be a whole number, got 'wide'\.$"),
     ],
 )
 def test_invalid_values_raise_one_sentence(family, overrides, message) -> None:
@@ -101,3 +103,15 @@ def test_string_values_are_coerced_with_the_knob_type() -> None:
     assert run.model.bidirectional is True and run.model.hidden_size == 32
     assert run.train.learning_rate == 0.01
     assert get_knob("learning_rate").log is True
+
+
+def test_knob_dependencies_come_from_the_knob() -> None:
+    from core.config import get_knob
+
+    nonlinearity = get_knob("nonlinearity")
+    assert nonlinearity.requires == (("cell", "rnn"),)
+    assert nonlinearity.applies({"cell": "rnn"}) and not nonlinearity.applies({"cell": "gru"})
+    assert not nonlinearity.applies({})  # the cell's default (GRU) has no nonlinearity knob
+    for k in get_knobs():
+        for name, value in k.requires:
+            get_knob(name).check(value)  # each dependency names a real knob and a legal value

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+import torch
 from transformers import AutoModelForSequenceClassification, AutoTokenizer, TrainerCallback
 
 from core.config import DataConfig, build_run_config
@@ -79,13 +80,19 @@ def test_runs_are_deterministic_for_a_seed(tiny_data: DataConfig, family: str) -
 
 
 def test_divergence_is_reported_not_raised(tiny_data: DataConfig, tmp_path: Path) -> None:
-    run = build_run_config(
-        "cnn", overrides=TINY | {"learning_rate": 1e30, "max_steps": 200}, data=tiny_data
-    )
-    result = train_run(run, run_dir=tmp_path / "run")
+    """Weights that turn NaN (as after an overflow) make a NaN loss: stopped, not raised."""
+
+    class Overflow(TrainerCallback):
+        def on_step_end(self, args, state, control, model=None, **kwargs):
+            if state.global_step == 3:
+                with torch.no_grad():
+                    model.classifier.weight.fill_(float("nan"))
+
+    run = build_run_config("cnn", overrides=TINY | {"max_steps": 200}, data=tiny_data)
+    result = train_run(run, [Overflow()], run_dir=tmp_path / "run")
     assert result.status == "diverged"
-    assert result.steps < 200
-    assert result.message.startswith("Stopped: the training loss")
+    assert result.steps < 10
+    assert result.message.startswith("Stopped: the training loss became nan")
     assert result.run_dir is None and not (tmp_path / "run").exists()  # nothing to Predict
 
 
@@ -129,11 +136,11 @@ def test_scores_do_not_depend_on_batching(tiny_data: DataConfig) -> None:
         score = score_split(model, split, build_collator(cfg))
         collator = build_collator(cfg)
         with torch.inference_mode():
-            alone = [
-                int(model(**collator([split[i]])).logits.argmax()) for i in range(len(split))
-            ]
+            alone = [int(model(**collator([split[i]])).logits.argmax()) for i in range(len(split))]
         assert score.predictions.tolist() == alone
-        assert score.accuracy == sum(p == y for p, y in zip(alone, split.labels)) / len(split)
+        assert score.accuracy == sum(
+            p == y for p, y in zip(alone, split.labels, strict=True)
+        ) / len(split)
 
 
 def test_callback_cancels_the_run(tiny_data: DataConfig) -> None:

@@ -10,14 +10,11 @@ from sqlalchemy import make_url
 
 from core.cli import main
 from core.settings import PROJECT_ROOT
-from core.studies.cli import register
 from core.studies.spec import parse_spec
 from core.studies.storage import mask_url, stop_requested
 from core.studies.workers import create_study
 
 from .conftest import tiny_spec_dict
-
-register()
 
 
 def test_list_stop_and_estimate(

@@ -44,11 +44,11 @@ def test_pruning_prunes_and_saves_steps(tiny_data_dir: Path) -> None:
         pruner={"name": "median", "n_startup_trials": 2, "n_warmup_steps": 0},
     )
     raw["fixed"]["max_steps"] = 40
-    raw["params"] = {"learning_rate": {"choices": [0.05, 1e-7]}}
+    raw["params"] = {"learning_rate": {"choices": [0.05, 1e-6]}}
     spec = parse_spec(raw)
     storage = open_storage("memory")
     study = create_study(spec, storage)
-    for lr in (0.05, 0.05, 1e-7, 1e-7, 0.05):  # two good runs set the median, then two hopeless
+    for lr in (0.05, 0.05, 1e-6, 1e-6, 0.05):  # two good runs set the median, then two hopeless
         study.enqueue_trial({"learning_rate": lr})
     run_worker("tiny", storage, heartbeat_interval=None, log=lambda _: None)
 
@@ -68,14 +68,14 @@ def test_diverged_and_invalid_trials_are_recorded_and_the_study_goes_on(
     raw["fixed"] = {k: v for k, v in raw["fixed"].items() if k != "max_length"}
     raw["fixed"]["num_filter_sizes"] = 3  # widths 15, 16, 17 for filter_size 15
     raw["params"] = {
-        "learning_rate": {"choices": [1e30, 0.01]},
+        "learning_rate": {"choices": [10.0, 0.01]},
         "max_length": {"choices": [64, 16]},
         "filter_size": {"choices": [3, 15]},
     }
     spec = parse_spec(raw)
     storage = open_storage("memory")
     study = create_study(spec, storage)
-    study.enqueue_trial({"learning_rate": 1e30, "max_length": 64, "filter_size": 3})
+    study.enqueue_trial({"learning_rate": 10.0, "max_length": 64, "filter_size": 3})
     study.enqueue_trial({"learning_rate": 0.01, "max_length": 16, "filter_size": 15})
     study.enqueue_trial({"learning_rate": 0.01, "max_length": 64, "filter_size": 3})
     report = run_worker("tiny", storage, heartbeat_interval=None, log=lambda _: None)
@@ -83,7 +83,8 @@ def test_diverged_and_invalid_trials_are_recorded_and_the_study_goes_on(
 
     diverged, invalid, fine = optuna.load_study(study_name="tiny", storage=storage).trials
     assert diverged.user_attrs["status"] == "diverged"
-    assert diverged.user_attrs["message"].startswith("Stopped: the training loss became")
+    assert diverged.user_attrs["message"].startswith("Stopped: the training loss")
+    assert diverged.user_attrs["message"].endswith("lower the learning rate.")
     assert invalid.user_attrs["status"] == "invalid"
     assert invalid.user_attrs["message"] == (
         "The widest filter (17 tokens) must not exceed max_length (16)."

@@ -19,7 +19,7 @@ def test_only_new_bests_keep_a_model_and_predict_loads_the_best(
     url = f"sqlite:///{tmp_path / 's.db'}"
     storage = open_storage(url)
     raw = tiny_spec_dict(tiny_data_dir, n_trials=4)
-    raw["params"] = {"learning_rate": {"choices": [0.03, 1e-7]}}
+    raw["params"] = {"learning_rate": {"choices": [0.03, 1e-6]}}
     create_study(parse_spec(raw), storage)
     run_worker("tiny", storage, heartbeat_interval=None, log=lambda _: None)
 

@@ -179,15 +179,15 @@ BAD_SPECS: list[tuple[dict[str, Any], str]] = [
     ),
     (
         {"param_dropout": {"low": 0.0, "high": 1.0}},
-        "params.dropout = 1.0 is not allowed: dropout must be at least 0 and below 1, got 1.0.",
+        "params.dropout = 1.0 is not allowed: dropout must be between 0 and 0.8, got 1.",
     ),
     (
         {"param_embedding_dim": {"low": 0, "high": 64}},
-        "params.embedding_dim = 0 is not allowed: embedding_dim must be a positive integer, got 0.",
+        "params.embedding_dim = 0 is not allowed: embedding_dim must be between 8 and 512, got 0.",
     ),
     (
-        {"fixed_max_length": 2, "fixed_filter_size": 3, "fixed_num_filter_sizes": 3},
-        "In [fixed]: The widest filter (5 tokens) must not exceed max_length (2).",
+        {"fixed_max_length": 16, "fixed_filter_size": 15, "fixed_num_filter_sizes": 3},
+        "In [fixed]: The widest filter (17 tokens) must not exceed max_length (16).",
     ),
     (
         {"sampler": "grid"},

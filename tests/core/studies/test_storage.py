@@ -18,7 +18,6 @@ from optuna.trial import TrialState
 
 from core.cli import main
 from core.settings import PROJECT_ROOT
-from core.studies.cli import register
 from core.studies.spec import parse_spec
 from core.studies.storage import (
     SERVER_CONNECT_TIMEOUT_S,
@@ -33,8 +32,6 @@ from core.studies.storage import (
 from core.studies.workers import create_study, run_worker, split_trials, threads_per_worker
 
 from .conftest import POSTGRES_URL_VAR, needs_postgres, tiny_spec_dict
-
-register()
 
 TRIVIAL_WORKER = textwrap.dedent(
     """
