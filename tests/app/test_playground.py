@@ -95,3 +95,25 @@ def test_two_sessions_train_at_once_without_mixing(app_env: str) -> None:
     b_side = [c.value for c in bob.sidebar.caption if "CNN" in c.value]
     assert len(a_side) == len(b_side) == 1
     assert alice.session_state["app_owner"] != bob.session_state["app_owner"]
+
+
+def test_same_knobs_are_replayed_and_train_again_trains(app_env: str) -> None:
+    at = set_tiny(new_app(PAGE))
+    at.button(key="playground_train").click().run()
+    wait_for(at, finished)
+    first = {m.label: m.value for m in at.metric}
+    # the same knobs again: answered from the store, the stored run's numbers, nothing trained
+    at.button(key="playground_train").click().run()
+    wait_for(at, lambda a: finished(a) and a.success[0].value.startswith("Replayed"))
+    assert at.success[0].value == ("Replayed: trial #0 of playground-cnn, answered from the store.")
+    replayed = {m.label: m.value for m in at.metric}
+    assert replayed["test accuracy"] == first["test accuracy"]
+    assert replayed["wall time (stored run)"] == first["wall time"]
+    assert list(run_history(at)["number"]) == [0]
+    # Train again: a fresh run, stored as a new trial, with the same numbers (deterministic)
+    at.button(key="playground_train_again").click().run()
+    wait_for(at, lambda a: finished(a) and "#1" in a.success[0].value)
+    assert at.success[0].value == "Run completed: stored as trial #1."
+    again = {m.label: m.value for m in at.metric}
+    assert again["test accuracy"] == first["test accuracy"]
+    assert list(run_history(at)["number"]) == [1, 0]
