@@ -283,6 +283,9 @@ def _parse_param(
             f"{where} has an unknown key '{unknown[0]}'; use low, high, log, step, choices, when."
         )
     when = _parse_when(where, entry.get("when", {}), earlier, fixed)
+    for other, value in knob.requires:  # the knob's own dependency, when the file names none
+        if "when" not in entry and other in earlier:
+            when[other] = (value,)
     is_range = "low" in entry or "high" in entry
     if "choices" in entry:
         if is_range or "log" in entry or "step" in entry:

@@ -224,14 +224,20 @@ def test_optional_samplers_say_what_to_install(tiny_data_dir: Path) -> None:
             parse_spec(_bad(tiny_data_dir, sampler="cmaes"))
 
 
-def test_conditional_parameters_are_only_suggested_when_active(tiny_data_dir: Path) -> None:
+@pytest.mark.parametrize("explicit", [True, False], ids=["when in the file", "from the knob"])
+def test_conditional_parameters_are_only_suggested_when_active(
+    tiny_data_dir: Path, explicit: bool
+) -> None:
     raw = tiny_spec_dict(tiny_data_dir, model="rnn")
     raw["fixed"] = {k: v for k, v in raw["fixed"].items() if k != "num_filters"}
     raw["params"] = {
         "cell": {"choices": ["rnn", "gru"]},
-        "nonlinearity": {"choices": ["tanh", "relu"], "when": {"cell": "rnn"}},
+        "nonlinearity": {"choices": ["tanh", "relu"]},
     }
+    if explicit:
+        raw["params"]["nonlinearity"]["when"] = {"cell": "rnn"}
     spec = parse_spec(raw)
+    assert spec.params["nonlinearity"].when == {"cell": ("rnn",)}  # Knob.requires by default
     study = optuna.create_study(sampler=build_sampler(spec), pruner=build_pruner(spec))
     for _ in range(12):
         trial = study.ask()
