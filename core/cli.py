@@ -217,8 +217,20 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
 }
 
 
+class UsageError(ExplorerError):
+    """A command line argparse cannot read, as one sentence."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a mistake raises :class:`UsageError` instead of printing the whole usage
+    and exiting (``main`` turns it into one sentence, and ``train`` still prints its JSON line)."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise UsageError(f"{message[:1].upper()}{message[1:]} (see '{self.prog} -h').")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m core", description=__doc__.splitlines()[0])
+    parser = _Parser(prog="python -m core", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
     _add_train(sub)
     _add_reproduce(sub)
@@ -227,7 +239,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        args = build_parser().parse_args(argv)
+    except UsageError as err:
+        print(f"error: {err}", file=sys.stderr)
+        if argv[:1] == ["train"]:  # train promises one JSON line, whatever happens
+            print(json.dumps({"status": "error", "message": str(err)}))
+        return 2
     warnings.filterwarnings("ignore", category=FutureWarning)  # library deprecations, not ours
     if getattr(args, "threads", None):
         import torch

@@ -311,8 +311,9 @@ class Knob:
         ):
             raise ConfigError(f"{self.name} must be a number, got {value}.")
         if self.low is not None and self.high is not None and not self.low <= value <= self.high:
+            shown = f"{value:g}" if isinstance(value, float) else f"{value}"
             raise ConfigError(
-                f"{self.name} must be between {self.low:g} and {self.high:g}, got {value:g}."
+                f"{self.name} must be between {self.low:g} and {self.high:g}, got {shown}."
             )
 
 

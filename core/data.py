@@ -187,7 +187,7 @@ def read_table(path: Path) -> pd.DataFrame:
             df = pd.read_json(path, lines=path.suffix == ".jsonl" or _is_json_lines(path))
     except Exception as err:  # noqa: BLE001 - any parser failure becomes one sentence
         first_line = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-        raise DataError(f"Cannot read {path}: {first_line}.") from None
+        raise DataError(f"Cannot read {path}: {first_line.rstrip('.')}.") from None
     if len(df) == 0:
         raise DataError(f"File {path} has no rows.")
     return df
@@ -274,8 +274,9 @@ def _select_columns(df: pd.DataFrame, text_col: str, label_col: str, where: str)
     for col, flag in ((text_col, "--text-column"), (label_col, "--label-column")):
         if col not in df.columns:
             raise DataError(
-                f"Column '{col}' is not in {where}; its columns are {', '.join(map(str, df.columns))} "
-                f"(choose with {flag})."
+                f"Column '{col}' is not in {where}; its columns are "
+                f"{', '.join(map(str, df.columns))}. Rename one to '{col}' (on the command line, "
+                f"{flag} chooses another)."
             )
     out = pd.DataFrame({"text": df[text_col].fillna("").astype(str), "label": df[label_col]})
     if out["label"].isna().any():

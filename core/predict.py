@@ -90,9 +90,12 @@ def get_study_best_run(study_name: str, storage: str) -> StoredRun:
 
     try:
         study = optuna.load_study(study_name=study_name, storage=open_storage(storage))
+    except KeyError:
+        raise ExplorerError(f"There is no study named '{study_name}' in this storage.") from None
+    try:
         trial = study.best_trial
-    except (KeyError, ValueError) as err:
-        raise ExplorerError(f"Study '{study_name}' has no completed trial yet ({err}).") from None
+    except ValueError:
+        raise ExplorerError(f"Study '{study_name}' has no completed trial yet.") from None
     run_dir = trial.user_attrs.get("run_dir")
     if not run_dir or not (Path(run_dir) / "model" / "config.json").exists():
         run_dir = example_models_dir() / study_name  # a clone has the committed copy only

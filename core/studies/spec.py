@@ -301,6 +301,8 @@ def _parse_param(
             raise ConfigError(f"{where}: {key} must be a number, got {v!r}.")
         if knob.type is int and not float(v).is_integer():
             raise ConfigError(f"{where}: {key} must be a whole number, got {v}.")
+    if knob.type is int:  # 512.0 in a file is 512, in messages too
+        low, high = int(low), int(high)
     if low > high:
         raise ConfigError(f"{where}: low ({low}) must not be greater than high ({high}).")
     log = entry.get("log", False)

@@ -92,6 +92,19 @@ def test_user_errors_are_one_sentence_and_exit_2(tiny_data_dir: Path, tmp_path: 
     assert json.loads(proc.stdout.strip().splitlines()[-1])["message"] == (
         "The widest filter (17 tokens) must not exceed max_length (16)."
     )
+    # argparse's own mistakes: one sentence, exit 2, and train's JSON line, not the usage
+    proc = _run("train", "--max-steps", "many")
+    assert proc.returncode == 2
+    assert proc.stderr.strip() == (
+        "error: Argument --max-steps: invalid int value: 'many' (see 'python -m core train -h')."
+    )
+    assert json.loads(proc.stdout.strip())["status"] == "error"
+    # a value beyond the knob's range is refused, as the slider would
+    proc = _run("train", "--data", str(tiny_data_dir), "--max-steps", "1000000000")
+    assert proc.returncode == 2
+    assert json.loads(proc.stdout.strip().splitlines()[-1])["message"] == (
+        "max_steps must be between 10 and 20000, got 1000000000."
+    )
 
 
 def test_reproduce_seed_prints_the_report_beside_ours(tiny_data_dir: Path) -> None:

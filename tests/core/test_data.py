@@ -94,7 +94,8 @@ def test_missing_path(tmp_path: Path) -> None:
 def test_missing_column(tiny_data_dir: Path) -> None:
     with pytest.raises(
         DataError,
-        match=r"^Column 'review' is not in .*; its columns are text, label \(choose with --text-column\)\.$",
+        match=r"^Column 'review' is not in .*; its columns are text, label\. Rename one to 'review' "
+        r"\(on the command line, --text-column chooses another\)\.$",
     ):
         load_data(DataConfig(data=str(tiny_data_dir), text_column="review"))
 
@@ -178,3 +179,16 @@ def test_hub_dataset_keeps_its_label_names(monkeypatch: pytest.MonkeyPatch) -> N
         sum(data.splits["train"]["label"]) + sum(data.splits["validation"]["label"])
         == train["label"].sum()
     )
+
+
+def test_a_broken_parquet_file_is_one_sentence(tmp_path: Path) -> None:
+    from core.data import read_table
+
+    path = tmp_path / "train.parquet"
+    path.write_bytes(b"not a parquet file at all" * 10)
+    with pytest.raises(DataError) as err:
+        read_table(path)
+    message = str(err.value)
+    assert message.startswith(f"Cannot read {path}: ")
+    assert message.endswith(".") and not message.endswith("..")
+    assert "\n" not in message

@@ -44,6 +44,11 @@ def test_user_errors_are_one_sentence(tmp_path: Path, capsys: pytest.CaptureFixt
     assert capsys.readouterr().err.strip() == (
         "error: There is no study named 'ghost' in this storage."
     )
+    # keep-best on a study that does not exist says so (not "no completed trial yet")
+    assert main(["study", "keep-best", "ghost", "--storage", f"sqlite:///{tmp_path / 's.db'}"]) == 2
+    assert capsys.readouterr().err.strip() == (
+        "error: There is no study named 'ghost' in this storage."
+    )
 
 
 def test_create_then_join_as_a_worker(

@@ -97,6 +97,10 @@ BAD_SPECS: list[tuple[dict[str, Any], str]] = [
         "params.dropout: low (0.5) must not be greater than high (0.1).",
     ),
     (
+        {"param_max_length": {"low": 512.0, "high": 256.0}},
+        "params.max_length: low (512) must not be greater than high (256).",
+    ),
+    (
         {"param_learning_rate": {"low": 0, "high": 0.1, "log": True}},
         "params.learning_rate: a log range needs low > 0, got 0.",
     ),
