@@ -37,6 +37,7 @@ from core.config import TextClassifierConfig, family_of
 from core.errors import ExplorerError
 from core.results import StoredRun
 from core.settings import ensure_writable, get_runs_dir, get_studies_dir
+from core.studies.names import check_study_name
 from core.trainer import build_collator
 
 OCCLUSION_BATCH = 64
@@ -82,6 +83,11 @@ def _stored_run(run_dir: Path, result: dict[str, Any]) -> StoredRun:
     )
 
 
+def study_models_dir(study_name: str) -> Path:
+    """Where ``study keep-best`` keeps a study's best model (the name is checked first)."""
+    return example_models_dir() / check_study_name(study_name)
+
+
 def get_study_best_run(study_name: str, storage: str) -> StoredRun:
     """The saved model of ``study_name``'s best trial (its ``run_dir`` user attribute)."""
     import optuna
@@ -98,7 +104,7 @@ def get_study_best_run(study_name: str, storage: str) -> StoredRun:
         raise ExplorerError(f"Study '{study_name}' has no completed trial yet.") from None
     run_dir = trial.user_attrs.get("run_dir")
     if not run_dir or not (Path(run_dir) / "model" / "config.json").exists():
-        run_dir = example_models_dir() / study_name  # a clone has the committed copy only
+        run_dir = study_models_dir(study_name)  # a clone has the committed copy only
     if not (Path(run_dir) / "model" / "config.json").exists():
         raise ExplorerError(
             f"The best trial (#{trial.number}) of study '{study_name}' kept no saved model."

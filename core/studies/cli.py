@@ -92,11 +92,11 @@ def cmd_study(args: argparse.Namespace) -> int:
 
 
 def _keep_best(args: argparse.Namespace) -> int:
-    from core.predict import example_models_dir, export_model, get_study_best_run
+    from core.predict import export_model, get_study_best_run, study_models_dir
     from core.settings import get_storage_url
 
+    target = study_models_dir(args.name)
     run = get_study_best_run(args.name, args.storage or get_storage_url())
-    target = example_models_dir() / args.name
     export_model(run.run_dir, target)
     print(f"{target} (val {run.best_val_accuracy:.4f}, test {run.test_accuracy})")
     return 0

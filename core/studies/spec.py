@@ -34,6 +34,7 @@ from typing import Any
 
 from core.config import FAMILIES, PRESETS, DataConfig, Knob, build_run_config, get_knobs
 from core.errors import ConfigError
+from core.studies.names import check_study_name
 
 SAMPLERS = ("tpe", "random", "grid", "cmaes", "gp")
 PRUNERS = ("median", "hyperband", "none")
@@ -158,6 +159,7 @@ def parse_spec(raw: dict[str, Any]) -> StudySpec:
     name = raw.get("name")
     if not isinstance(name, str) or not name.strip():
         raise ConfigError('The study needs a name (name = "...").')
+    check_study_name(name)
     model = raw.get("model")
     if model not in FAMILIES:
         raise ConfigError(f"model must be one of {', '.join(FAMILIES)}, got '{model}'.")

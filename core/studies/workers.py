@@ -30,6 +30,7 @@ from optuna.trial import FrozenTrial, TrialState
 
 from core.errors import ConfigError, ExplorerError
 from core.settings import PROJECT_ROOT, available_cores, ensure_writable, get_study_logs_dir
+from core.studies.names import check_study_name
 from core.studies.samplers import build_pruner, build_sampler
 from core.studies.spec import StudySpec, load_spec, parse_spec
 from core.studies.storage import (
@@ -328,7 +329,7 @@ def launch_workers(
             cmd += ["--grace-period", str(grace_period)]
         out = None
         if log_dir is not None:
-            out = open(Path(log_dir) / f"{spec.name}-w{i}.log", "ab")  # noqa: SIM115
+            out = open(Path(log_dir) / f"{check_study_name(spec.name)}-w{i}.log", "ab")  # noqa: SIM115
         handles.append(
             subprocess.Popen(
                 cmd,

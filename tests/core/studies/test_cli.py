@@ -81,3 +81,12 @@ def _toml(raw: dict) -> str:
     for table, items in ((k, v) for k, v in raw.items() if isinstance(v, dict)):
         lines += [f"[{table}]", *(f"{k} = {value(v)}" for k, v in items.items())]
     return "\n".join(lines) + "\n"
+
+
+def test_keep_best_refuses_a_name_that_is_a_path(
+    tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    storage = tmp_path / "s.db"
+    assert main(["study", "keep-best", "../../x", "--storage", f"sqlite:///{storage}"]) == 2
+    assert capsys.readouterr().err.strip().startswith("error: The study name '../../x' is not")
+    assert not storage.exists()  # refused before anything was opened or written

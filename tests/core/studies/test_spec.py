@@ -200,6 +200,15 @@ BAD_SPECS: list[tuple[dict[str, Any], str]] = [
     ({"sampler": 3}, "sampler must be a name or a table with a name, got 3."),
     ({"data": ["x"]}, "[data] must be a table of data settings."),
     ({"fixed": 3}, "[fixed] must be a table of knob = value."),
+    # names become file names (worker logs, kept models): never a path
+    *[
+        (
+            {"name": bad},
+            f"The study name {bad!r} is not allowed: use letters, digits, '-', '_' and '.', "
+            "not starting with '.', at most 100 characters.",
+        )
+        for bad in ("../x", "a/b", ".hidden", "x" * 101, "tab\there")
+    ],
 ]
 
 
