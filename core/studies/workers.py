@@ -28,6 +28,7 @@ import optuna
 from optuna.storages import BaseStorage
 from optuna.trial import FrozenTrial, TrialState
 
+from core.data import load_data
 from core.errors import ConfigError, ExplorerError
 from core.settings import PROJECT_ROOT, available_cores, ensure_writable, get_study_logs_dir
 from core.studies.names import check_study_name
@@ -285,6 +286,9 @@ def launch_workers(
         spec.data = spec.data | {"data": data}
     if workers < 1:
         raise ConfigError(f"workers must be at least 1, got {workers}.")
+    # The data once, here: a missing path or an offline Hub is one sentence before any worker
+    # starts, not a failed trial in every worker (the result is cached for the workers).
+    load_data(spec.data_config())
     s = open_storage(storage)
     url = storage_url_of(s)
     if url is None:

@@ -90,3 +90,20 @@ def test_keep_best_refuses_a_name_that_is_a_path(
     assert main(["study", "keep-best", "../../x", "--storage", f"sqlite:///{storage}"]) == 2
     assert capsys.readouterr().err.strip().startswith("error: The study name '../../x' is not")
     assert not storage.exists()  # refused before anything was opened or written
+
+
+def test_run_with_missing_data_fails_once_before_any_worker(
+    tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    spec = tmp_path / "bad.toml"
+    spec.write_text(
+        'name = "bad-data"\nmodel = "cnn"\nn_trials = 2\n'
+        f'[data]\ndata = "{tmp_path / "missing"}"\n'
+        "[fixed]\nmax_steps = 10\n[params]\ndropout = { low = 0.0, high = 0.5 }\n"
+    )
+    storage = tmp_path / "s.db"
+    assert main(["study", "run", str(spec), "--storage", f"sqlite:///{storage}"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith(f"error: Data path {tmp_path / 'missing'} does not exist;")
+    assert "\n" not in err and "Traceback" not in err
+    assert not storage.exists()  # no study, no trials: the check ran before anything started
