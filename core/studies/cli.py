@@ -94,8 +94,10 @@ def cmd_study(args: argparse.Namespace) -> int:
 def _keep_best(args: argparse.Namespace) -> int:
     from core.predict import export_model, get_study_best_run, study_models_dir
     from core.settings import get_storage_url
+    from core.studies.storage import require_study_file
 
     target = study_models_dir(args.name)
+    require_study_file(args.storage)
     run = get_study_best_run(args.name, args.storage or get_storage_url())
     export_model(run.run_dir, target)
     print(f"{target} (val {run.best_val_accuracy:.4f}, test {run.test_accuracy})")
@@ -181,8 +183,9 @@ def _worker(args: argparse.Namespace) -> int:
 
 
 def _stop(args: argparse.Namespace) -> int:
-    from core.studies.storage import request_stop
+    from core.studies.storage import request_stop, require_study_file
 
+    require_study_file(args.storage)
     request_stop(args.name, args.storage)
     print(f"Stop requested for '{args.name}'; workers exit after their current evaluation.")
     return 0
@@ -190,7 +193,9 @@ def _stop(args: argparse.Namespace) -> int:
 
 def _list(args: argparse.Namespace) -> int:
     from core.studies.queries import list_studies
+    from core.studies.storage import require_study_file
 
+    require_study_file(args.storage)
     frame = list_studies(args.storage)
     print(frame.to_string(index=False) if len(frame) else "No studies yet.")
     return 0

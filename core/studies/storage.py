@@ -191,6 +191,17 @@ def sqlite_path(url: str) -> Path | None:
     return None if not path or path.startswith(":memory:") else Path(path)
 
 
+def require_study_file(url: str | None) -> None:
+    """For commands that only read or mark studies (list, stop, keep-best): a SQLite URL must name
+    a file that exists. Opening one that does not would create an empty database, so a mistyped
+    path would look like a storage without studies."""
+    path = sqlite_path(url or get_storage_url())
+    if path is not None and not path.exists():
+        raise StorageError(
+            f"There is no study file at {path}; check the path (study run creates one)."
+        )
+
+
 def is_read_only_url(url: str) -> bool:
     """Whether ``url`` asks for read-only access itself (SQLite's ``mode=ro``)."""
     return url.startswith("sqlite:") and "mode=ro" in url.partition("?")[2].split("&")

@@ -11,7 +11,7 @@ from sqlalchemy import make_url
 from core.cli import main
 from core.settings import PROJECT_ROOT
 from core.studies.spec import parse_spec
-from core.studies.storage import mask_url, stop_requested
+from core.studies.storage import mask_url, open_storage, stop_requested
 from core.studies.workers import create_study
 
 from .conftest import tiny_spec_dict
@@ -21,6 +21,11 @@ def test_list_stop_and_estimate(
     tiny_data_dir: Path, shared_url: str, capsys: pytest.CaptureFixture
 ) -> None:
     url = shared_url
+    if url.startswith("sqlite:///"):  # a file that is not there yet: list must not create it
+        assert main(["study", "list", "--storage", url]) == 2
+        assert "There is no study file at" in capsys.readouterr().err
+        assert not Path(url.removeprefix("sqlite:///")).exists()
+        open_storage(url)  # now an empty storage
     assert main(["study", "list", "--storage", url]) == 0
     assert "No studies yet." in capsys.readouterr().out
 
@@ -40,6 +45,15 @@ def test_user_errors_are_one_sentence(tmp_path: Path, capsys: pytest.CaptureFixt
     assert main(["study", "run", str(tmp_path / "nope.toml"), "--storage", "memory"]) == 2
     err = capsys.readouterr().err.strip()
     assert err == f"error: Study file {tmp_path / 'nope.toml'} does not exist."
+    # a mistyped study file: read-only commands say so, and create nothing
+    typo = tmp_path / "explorr.db"
+    for command in (["list"], ["stop", "x"], ["keep-best", "x"]):
+        assert main(["study", *command, "--storage", f"sqlite:///{typo}"]) == 2
+        assert capsys.readouterr().err.strip() == (
+            f"error: There is no study file at {typo}; check the path (study run creates one)."
+        )
+    assert not typo.exists()
+    open_storage(f"sqlite:///{tmp_path / 's.db'}")  # an empty storage, for the commands below
     assert main(["study", "stop", "ghost", "--storage", f"sqlite:///{tmp_path / 's.db'}"]) == 2
     assert capsys.readouterr().err.strip() == (
         "error: There is no study named 'ghost' in this storage."
