@@ -94,11 +94,11 @@ def cmd_study(args: argparse.Namespace) -> int:
 def _keep_best(args: argparse.Namespace) -> int:
     from core.predict import export_model, get_study_best_run, study_models_dir
     from core.settings import get_storage_url
-    from core.studies.storage import require_study_file
+    from core.studies.storage import read_only_url, require_study_file
 
     target = study_models_dir(args.name)
     require_study_file(args.storage)
-    run = get_study_best_run(args.name, args.storage or get_storage_url())
+    run = get_study_best_run(args.name, read_only_url(args.storage or get_storage_url()))
     export_model(run.run_dir, target)
     print(f"{target} (val {run.best_val_accuracy:.4f}, test {run.test_accuracy})")
     return 0
@@ -192,11 +192,13 @@ def _stop(args: argparse.Namespace) -> int:
 
 
 def _list(args: argparse.Namespace) -> int:
+    from core.settings import get_storage_url
     from core.studies.queries import list_studies
-    from core.studies.storage import require_study_file
+    from core.studies.storage import read_only_url, require_study_file
 
     require_study_file(args.storage)
-    frame = list_studies(args.storage)
+    # read-only: listing must not change the file (not even SQLite's WAL switch in its header)
+    frame = list_studies(read_only_url(args.storage or get_storage_url()))
     print(frame.to_string(index=False) if len(frame) else "No studies yet.")
     return 0
 

@@ -121,3 +121,20 @@ def test_run_with_missing_data_fails_once_before_any_worker(
     assert err.startswith(f"error: Data path {tmp_path / 'missing'} does not exist;")
     assert "\n" not in err and "Traceback" not in err
     assert not storage.exists()  # no study, no trials: the check ran before anything started
+
+
+def test_list_leaves_a_study_file_byte_for_byte_unchanged(
+    tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    """A copy of the committed examples.db (rollback-journal mode): a writable open would switch
+    it to WAL (4 bytes of its header), and git would show the committed file modified."""
+    import hashlib
+    import shutil
+
+    path = tmp_path / "examples.db"
+    shutil.copy(PROJECT_ROOT / "studies" / "examples.db", path)
+    before = hashlib.sha256(path.read_bytes()).hexdigest()
+    assert main(["study", "list", "--storage", f"sqlite:///{path}"]) == 0
+    assert "cnn" in capsys.readouterr().out
+    assert hashlib.sha256(path.read_bytes()).hexdigest() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["examples.db"]  # no -wal, no -shm
