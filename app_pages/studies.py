@@ -21,7 +21,7 @@ from core.settings import (
 from core.studies.figures import build_history_figure
 from core.studies.queries import estimate_cost, list_studies, load_snapshot
 from core.studies.spec import PRUNERS, SAMPLERS, StudySpec, load_spec, parse_spec
-from core.studies.storage import request_stop
+from core.studies.stop import request_stop
 from core.studies.workers import launch_workers
 
 PRESET_DIR = PROJECT_ROOT / "studies"

@@ -147,7 +147,8 @@ def _run(args: argparse.Namespace) -> int:
 
 def _create(args: argparse.Namespace) -> int:
     from core.studies.spec import load_spec
-    from core.studies.storage import clear_stop, mask_url, open_storage, storage_url_of
+    from core.studies.stop import clear_stop
+    from core.studies.storage import mask_url, open_storage, storage_url_of
     from core.studies.workers import create_study
 
     spec = load_spec(args.spec)
@@ -183,7 +184,8 @@ def _worker(args: argparse.Namespace) -> int:
 
 
 def _stop(args: argparse.Namespace) -> int:
-    from core.studies.storage import request_stop, require_study_file
+    from core.studies.stop import request_stop
+    from core.studies.storage import require_study_file
 
     require_study_file(args.storage)
     request_stop(args.name, args.storage)

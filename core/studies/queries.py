@@ -21,7 +21,8 @@ from optuna.study import StudyDirection
 from optuna.trial import FrozenTrial, TrialState
 
 from core.studies.spec import StudySpec
-from core.studies.storage import STOP_ATTR, StorageError, open_storage, rdb_of
+from core.studies.stop import STOP_ATTR
+from core.studies.storage import StorageError, open_storage, rdb_of
 
 STATES = ("COMPLETE", "PRUNED", "FAIL", "RUNNING", "WAITING")
 SUMMARY_COLUMNS = [

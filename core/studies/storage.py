@@ -1,4 +1,6 @@
-"""Open the Optuna storage that studies, workers and the app share, and pass stop requests.
+"""Open the Optuna storage that studies, workers and the app share.
+
+Stop requests live in :mod:`core.studies.stop`; the read-only wrapper in ``_read_only``.
 
 Accepted storage settings (``core.settings.get_storage_url`` gives the default, a SQLite file
 under ``studies/``):
@@ -50,7 +52,6 @@ trial, and :class:`optuna.storages.RetryHeartbeatStaleTrialCallback` queues a co
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 import re
 import threading
@@ -62,14 +63,14 @@ import optuna
 from optuna.storages import BaseStorage, RDBStorage, RetryHeartbeatStaleTrialCallback
 from sqlalchemy.engine import make_url
 
-from core.errors import ExplorerError, ReadOnlyError
-from core.settings import ensure_writable, get_storage_url, get_studies_dir, is_read_only
+from core.errors import ExplorerError
+from core.settings import get_storage_url, get_studies_dir, is_read_only
+from core.studies._read_only import ReadOnlyStorage
 
 SQLITE_BUSY_TIMEOUT_S = 60
 # How SQLite transactions begin. A module setting only so that benchmarks/bench_studies_storage.py
 # can show what plain "BEGIN" does with 4 workers (most of the trials lost to "database is locked").
 SQLITE_BEGIN = "BEGIN IMMEDIATE"
-STOP_ATTR = "stop_requested"
 SERVER_CONNECT_TIMEOUT_S = 5
 # A worker holds two connections (its trial loop and its heartbeat thread); the app a few more
 # while pages refresh. Two kept open, and more only while needed, lets a default PostgreSQL
@@ -278,93 +279,6 @@ def snapshot_storage(url: str, dest: str | Path) -> str:
     return f"sqlite:///{dest}"
 
 
-class ReadOnlyStorage(BaseStorage):
-    """A storage that reads through to ``inner`` and refuses every write with one sentence.
-
-    It is not an ``RDBStorage`` and has no heartbeat, so Optuna never tries to record one.
-    """
-
-    def __init__(self, inner: BaseStorage) -> None:
-        self._inner = inner
-
-    @property
-    def url(self) -> str | None:
-        return storage_url_of(self._inner)
-
-    def _refuse(self, action: str) -> None:
-        raise ReadOnlyError(f"This study storage is read-only, so it cannot {action}.")
-
-    # ---- writes: every one refuses --------------------------------------------------------
-    def create_new_study(self, directions: Any, study_name: str | None = None) -> int:
-        self._refuse("create a study")
-
-    def delete_study(self, study_id: int) -> None:
-        self._refuse("delete a study")
-
-    def set_study_user_attr(self, study_id: int, key: str, value: Any) -> None:
-        self._refuse("change a study")
-
-    def set_study_system_attr(self, study_id: int, key: str, value: Any) -> None:
-        self._refuse("change a study")
-
-    def create_new_trial(self, study_id: int, template_trial: Any = None) -> int:
-        self._refuse("add a trial")
-
-    def set_trial_param(self, trial_id: int, param_name: str, param_value_internal: float,
-                        distribution: Any) -> None:  # fmt: skip
-        self._refuse("change a trial")
-
-    def set_trial_state_values(self, trial_id: int, state: Any, values: Any = None) -> bool:
-        self._refuse("change a trial")
-
-    def set_trial_intermediate_value(self, trial_id: int, step: int, intermediate_value: float
-                                     ) -> None:  # fmt: skip
-        self._refuse("change a trial")
-
-    def set_trial_user_attr(self, trial_id: int, key: str, value: Any) -> None:
-        self._refuse("change a trial")
-
-    def set_trial_system_attr(self, trial_id: int, key: str, value: Any) -> None:
-        self._refuse("change a trial")
-
-    # ---- reads: passed through -------------------------------------------------------------
-    def get_study_id_from_name(self, study_name: str) -> int:
-        return self._inner.get_study_id_from_name(study_name)
-
-    def get_study_name_from_id(self, study_id: int) -> str:
-        return self._inner.get_study_name_from_id(study_id)
-
-    def get_study_directions(self, study_id: int) -> Any:
-        return self._inner.get_study_directions(study_id)
-
-    def get_study_user_attrs(self, study_id: int) -> dict[str, Any]:
-        return self._inner.get_study_user_attrs(study_id)
-
-    def get_study_system_attrs(self, study_id: int) -> dict[str, Any]:
-        return self._inner.get_study_system_attrs(study_id)
-
-    def get_all_studies(self) -> Any:
-        return self._inner.get_all_studies()
-
-    def get_trial_id_from_study_id_trial_number(self, study_id: int, trial_number: int) -> int:
-        return self._inner.get_trial_id_from_study_id_trial_number(study_id, trial_number)
-
-    def get_trial(self, trial_id: int) -> Any:
-        return self._inner.get_trial(trial_id)
-
-    def get_all_trials(self, study_id: int, deepcopy: bool = True, states: Any = None) -> Any:
-        return self._inner.get_all_trials(study_id, deepcopy=deepcopy, states=states)
-
-    def get_n_trials(self, study_id: int, state: Any = None) -> int:
-        return self._inner.get_n_trials(study_id, state)
-
-    def get_best_trial(self, study_id: int) -> Any:
-        return self._inner.get_best_trial(study_id)
-
-    def remove_session(self) -> None:
-        self._inner.remove_session()
-
-
 def close_storages(url: str | None = None) -> None:
     """Close the connections of the cached server storages (of ``url`` only, if given)."""
     url = url and normalize_url(url)
@@ -542,40 +456,3 @@ def _connect_problem(err: BaseException) -> str:
 def _first_line(err: BaseException) -> str:
     text = str(err).strip().splitlines()
     return (text[0] if text else type(err).__name__).rstrip(".") + "."
-
-
-# --------------------------------------------------------------------------------------------
-# Stop requests: a study user attribute that every worker checks at each evaluation
-# --------------------------------------------------------------------------------------------
-
-
-def request_stop(study_name: str, storage: str | BaseStorage | None = None) -> None:
-    """Ask every worker of ``study_name`` to finish its current evaluation and exit."""
-    ensure_writable("stop a study")
-    s = open_storage(storage)
-    study_id = _study_id(s, study_name)
-    s.set_study_user_attr(study_id, STOP_ATTR, dt.datetime.now().isoformat(timespec="seconds"))
-
-
-def clear_stop(study_name: str, storage: str | BaseStorage | None = None) -> None:
-    """Withdraw a stop request, so that new workers run (done when workers are launched)."""
-    ensure_writable("change a study")
-    s = open_storage(storage)
-    s.set_study_user_attr(_study_id(s, study_name), STOP_ATTR, None)
-
-
-def stop_requested(study_name: str, storage: str | BaseStorage | None = None) -> bool:
-    """Whether a stop request for ``study_name`` is pending."""
-    s = open_storage(storage)
-    return is_stop_requested(s, _study_id(s, study_name))
-
-
-def is_stop_requested(storage: BaseStorage, study_id: int) -> bool:
-    return bool(storage.get_study_user_attrs(study_id).get(STOP_ATTR))
-
-
-def _study_id(storage: BaseStorage, study_name: str) -> int:
-    try:
-        return storage.get_study_id_from_name(study_name)
-    except KeyError:
-        raise StorageError(f"There is no study named '{study_name}' in this storage.") from None

@@ -34,13 +34,8 @@ from core.settings import PROJECT_ROOT, available_cores, ensure_writable, get_st
 from core.studies.names import check_study_name
 from core.studies.samplers import build_pruner, build_sampler
 from core.studies.spec import StudySpec, load_spec, parse_spec
-from core.studies.storage import (
-    clear_stop,
-    is_stop_requested,
-    open_storage,
-    scrub_url,
-    storage_url_of,
-)
+from core.studies.stop import clear_stop, is_stop_requested
+from core.studies.storage import open_storage, scrub_url, storage_url_of
 
 HEARTBEAT_INTERVAL_S = 10
 SPEC_ATTR = "spec"
@@ -362,7 +357,7 @@ def watch_workers(
 
     On Ctrl-C it writes a stop request, so workers finish their current evaluation, and waits.
     """
-    from core.studies.storage import request_stop
+    from core.studies.stop import request_stop
 
     s = open_storage(storage)
 

@@ -125,7 +125,7 @@ def test_every_core_write_function_refuses(read_only: Path, tiny_data) -> None:
     from core.jobs import JobManager
     from core.results import RunResult
     from core.studies.playground import record_run
-    from core.studies.storage import clear_stop, request_stop
+    from core.studies.stop import clear_stop, request_stop
     from core.studies.workers import create_study, launch_workers, run_worker
     from core.trainer import train_run
 

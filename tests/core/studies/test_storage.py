@@ -19,14 +19,12 @@ from optuna.trial import TrialState
 from core.cli import main
 from core.settings import PROJECT_ROOT
 from core.studies.spec import parse_spec
+from core.studies.stop import clear_stop, request_stop, stop_requested
 from core.studies.storage import (
     SERVER_CONNECT_TIMEOUT_S,
     StorageError,
-    clear_stop,
     mask_url,
     open_storage,
-    request_stop,
-    stop_requested,
     storage_url_of,
 )
 from core.studies.workers import create_study, run_worker, split_trials, threads_per_worker

@@ -14,7 +14,8 @@ import pytest
 from optuna.trial import FrozenTrial, TrialState
 
 from core.studies.spec import StudySpec, parse_spec
-from core.studies.storage import open_storage, request_stop
+from core.studies.stop import request_stop
+from core.studies.storage import open_storage
 from core.studies.workers import launch_workers, run_worker
 
 from .conftest import tiny_spec_dict
