@@ -22,7 +22,8 @@ from core.charts import (
 )
 from core.config import build_run_config
 from core.errors import ExplorerError
-from core.predict import explain_padding, find_padding_pair, list_saved_runs
+from core.predict import explain_padding, find_padding_pair
+from core.runs import list_saved_runs
 from core.settings import get_data_source, get_storage_url, is_read_only
 from core.studies.storage import mask_url
 

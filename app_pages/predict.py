@@ -9,7 +9,9 @@ from app_pages._sidebar import view_storage_url
 from app_pages._tables import list_study_names
 from core.charts import build_highlighted_html, get_top_words
 from core.errors import ExplorerError
-from core.predict import StoredRun, get_study_best_run, list_saved_runs, predict
+from core.predict import predict
+from core.results import StoredRun
+from core.runs import get_study_best_run, list_saved_runs
 
 st.session_state.setdefault("predict_source", "Saved runs")
 st.session_state.setdefault(

@@ -1,9 +1,8 @@
 """Use a stored model: predict a review's label, say which words drove it, and show why the
 report's RNN could not learn.
 
-- :func:`list_saved_runs` and :func:`get_study_best_run` find stored models (a runs folder, the
-  example models committed under ``studies/models/``, or the best trial of a study through its
-  ``run_dir`` user attribute, else ``studies/models/<study>``);
+- :mod:`core.runs` finds stored models (a runs folder, the committed example models, a study's
+  best trial);
 - :func:`export_model` writes a stored model in half precision (``study keep-best``), small
   enough to commit beside the example studies;
 - :func:`load_model` loads one (``from_pretrained`` on ``run_dir/model``, tokenizer beside it);
@@ -23,7 +22,6 @@ import json
 import math
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import torch
 from transformers import (
@@ -36,91 +34,15 @@ import core.models  # noqa: F401 - registers the model classes with the Auto cla
 from core.config import TextClassifierConfig, family_of
 from core.errors import ExplorerError
 from core.results import StoredRun
-from core.settings import ensure_writable, get_runs_dir, get_studies_dir
-from core.studies.names import check_study_name
+from core.settings import ensure_writable
 from core.trainer import build_collator
 
 OCCLUSION_BATCH = 64
 
 
 # --------------------------------------------------------------------------------------------
-# Finding and loading stored models
+# Loading and exporting stored models
 # --------------------------------------------------------------------------------------------
-
-
-def example_models_dir() -> Path:
-    """Where the committed example models live: ``studies/models/<study>/``."""
-    return get_studies_dir() / "models"
-
-
-def list_saved_runs(runs_dir: Path | None = None) -> list[StoredRun]:
-    """Every run under the runs folder that kept its model, newest first, then (without
-    ``runs_dir``) the committed example models."""
-    root = Path(runs_dir) if runs_dir is not None else get_runs_dir()
-    found = sorted(root.glob("*/result.json"), reverse=True)
-    if runs_dir is None:
-        found += sorted(example_models_dir().glob("*/result.json"))
-    runs = []
-    for path in found:
-        if not (path.parent / "model" / "config.json").exists():
-            continue
-        try:
-            runs.append(_stored_run(path.parent, json.loads(path.read_text())))
-        except (ValueError, KeyError, OSError):
-            continue  # a half-written or foreign folder is not a model to offer
-    return runs
-
-
-def _stored_run(run_dir: Path, result: dict[str, Any]) -> StoredRun:
-    model_type = result["config"]["model"]["model_type"]
-    return StoredRun(
-        run_dir=str(run_dir),
-        family=family_of(model_type),
-        status=result.get("status", ""),
-        best_val_accuracy=result.get("best_val_accuracy"),
-        test_accuracy=result.get("test_accuracy"),
-        config=result["config"],
-    )
-
-
-def study_models_dir(study_name: str) -> Path:
-    """Where ``study keep-best`` keeps a study's best model (the name is checked first)."""
-    return example_models_dir() / check_study_name(study_name)
-
-
-def get_study_best_run(study_name: str, storage: str) -> StoredRun:
-    """The saved model of ``study_name``'s best trial (its ``run_dir`` user attribute)."""
-    import optuna
-
-    from core.studies.storage import open_storage
-
-    try:
-        study = optuna.load_study(study_name=study_name, storage=open_storage(storage))
-    except KeyError:
-        raise ExplorerError(f"There is no study named '{study_name}' in this storage.") from None
-    try:
-        trial = study.best_trial
-    except ValueError:
-        raise ExplorerError(f"Study '{study_name}' has no completed trial yet.") from None
-    run_dir = trial.user_attrs.get("run_dir")
-    if not run_dir or not (Path(run_dir) / "model" / "config.json").exists():
-        run_dir = study_models_dir(study_name)  # a clone has the committed copy only
-    if not (Path(run_dir) / "model" / "config.json").exists():
-        raise ExplorerError(
-            f"The best trial (#{trial.number}) of study '{study_name}' kept no saved model."
-        )
-    result_file = Path(run_dir) / "result.json"
-    if result_file.exists():
-        return _stored_run(Path(run_dir), json.loads(result_file.read_text()))
-    config = trial.user_attrs.get("config") or {}
-    return StoredRun(
-        run_dir=str(run_dir),
-        family=family_of(_load_config(Path(run_dir))),
-        status="completed",
-        best_val_accuracy=trial.value,
-        test_accuracy=trial.user_attrs.get("test_accuracy"),
-        config=config,
-    )
 
 
 @dataclass

@@ -92,7 +92,8 @@ def cmd_study(args: argparse.Namespace) -> int:
 
 
 def _keep_best(args: argparse.Namespace) -> int:
-    from core.predict import export_model, get_study_best_run, study_models_dir
+    from core.predict import export_model
+    from core.runs import get_study_best_run, study_models_dir
     from core.settings import get_storage_url
     from core.studies.storage import read_only_url, require_study_file
 

@@ -13,10 +13,10 @@ from core.predict import (
     encode,
     explain_padding,
     find_padding_pair,
-    list_saved_runs,
     load_model,
     predict,
 )
+from core.runs import list_saved_runs
 
 REVIEW = "the film was wonderful and superb , really great acting"
 OTHER = "awful boring dull terrible waste of a movie"
@@ -100,7 +100,8 @@ def test_study_best_falls_back_to_the_committed_copy(
     """A clone has the example models under studies/models/<study>, not the original runs."""
     import optuna
 
-    from core.predict import export_model, get_study_best_run
+    from core.predict import export_model
+    from core.runs import get_study_best_run
 
     url = f"sqlite:///{tmp_path / 'x.db'}"
     study = optuna.create_study(study_name="cnn", storage=url, direction="maximize")

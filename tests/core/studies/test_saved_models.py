@@ -6,7 +6,8 @@ from pathlib import Path
 
 import optuna
 
-from core.predict import get_study_best_run, load_model
+from core.predict import load_model
+from core.runs import get_study_best_run
 from core.studies.spec import parse_spec
 from core.studies.storage import open_storage
 from core.studies.workers import create_study, run_worker
