@@ -22,9 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 import torch
-from torch import nn
 from transformers import (
     PreTrainedModel,
     PreTrainedTokenizerFast,
@@ -35,11 +33,12 @@ from transformers import (
     set_seed,
 )
 
-from core.batching import LengthGroupedBatches, PadCollator, TokenizedSplit, eval_batches
+from core.batching import LengthGroupedBatches, PadCollator, TokenizedSplit
 from core.config import DataConfig, RunConfig, TextClassifierConfig, validate
 from core.data import TextData, load_data
 from core.models import build_model, count_parameters
 from core.results import RunResult
+from core.scoring import score_split
 from core.settings import ensure_writable, get_runs_dir
 from core.tokenizer import get_tokenizer, tokenize_splits
 
@@ -188,45 +187,6 @@ class _ExplorerTrainer(Trainer):
     def on_batch(self) -> None:
         """Between evaluation batches: callbacks may stop the run (:class:`RunStopped`)."""
         self.control = self.callback_handler.on_prediction_step(self.args, self.state, self.control)
-
-
-@dataclass
-class SplitScore:
-    """A model's accuracy and mean loss on a split, and its prediction for every review."""
-
-    accuracy: float
-    loss: float
-    predictions: np.ndarray  # in the split's order
-
-
-def score_split(
-    model: PreTrainedModel,
-    split: TokenizedSplit,
-    collator: PadCollator,
-    on_batch: Callable[[], None] | None = None,
-) -> SplitScore:
-    """Score every review of ``split``: large length-sorted batches under ``inference_mode``.
-
-    The model sees each review as in training (``collator``); with ``mask_padding`` a
-    prediction does not depend on which reviews share its batch.
-    """
-    was_training = model.training
-    model.eval()
-    predictions = np.empty(len(split), dtype=np.int64)
-    loss_sum = 0.0
-    try:
-        with torch.inference_mode():
-            for batch in eval_batches(split, collator):
-                index, labels = batch.pop("index"), batch.pop("labels")
-                logits = model(**batch).logits
-                loss_sum += float(nn.functional.cross_entropy(logits, labels, reduction="sum"))
-                predictions[index.numpy()] = logits.argmax(dim=-1).numpy()
-                if on_batch is not None:
-                    on_batch()
-    finally:
-        model.train(was_training)
-    n = max(1, len(split))
-    return SplitScore(float((predictions == split.labels).mean()), loss_sum / n, predictions)
 
 
 def new_run_dir(family: str) -> Path:

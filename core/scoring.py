@@ -1,0 +1,54 @@
+"""Score a model on a whole split: large length-sorted batches under ``inference_mode``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch import nn
+from transformers import PreTrainedModel
+
+from core.batching import PadCollator, TokenizedSplit, eval_batches
+
+__all__ = ["SplitScore", "score_split"]
+
+
+@dataclass
+class SplitScore:
+    """A model's accuracy and mean loss on a split, and its prediction for every review."""
+
+    accuracy: float
+    loss: float
+    predictions: np.ndarray  # in the split's order
+
+
+def score_split(
+    model: PreTrainedModel,
+    split: TokenizedSplit,
+    collator: PadCollator,
+    on_batch: Callable[[], None] | None = None,
+) -> SplitScore:
+    """Score every review of ``split``: large length-sorted batches under ``inference_mode``.
+
+    The model sees each review as in training (``collator``); with ``mask_padding`` a
+    prediction does not depend on which reviews share its batch.
+    """
+    was_training = model.training
+    model.eval()
+    predictions = np.empty(len(split), dtype=np.int64)
+    loss_sum = 0.0
+    try:
+        with torch.inference_mode():
+            for batch in eval_batches(split, collator):
+                index, labels = batch.pop("index"), batch.pop("labels")
+                logits = model(**batch).logits
+                loss_sum += float(nn.functional.cross_entropy(logits, labels, reduction="sum"))
+                predictions[index.numpy()] = logits.argmax(dim=-1).numpy()
+                if on_batch is not None:
+                    on_batch()
+    finally:
+        model.train(was_training)
+    n = max(1, len(split))
+    return SplitScore(float((predictions == split.labels).mean()), loss_sum / n, predictions)
