@@ -18,7 +18,7 @@ import streamlit as st
 from app_pages._resources import get_job_manager, get_owner_id
 from core.errors import ExplorerError
 from core.settings import get_data_source, get_storage_url, get_studies_dir, is_read_only
-from core.studies.storage import list_study_files, mask_url, sqlite_path, study_file_url
+from core.studies.files import list_study_files, mask_url, sqlite_path, study_file_url
 
 # Settings that Streamlit secrets may carry (Streamlit Community Cloud has no other way to set
 # them); an environment variable of the same name wins.
@@ -70,7 +70,7 @@ def storage_choices() -> list[str]:
 
 
 def view_storage_url() -> str:
-    """The storage the viewing pages (Home, Results, Dashboard, Predict) read.
+    """The storage the viewing pages (Home, Explore, Results, Dashboard, Predict) read.
 
     The sidebar's "Study file" (query parameter ``db``) picks one of :func:`storage_choices`; the
     configured storage is used as configured, any other file read-only (``mode=ro``).

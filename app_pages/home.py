@@ -25,7 +25,7 @@ from core.errors import ExplorerError
 from core.predict import explain_padding, find_padding_pair
 from core.runs import list_saved_runs
 from core.settings import get_data_source, get_storage_url, is_read_only
-from core.studies.storage import mask_url
+from core.studies.files import mask_url
 
 st.session_state.setdefault("home_explain_steps", 300)
 st.session_state.setdefault("home_pair_jobs", [])

@@ -50,8 +50,14 @@ if source == "Saved runs":
         chosen = st.selectbox("Saved run", runs, format_func=_label, key="predict_run")
 else:
     storage = view_storage_url()
-    names = sorted(list_study_names(), key=lambda n: not _has_model(n, storage))
-    if not names:
+    try:
+        names = sorted(list_study_names(), key=lambda n: not _has_model(n, storage))
+    except ExplorerError as err:  # the storage cannot be read: one sentence, not a traceback
+        show_error(err)
+        names = None
+    if names is None:
+        pass
+    elif not names:
         st.info("No study in the storage yet.")
     else:
         study = st.selectbox("Study", names, key="predict_study")

@@ -17,7 +17,7 @@ from app_pages._sidebar import follow_link, update_link, view_storage_url
 from core.charts import build_comparison_figure
 from core.errors import ExplorerError
 from core.studies.figures import FIGURES, FigureResult, build_figure
-from core.studies.queries import list_studies, load_snapshot, trials_frame
+from core.studies.queries import describe_failures, list_studies, load_snapshot, trials_frame
 
 FIGURE_LABELS = {
     "history": "History",
@@ -94,6 +94,10 @@ if completed:
         )
 else:
     st.info("No completed trial in this study yet.")
+failures = describe_failures(trials)
+if failures:
+    n_failed = sum(t.state == optuna.trial.TrialState.FAIL for t in trials)
+    st.warning(f"{n_failed} trial(s) failed. " + " ".join(failures))
 
 # ---- figures ------------------------------------------------------------------------------
 st.header("Figures")

@@ -19,7 +19,7 @@ from core.settings import (
     get_study_logs_dir,
 )
 from core.studies.figures import build_history_figure
-from core.studies.queries import estimate_cost, list_studies, load_snapshot
+from core.studies.queries import describe_failures, estimate_cost, list_studies, load_snapshot
 from core.studies.spec import PRUNERS, SAMPLERS, StudySpec, load_spec, parse_spec
 from core.studies.stop import request_stop
 from core.studies.workers import launch_workers
@@ -235,8 +235,13 @@ def render_monitor() -> None:
     ):
         request_stop(chosen, storage)
         st.toast(f"Stop requested for '{chosen}'.")
+    snapshot = None
+    if row["fail"] > 0:
+        snapshot = load_snapshot(chosen, storage)
+        for line in describe_failures(snapshot.get_trials(deepcopy=False)):
+            st.warning(line)
     if row["complete"] + row["pruned"] > 0:
-        fig = build_history_figure(load_snapshot(chosen, storage))
+        fig = build_history_figure(snapshot or load_snapshot(chosen, storage))
         st.plotly_chart(fig.figure, key="studies_history")
 
 

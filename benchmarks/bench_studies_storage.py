@@ -122,7 +122,7 @@ def main() -> None:
         help="Use SQLite's deferred BEGIN (Optuna's default) to see the lock errors.",
     )
     args = p.parse_args()
-    from core.studies.storage import mask_url
+    from core.studies.files import mask_url
 
     print(f"cores: {os.cpu_count()}, load average: {os.getloadavg()[0]:.1f}")
     begin = "BEGIN" if args.plain_begin else "BEGIN IMMEDIATE"

@@ -49,7 +49,7 @@ class DashboardServer:
     """
 
     def __init__(self, storage_url: str, host: str = "127.0.0.1") -> None:
-        from core.studies.storage import is_read_only_url
+        from core.studies.files import is_read_only_url
 
         self.storage_url = storage_url
         self.host = host
@@ -79,7 +79,8 @@ class DashboardServer:
                 raise ExplorerError(
                     "optuna-dashboard is not installed; pip install optuna-dashboard."
                 )
-            from core.studies.storage import open_storage, read_only_url, snapshot_storage
+            from core.studies.files import read_only_url
+            from core.studies.storage import open_storage, snapshot_storage
 
             if self.serves_copy:
                 self._copy_dir = tempfile.TemporaryDirectory(prefix="explorer-dashboard-")

@@ -95,7 +95,7 @@ def _keep_best(args: argparse.Namespace) -> int:
     from core.predict import export_model
     from core.runs import get_study_best_run, study_models_dir
     from core.settings import get_storage_url
-    from core.studies.storage import read_only_url, require_study_file
+    from core.studies.files import read_only_url, require_study_file
 
     target = study_models_dir(args.name)
     require_study_file(args.storage)
@@ -147,9 +147,10 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _create(args: argparse.Namespace) -> int:
+    from core.studies.files import mask_url
     from core.studies.spec import load_spec
     from core.studies.stop import clear_stop
-    from core.studies.storage import mask_url, open_storage, storage_url_of
+    from core.studies.storage import open_storage, storage_url_of
     from core.studies.workers import create_study
 
     spec = load_spec(args.spec)
@@ -185,8 +186,8 @@ def _worker(args: argparse.Namespace) -> int:
 
 
 def _stop(args: argparse.Namespace) -> int:
+    from core.studies.files import require_study_file
     from core.studies.stop import request_stop
-    from core.studies.storage import require_study_file
 
     require_study_file(args.storage)
     request_stop(args.name, args.storage)
@@ -196,8 +197,8 @@ def _stop(args: argparse.Namespace) -> int:
 
 def _list(args: argparse.Namespace) -> int:
     from core.settings import get_storage_url
+    from core.studies.files import read_only_url, require_study_file
     from core.studies.queries import list_studies
-    from core.studies.storage import read_only_url, require_study_file
 
     require_study_file(args.storage)
     # read-only: listing must not change the file (not even SQLite's WAL switch in its header)

@@ -20,9 +20,10 @@ from optuna.storages import BaseStorage, RDBStorage
 from optuna.study import StudyDirection
 from optuna.trial import FrozenTrial, TrialState
 
+from core.studies.files import StorageError
 from core.studies.spec import StudySpec
 from core.studies.stop import STOP_ATTR
-from core.studies.storage import StorageError, open_storage, rdb_of
+from core.studies.storage import open_storage, rdb_of
 
 STATES = ("COMPLETE", "PRUNED", "FAIL", "RUNNING", "WAITING")
 SUMMARY_COLUMNS = [
@@ -260,11 +261,23 @@ def trials_frame(trials: list[FrozenTrial]) -> pd.DataFrame:
             "datetime_complete": end,
             "duration_s": (end - start).total_seconds() if start and end else None,
             "message": u.get("message") or "",
+            "data_fingerprint": u.get("data_fingerprint"),
         }
         for name, value in sorted((u.get("flat") or t.params).items()):
             row[f"params_{name}"] = value
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def describe_failures(trials: list[FrozenTrial], limit: int = 3) -> list[str]:
+    """One line per failed trial, newest first (at most ``limit``): its number and the reason
+    the objective stored (user attribute ``message``), e.g. the data that could not be read."""
+    failed = [t for t in trials if t.state == TrialState.FAIL]
+    lines = []
+    for t in sorted(failed, key=lambda t: t.number, reverse=True)[:limit]:
+        why = str(t.user_attrs.get("message") or "no reason was recorded").splitlines()[0]
+        lines.append(f"Trial #{t.number} failed: {why[:300]}")
+    return lines
 
 
 # --------------------------------------------------------------------------------------------

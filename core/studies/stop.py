@@ -7,7 +7,8 @@ import datetime as dt
 from optuna.storages import BaseStorage
 
 from core.settings import ensure_writable
-from core.studies.storage import StorageError, open_storage
+from core.studies.files import StorageError
+from core.studies.storage import open_storage
 
 __all__ = ["STOP_ATTR", "clear_stop", "is_stop_requested", "request_stop", "stop_requested"]
 

@@ -1,6 +1,7 @@
 """Open the Optuna storage that studies, workers and the app share.
 
-Stop requests live in :mod:`core.studies.stop`; the read-only wrapper in ``_read_only``.
+Stop requests live in :mod:`core.studies.stop`; the read-only wrapper in ``_read_only``; naming,
+checking and masking study files and URLs in :mod:`core.studies.files`.
 
 Accepted storage settings (``core.settings.get_storage_url`` gives the default, a SQLite file
 under ``studies/``):
@@ -63,9 +64,18 @@ import optuna
 from optuna.storages import BaseStorage, RDBStorage, RetryHeartbeatStaleTrialCallback
 from sqlalchemy.engine import make_url
 
-from core.errors import ExplorerError
-from core.settings import get_storage_url, get_studies_dir, is_read_only
+from core.settings import get_storage_url, is_read_only
 from core.studies._read_only import ReadOnlyStorage
+from core.studies.files import (
+    StorageError,
+    check_sqlite_file,
+    is_read_only_url,
+    mask_url,
+    normalize_url,
+    read_only_url,
+    scrub_url,
+    sqlite_path,
+)
 
 SQLITE_BUSY_TIMEOUT_S = 60
 # How SQLite transactions begin. A module setting only so that benchmarks/bench_studies_storage.py
@@ -109,10 +119,6 @@ def _forget_storages_in_child() -> None:
 os.register_at_fork(after_in_child=_forget_storages_in_child)
 
 
-class StorageError(ExplorerError):
-    """The study storage could not be opened or read."""
-
-
 def open_storage(
     url: str | BaseStorage | None = None,
     *,
@@ -140,6 +146,9 @@ def open_storage(
         return _open_journal(url)
     given, url = url, normalize_url(url)
     if url.startswith("sqlite:"):
+        path = sqlite_path(url)
+        if path is not None:
+            check_sqlite_file(path, empty_ok=True)
         storage = _open_rdb(url, given, heartbeat_interval, grace_period, max_retry)
         _harden_sqlite(storage)
         return storage
@@ -176,76 +185,14 @@ def _open_read_only(url: str) -> ReadOnlyStorage:
     if url.startswith("sqlite:"):
         url = read_only_url(url)
         path = sqlite_path(url)
-        if path is not None and not path.is_file():
+        if path is not None and not path.exists():
             raise StorageError(f"There is no study file {path.name} to read.")
+        if path is not None:
+            check_sqlite_file(path)
         storage = _open_rdb(url, given, None, None, 0, read_only=True)
         _harden_sqlite(storage, read_only=True)
         return ReadOnlyStorage(storage)
     return ReadOnlyStorage(_server_storage(url, given, None, None, 0, read_only=True))
-
-
-def sqlite_path(url: str) -> Path | None:
-    """The file behind a ``sqlite:///`` URL (plain or ``file:...?mode=ro``), or None."""
-    if not url.startswith("sqlite:///"):
-        return None
-    path = url.removeprefix("sqlite:///").split("?", 1)[0].removeprefix("file:")
-    return None if not path or path.startswith(":memory:") else Path(path)
-
-
-def require_study_file(url: str | None) -> None:
-    """For commands that only read or mark studies (list, stop, keep-best): a SQLite URL must name
-    a file that exists. Opening one that does not would create an empty database, so a mistyped
-    path would look like a storage without studies."""
-    path = sqlite_path(url or get_storage_url())
-    if path is not None and not path.exists():
-        raise StorageError(
-            f"There is no study file at {path}; check the path (study run creates one)."
-        )
-
-
-def is_read_only_url(url: str) -> bool:
-    """Whether ``url`` asks for read-only access itself (SQLite's ``mode=ro``)."""
-    return url.startswith("sqlite:") and "mode=ro" in url.partition("?")[2].split("&")
-
-
-def read_only_url(url: str) -> str:
-    """A SQLite URL that opens its file with SQLite's ``mode=ro``; other URLs as they are."""
-    path = sqlite_path(url)
-    if path is None or is_read_only_url(url):
-        return url
-    return f"sqlite:///file:{path.resolve()}?mode=ro&uri=true"
-
-
-def list_study_files() -> list[str]:
-    """Names of the study files (``<name>.db``) in the studies folder: the only ones the app
-    offers. ``examples`` first, then ``explorer``, then the rest by name."""
-    folder = get_studies_dir()
-    names = sorted(p.stem for p in folder.glob("*.db") if p.is_file()) if folder.is_dir() else []
-    first = [n for n in ("examples", "explorer") if n in names]
-    return first + [n for n in names if n not in first]
-
-
-_STUDY_FILE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
-
-
-def study_file_url(name: str) -> str:
-    """The read-only URL of the study file ``name`` (``examples`` means ``studies/examples.db``).
-
-    Only a bare name is accepted, never a path or a URL: anything with a separator, ``..``, a
-    scheme or an odd character is refused with one sentence, as is a name with no such file.
-    """
-    clean = str(name).strip().removesuffix(".db")
-    folder = get_studies_dir()
-    if not _STUDY_FILE_NAME.fullmatch(clean):
-        shown = mask_url(str(name))[:60]  # a URL pasted in keeps its password to itself
-        raise StorageError(
-            f"'{shown}' is not a study file name: give only the name of a .db file in "
-            f"{folder.name}/, such as examples."
-        )
-    path = folder / f"{clean}.db"
-    if not path.is_file() or path.resolve().parent != folder.resolve():
-        raise StorageError(f"There is no study file {clean}.db in {folder.name}/.")
-    return read_only_url(f"sqlite:///{path}")
 
 
 def snapshot_storage(url: str, dest: str | Path) -> str:
@@ -259,6 +206,7 @@ def snapshot_storage(url: str, dest: str | Path) -> str:
     dest = Path(dest)
     path = sqlite_path(normalize_url(url))
     if path is not None:
+        check_sqlite_file(path)
         source = sqlite3.connect(f"file:{path.resolve()}?mode=ro", uri=True)
         target = sqlite3.connect(dest)
         try:
@@ -285,31 +233,6 @@ def close_storages(url: str | None = None) -> None:
     with _server_storages_lock:
         for key in [k for k in _server_storages if url is None or k[0] == url]:
             _server_storages.pop(key).engine.dispose()
-
-
-def normalize_url(url: str) -> str:
-    """``postgresql://`` and ``postgres://`` name psycopg 3, the driver in requirements.txt.
-
-    (SQLAlchemy 2.0 would pick psycopg2 for a bare ``postgresql://``, and knows no ``postgres://``.)
-    """
-    for prefix in ("postgresql://", "postgres://"):
-        if url.startswith(prefix):
-            return "postgresql+psycopg://" + url.removeprefix(prefix)
-    return url
-
-
-def mask_url(url: str) -> str:
-    """``url`` with its password shown as ``***``: the only form of a URL to print or display."""
-    if "://" not in url:
-        return url  # journal:path, memory
-    try:
-        parsed = make_url(url)
-    except Exception:  # not a URL SQLAlchemy understands: mask the user:password@ part anyway
-        return re.sub(r"(://[^/@:]*):[^@/]*@", r"\1:***@", url)
-    if any(k.lower() == "password" for k in parsed.query):
-        query = {k: ("***" if k.lower() == "password" else v) for k, v in parsed.query.items()}
-        parsed = parsed.set(query=query)
-    return parsed.render_as_string(hide_password=True).replace("%2A%2A%2A", "***")
 
 
 def _open_rdb(
@@ -354,20 +277,6 @@ def _open_rdb(
     except Exception as err:  # a broken file, a bad URL, a missing driver, a refused connection
         reason = scrub_url(scrub_url(_connect_problem(err), url), given)
         raise StorageError(f"Cannot open the study storage {mask_url(given)}: {reason}") from None
-
-
-def scrub_url(text: str, url: str | None) -> str:
-    """``text`` with ``url`` masked and its password, should it appear alone, replaced."""
-    if not url or "://" not in url:
-        return text
-    text = text.replace(url, mask_url(url))
-    try:
-        password = make_url(url).password
-    except Exception:
-        return text
-    if password and len(str(password)) >= 3:  # a 1-2 character password would blot out words
-        text = text.replace(str(password), "***")
-    return text
 
 
 def rdb_of(storage: BaseStorage) -> RDBStorage | None:

@@ -31,11 +31,12 @@ from optuna.trial import FrozenTrial, TrialState
 from core.data import load_data
 from core.errors import ConfigError, ExplorerError
 from core.settings import PROJECT_ROOT, available_cores, ensure_writable, get_study_logs_dir
+from core.studies.files import scrub_url
 from core.studies.names import check_study_name
 from core.studies.samplers import build_pruner, build_sampler
 from core.studies.spec import StudySpec, load_spec, parse_spec
 from core.studies.stop import clear_stop, is_stop_requested
-from core.studies.storage import open_storage, scrub_url, storage_url_of
+from core.studies.storage import open_storage, storage_url_of
 
 HEARTBEAT_INTERVAL_S = 10
 SPEC_ATTR = "spec"
@@ -182,8 +183,8 @@ def run_worker(
             report.stopped = "interrupted"
         elif stop_requested():
             report.stopped = "stop request"
-        elif n_trials is None and spec.n_trials and _n_finished(study) >= spec.n_trials:
-            pass
+        elif n_trials is None and spec.n_trials and _n_started(study) >= spec.n_trials:
+            pass  # the study's own budget is spent, by this worker or any other
         else:
             return
         study.stop()
@@ -192,8 +193,8 @@ def run_worker(
         report.stopped = "stop request"
         return report
     budget = n_trials
-    if budget is None and spec.n_trials:
-        budget = max(0, spec.n_trials - _n_finished(study))
+    if budget is None and spec.n_trials:  # the study's budget, shared with every other worker
+        budget = max(0, spec.n_trials - _n_started(study))
         if budget == 0:
             return report
     objective = objective or Objective(spec, stop_requested=stop_requested, interrupted=interrupt)
@@ -227,8 +228,11 @@ def run_worker(
     return report
 
 
-def _n_finished(study: optuna.Study) -> int:
-    return len(study.get_trials(deepcopy=False, states=(TrialState.COMPLETE, TrialState.PRUNED)))
+def _n_started(study: optuna.Study) -> int:
+    """Trials that count against the study's ``n_trials``: every one begun, whatever its end
+    (Optuna's own ``n_trials`` counts failures too); only queued ones do not."""
+    states = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL, TrialState.RUNNING)
+    return len(study.get_trials(deepcopy=False, states=states))
 
 
 def _trial_line(worker_index: int, study: optuna.Study, trial: FrozenTrial) -> str:
@@ -267,7 +271,8 @@ def launch_workers(
 ) -> list[subprocess.Popen]:
     """Create the study and start ``workers`` worker processes; return their handles at once.
 
-    ``n_trials`` (default: the spec's) is shared so the total is exact. Each process gets
+    ``n_trials``, when given, is shared among them so the total is exact; by default they spend
+    the study's own ``n_trials`` together with any other worker of the study. Each process gets
     ``threads_per_worker(workers)`` torch threads. With ``detach`` (the app), the workers run in
     their own session, so a page rerun or a closed terminal does not kill them, and write to
     ``<log_dir>/<study>-w<i>.log`` (default ``studies/logs``); without it (the CLI) they share
@@ -290,8 +295,12 @@ def launch_workers(
         raise ConfigError("Workers need a storage they can share, not an in-memory one.")
     create_study(spec, s)
     clear_stop(spec.name, s)
-    total = n_trials if n_trials is not None else spec.n_trials
-    shares: list[int | None] = list(split_trials(total, workers)) if total else [None] * workers
+    # An explicit n_trials is this launch's own, shared exactly among its workers. Without it the
+    # workers spend the study's n_trials together, counting every trial in the storage, so a
+    # second `study run` of the same study (or workers on other machines) does not add to it.
+    shares: list[int | None] = (
+        list(split_trials(n_trials, workers)) if n_trials else [None] * workers
+    )
     threads = threads or threads_per_worker(len(shares))
     if detach or log_dir is not None:
         log_dir = Path(log_dir or get_study_logs_dir())

@@ -85,3 +85,25 @@ def test_results_page_on_postgresql(app_env: str, monkeypatch: pytest.MonkeyPatc
         shown = [m.value for m in (*at.caption, *at.markdown, *at.error, *at.info)]
         assert password and not any(password in text for text in shown)
         assert any("***" in text for text in shown)  # the sidebar shows the masked URL
+
+
+def test_a_failed_trial_shows_its_reason(app_env: str) -> None:
+    """A trial that failed (say, its data could not be read) says why, not only "fail 1"."""
+    from core.studies.queries import describe_failures
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    study = optuna.create_study(study_name="broken", storage=app_env, direction="maximize")
+
+    def objective(trial: optuna.Trial) -> float:
+        trial.set_user_attr("message", "There is no data at /nowhere; set EXPLORER_DATA.")
+        raise RuntimeError("no data")
+
+    study.optimize(objective, n_trials=2, catch=(RuntimeError,))
+    lines = describe_failures(study.trials)
+    assert lines == [
+        "Trial #1 failed: There is no data at /nowhere; set EXPLORER_DATA.",
+        "Trial #0 failed: There is no data at /nowhere; set EXPLORER_DATA.",
+    ]
+    at = new_app(PAGE)
+    warnings = " ".join(w.value for w in at.warning)
+    assert "2 trial(s) failed" in warnings and "There is no data at /nowhere" in warnings

@@ -15,14 +15,9 @@ from optuna.storages import BaseStorage
 
 from core.config import build_run_config
 from core.errors import ReadOnlyError
+from core.studies.files import StorageError, read_only_url, study_file_url
 from core.studies.spec import parse_spec
-from core.studies.storage import (
-    ReadOnlyStorage,
-    StorageError,
-    open_storage,
-    read_only_url,
-    study_file_url,
-)
+from core.studies.storage import ReadOnlyStorage, open_storage
 from tests.core.studies.conftest import needs_postgres, temporary_postgres_database
 
 SPEC = {

@@ -10,9 +10,10 @@ from sqlalchemy import make_url
 
 from core.cli import main
 from core.settings import PROJECT_ROOT
+from core.studies.files import mask_url
 from core.studies.spec import parse_spec
 from core.studies.stop import stop_requested
-from core.studies.storage import mask_url, open_storage
+from core.studies.storage import open_storage
 from core.studies.workers import create_study
 
 from .conftest import tiny_spec_dict

@@ -116,3 +116,23 @@ def test_killed_worker_trial_fails_and_is_retried(
     assert retry.state == TrialState.COMPLETE
     assert retry.params == killed.params
     assert not [t for t in trials if t.state == TrialState.RUNNING]
+
+
+def test_two_study_runs_share_the_study_budget(tiny_data_dir: Path, tmp_path: Path, reap) -> None:
+    """`study run` twice at once (two terminals, or the app and the CLI) spends the file's
+    n_trials once between them, not once each; a third run after them adds nothing."""
+    url = f"sqlite:///{tmp_path / 's.db'}"
+    spec = parse_spec(tiny_spec_dict(tiny_data_dir, n_trials=4, score_test=False))
+    first = launch_workers(spec, workers=2, storage=url, log_dir=tmp_path / "a", threads=1)
+    second = launch_workers(spec, workers=1, storage=url, log_dir=tmp_path / "b", threads=1)
+    reap.extend(first + second)
+    for proc in first + second:
+        assert proc.wait(timeout=300) == 0
+    trials = optuna.load_study(study_name="tiny", storage=url).trials
+    # each worker checks the study's count after every trial: at most one trial per extra worker
+    # can slip past the budget when several finish at the same instant
+    assert 4 <= len(trials) <= 4 + 2, len(trials)
+    (third,) = launch_workers(spec, workers=1, storage=url, log_dir=tmp_path / "c", threads=1)
+    reap.append(third)
+    assert third.wait(timeout=300) == 0
+    assert len(optuna.load_study(study_name="tiny", storage=url).trials) == len(trials)
