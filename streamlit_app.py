@@ -5,7 +5,7 @@ The entry point only sets up the page, draws the one sidebar and hands over to t
 page folder). Every page collects input, calls ``core`` and draws what comes back.
 
 In read-only mode (``EXPLORER_READ_ONLY=1``, or ``read_only = true`` in Streamlit secrets) only the
-viewing pages exist: Home, Results, Dashboard and Predict. ``core`` refuses writes on its own too.
+viewing pages exist: Home, Explore, Results, Dashboard and Predict. ``core`` refuses writes on its own too.
 """
 
 import streamlit as st
@@ -18,14 +18,15 @@ st.set_page_config(page_title="Hyperparameter Explorer", page_icon=":material/tu
 
 home = st.Page("app_pages/home.py", title="Home", icon=":material/home:", default=True)
 playground = st.Page("app_pages/playground.py", title="Playground", icon=":material/tune:")
+explore = st.Page("app_pages/explore.py", title="Explore", icon=":material/explore:")
 studies = st.Page("app_pages/studies.py", title="Studies", icon=":material/science:")
 results = st.Page("app_pages/results.py", title="Results", icon=":material/bar_chart:")
 dashboard = st.Page("app_pages/dashboard.py", title="Dashboard", icon=":material/monitoring:")
 predict = st.Page("app_pages/predict.py", title="Predict", icon=":material/search_insights:")
 if is_read_only():
-    pages = [home, results, dashboard, predict]
+    pages = [home, explore, results, dashboard, predict]
 else:
-    pages = [home, playground, studies, results, dashboard, predict]
+    pages = [home, playground, explore, studies, results, dashboard, predict]
 page = st.navigation(pages)
 render_sidebar()
 page.run()

@@ -18,7 +18,13 @@ import streamlit as st
 from app_pages._resources import get_job_manager, get_owner_id
 from core.errors import ExplorerError
 from core.settings import get_data_source, get_storage_url, get_studies_dir, is_read_only
-from core.studies.files import list_study_files, mask_url, sqlite_path, study_file_url
+from core.studies.files import (
+    list_study_files,
+    mask_url,
+    public_name,
+    sqlite_path,
+    study_file_url,
+)
 
 # Settings that Streamlit secrets may carry (Streamlit Community Cloud has no other way to set
 # them); an environment variable of the same name wins.
@@ -84,7 +90,8 @@ def view_storage_url() -> str:
 
 def _choice_label(name: str) -> str:
     if name == "":
-        return f"configured: {mask_url(get_storage_url())}"
+        shown = public_name if is_read_only() else mask_url
+        return f"configured: {shown(get_storage_url())}"
     return {"examples": "examples (committed studies)", "explorer": "explorer (your runs)"}.get(
         name, name
     )
@@ -150,11 +157,13 @@ def render_sidebar() -> None:
         st.sidebar.info("Read-only viewer: browse the stored studies; nothing can be changed.")
     render_storage_choice()
     with st.sidebar:
-        st.caption(f"**Data:** `{get_data_source()}`")
         viewed = view_storage_url()
-        st.caption(f"**Storage:** `{mask_url(viewed)}`")
-        if is_read_only():
+        if is_read_only():  # a visitor: names, never the host's paths
+            st.caption(f"**Data:** `{public_name(get_data_source())}`")
+            st.caption(f"**Storage:** `{public_name(viewed)}`")
             return
+        st.caption(f"**Data:** `{get_data_source()}`")
+        st.caption(f"**Storage:** `{mask_url(viewed)}`")
         if viewed != get_storage_url():  # another study file chosen: say where writes go
             st.caption(f"**New runs and studies go to:** `{mask_url(get_storage_url())}`")
         jobs = get_job_manager(get_storage_url()).list_jobs(get_owner_id())

@@ -58,7 +58,7 @@ def load_family_trials(family: str) -> pd.DataFrame | None:
 
 def render_best_results() -> None:
     """The best stored result per model family, with a link to Results."""
-    from core.studies.queries import list_studies
+    from core.studies.queries import get_best_trial, list_studies
 
     try:
         studies = list_studies(view_storage_url())
@@ -73,10 +73,17 @@ def render_best_results() -> None:
     best = done.sort_values("best_value", ascending=False).groupby("model", sort=True).head(1)
     cols = st.columns(len(best))
     for col, row in zip(cols, best.itertuples(), strict=True):
+        trial = get_best_trial(str(row.study), view_storage_url())
+        test = trial.user_attrs.get("test_accuracy") if trial is not None else None
         col.metric(
-            f"best {str(row.model).upper()} (validation)",
-            f"{row.best_value:.1%}",
-            help=f"study {row.study}, {row.complete} completed trials",
+            f"best {str(row.model).upper()}: test accuracy",
+            f"{test:.1%}" if test is not None else "not scored",
+            help="On the whole test set, for the trial chosen on validation (the test set never "
+            "chooses).",
         )
-        col.caption(f"from `{row.study}`")
+        number = f"trial #{trial.number} of " if trial is not None else ""
+        col.caption(
+            f"validation {row.best_value:.1%}, {number}`{row.study}` "
+            f"({row.complete} completed trials)"
+        )
     st.page_link("app_pages/results.py", label="Open Results", icon=":material/bar_chart:")

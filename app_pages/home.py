@@ -25,7 +25,7 @@ from core.errors import ExplorerError
 from core.predict import explain_padding, find_padding_pair
 from core.runs import list_saved_runs
 from core.settings import get_data_source, get_storage_url, is_read_only
-from core.studies.files import mask_url
+from core.studies.files import mask_url, public_name
 
 st.session_state.setdefault("home_explain_steps", 300)
 st.session_state.setdefault("home_pair_jobs", [])
@@ -66,8 +66,8 @@ try:
     summary = _summary(source)
 except ExplorerError as err:
     summary = None
-    if is_read_only():
-        st.caption(f"The review data is not available to this viewer: {err}")
+    if is_read_only():  # the reason would name the host's paths
+        st.caption("The review data is not available to this viewer.")
     else:
         st.error(str(err))
 if summary is None and not is_read_only():
@@ -79,7 +79,8 @@ if summary is None and not is_read_only():
         "streamlit_app.py`."
     )
 if summary is not None:
-    st.markdown(f"**Source:** `{summary.source}`")
+    shown = public_name(summary.source) if is_read_only() else summary.source
+    st.markdown(f"**Source:** `{shown}`")
     cols = st.columns(len(summary.sizes))
     for col, (split, n) in zip(cols, summary.sizes.items(), strict=True):
         col.metric(f"{split} reviews", f"{n:,}")
@@ -92,8 +93,9 @@ if summary is not None:
 st.header("Storage")
 if is_read_only():
     st.markdown(
-        f"This is a read-only viewer of the studies in `{mask_url(view_storage_url())}`: browse "
-        "them in **Results**, **Dashboard** and **Predict**. Nothing here can be changed."
+        f"This is a read-only viewer of the studies in `{public_name(view_storage_url())}`: "
+        "move the sliders in **Explore**, browse the studies in **Results**, **Dashboard** and "
+        "**Predict**. Nothing here can be changed."
     )
 else:
     st.markdown(f"Studies and playground runs are stored in `{mask_url(get_storage_url())}`.")

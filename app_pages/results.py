@@ -17,7 +17,13 @@ from app_pages._sidebar import follow_link, update_link, view_storage_url
 from core.charts import build_comparison_figure
 from core.errors import ExplorerError
 from core.studies.figures import FIGURES, FigureResult, build_figure
-from core.studies.queries import describe_failures, list_studies, load_snapshot, trials_frame
+from core.studies.queries import (
+    describe_failures,
+    list_studies,
+    load_snapshot,
+    main_study,
+    trials_frame,
+)
 
 FIGURE_LABELS = {
     "history": "History",
@@ -65,8 +71,8 @@ names = studies["study"].tolist()
 asked = st.query_params.get("study")
 if asked is not None and asked not in names:
     st.warning(f"The link names a study '{asked[:60]}' that this study file does not have.")
-if st.session_state.get("study") not in names:
-    st.session_state["study"] = names[0]
+if st.session_state.get("study") not in names:  # the link's study, else the file's main one
+    st.session_state["study"] = asked if asked in names else main_study(studies) or names[0]
 name = st.selectbox("Study", names, key="study", bind="query-params")
 row = studies[studies["study"] == name].iloc[0]
 version = f"{row['trials']}-{row['last_change']}"

@@ -70,6 +70,14 @@ def add_study_parser(sub: Any) -> None:
     keep.add_argument("name")
     keep.add_argument("--storage")
 
+    land = ssub.add_parser(
+        "landscape",
+        help="Summarise a grid study: its size and CPU time, which knobs move validation "
+        "accuracy most, and each knob's sweep around the best point.",
+    )
+    land.add_argument("name")
+    land.add_argument("--storage")
+
     est = ssub.add_parser("estimate", help="Estimate a study's wall time before running it.")
     est.add_argument("spec")
     est.add_argument("--n-trials", type=int)
@@ -88,6 +96,7 @@ def cmd_study(args: argparse.Namespace) -> int:
         "list": _list,
         "estimate": _estimate,
         "keep-best": _keep_best,
+        "landscape": _landscape,
     }[args.study_command](args)
 
 
@@ -204,6 +213,45 @@ def _list(args: argparse.Namespace) -> int:
     # read-only: listing must not change the file (not even SQLite's WAL switch in its header)
     frame = list_studies(read_only_url(args.storage or get_storage_url()))
     print(frame.to_string(index=False) if len(frame) else "No studies yet.")
+    return 0
+
+
+def _landscape(args: argparse.Namespace) -> int:
+    from core.settings import get_storage_url
+    from core.studies.files import read_only_url, require_study_file
+    from core.studies.landscape import load_landscape
+    from core.studies.landscape_figures import describe_point, format_value
+
+    require_study_file(args.storage)
+    land = load_landscape(args.name, read_only_url(args.storage or get_storage_url()))
+    points = list(land.points.values())
+    cpu = sum(p.wall_s or 0.0 for p in points)
+    print(
+        f"{land.study}: {land.model}, grid {' x '.join(str(len(v)) for v in land.axes.values())}"
+        f" = {land.size} trials, {land.distinct_size} distinct points, {len(points)} trained;"
+        f" training {cpu / 3600:.2f} CPU-hours (sum of the runs' wall time)"
+    )
+    print(f"held: {describe_point(land.held_shown())}")
+    print("how far each knob alone moves validation accuracy (median over every baseline):")
+    for knob, swing in land.effects().items():
+        print(f"  {knob:>16}: {swing * 100:5.1f} points")
+    at = land.default_point()
+    best = land.point(at)
+    if best is not None:
+        test = f"{best.test_accuracy:.2%}" if best.test_accuracy is not None else "-"
+        print(
+            f"best by validation: {describe_point(best.values)}: val {best.val_accuracy:.2%}, "
+            f"test {test}"
+        )
+        for knob in land.axes:
+            if not land.applies(knob, at):
+                continue
+            row = ", ".join(
+                f"{format_value(v)}: "
+                + (f"{p.val_accuracy:.1%}" if p is not None and p.val_accuracy is not None else "-")
+                for v, p in land.sweep(knob, at)
+            )
+            print(f"  sweep {knob} (val): {row}")
     return 0
 
 

@@ -35,25 +35,38 @@ def sqlite_path(url: str) -> Path | None:
     return None if not path or path.startswith(":memory:") else Path(path)
 
 
-_SQLITE_HEADER = b"SQLite format 3\x00"
-
-
 def check_sqlite_file(path: Path, *, empty_ok: bool = False) -> None:
     """One sentence when ``path`` exists but is not a SQLite database (random bytes, text, a
-    folder; an empty file too unless ``empty_ok``: SQLite would make it a new database).
-    A missing file passes: whether that is an error depends on the caller."""
+    folder; an empty file too unless ``empty_ok``, where SQLite would make it a new database, or
+    unless its ``-wal`` file holds the database so far). A missing file passes: whether that is
+    an error depends on the caller.
+
+    The file is read through SQLite only, never ``open()``: closing any other descriptor of a
+    database file drops every POSIX lock this process's SQLite connections hold on it (SQLite's
+    "posix advisory locks" warning), and a worker's writes then vanish from this process's view.
+    """
+    import sqlite3
+
     try:
-        with path.open("rb") as f:
-            head = f.read(len(_SQLITE_HEADER))
+        size = path.stat().st_size
     except FileNotFoundError:
         return
-    except IsADirectoryError:
-        raise StorageError(f"`{path.name}` is not a study file (it is a folder).") from None
     except OSError as err:
         raise StorageError(f"`{path.name}` cannot be read: {err.strerror or err}.") from None
-    if head == _SQLITE_HEADER or (not head and empty_ok):
-        return
-    raise StorageError(f"`{path.name}` is not a study file (not a SQLite database).")
+    if path.is_dir():
+        raise StorageError(f"`{path.name}` is not a study file (it is a folder).")
+    if size == 0:
+        if empty_ok or path.with_name(path.name + "-wal").is_file():
+            return  # a new WAL database keeps its first pages in the -wal file
+        raise StorageError(f"`{path.name}` is not a study file (not a SQLite database).")
+    try:
+        con = sqlite3.connect(f"file:{path.resolve()}?mode=ro", uri=True)
+        try:
+            con.execute("PRAGMA schema_version").fetchone()
+        finally:
+            con.close()
+    except sqlite3.DatabaseError:
+        raise StorageError(f"`{path.name}` is not a study file (not a SQLite database).") from None
 
 
 def require_study_file(url: str | None) -> None:
@@ -151,3 +164,20 @@ def scrub_url(text: str, url: str | None) -> str:
     if password and len(str(password)) >= 3:  # a 1-2 character password would blot out words
         text = text.replace(str(password), "***")
     return text
+
+
+def public_name(value: str) -> str:
+    """A data source or storage as a visitor of the read-only viewer sees it: a local file or
+    folder by its name only (never the host's path), a server URL masked, a Hub id as it is."""
+    path = sqlite_path(value)
+    if path is not None:
+        return path.name
+    if "://" in value:
+        parsed = mask_url(value)
+        return parsed.split("@", 1)[-1] if "@" in parsed else parsed
+    if value.startswith("journal:"):
+        return Path(value.removeprefix("journal:").removeprefix("//")).name
+    local = Path(value).expanduser()
+    if local.is_absolute() or local.exists() or value.startswith("."):
+        return local.resolve().name
+    return value

@@ -15,6 +15,11 @@ and ``message``. What a trial ends as:
   records as FAIL with a one-line warning rather than a traceback).
 
 Test accuracy is that of the best-validation checkpoint, scored once; it never steers the search.
+
+A trial whose run an earlier completed trial of the same study already trained (same replay key,
+see :mod:`core.studies.replay`) copies that trial's numbers and curve instead of training, with
+``replayed_from`` naming it: a grid over a conditional knob (``nonlinearity`` only for the plain
+RNN cell) holds such duplicates, and training is deterministic.
 """
 
 from __future__ import annotations
@@ -125,9 +130,11 @@ class Objective:
         trial.set_user_attr("flat", run.to_flat())
 
         prepared = prepare_data(run.data)
-        trial.set_user_attr(
-            REPLAY_ATTR, replay_key(run, prepared.fingerprint, torch.get_num_threads())
-        )
+        key = replay_key(run, prepared.fingerprint, torch.get_num_threads())
+        trial.set_user_attr(REPLAY_ATTR, key)
+        same = _finished_twin(trial, key)
+        if same is not None:  # e.g. a grid point that differs only in a knob that does not apply
+            return _copy_twin(trial, same)
         watch = PruningCallback(trial, self.stop_requested, self.interrupted)
 
         def beats_best(result: Any) -> bool:
@@ -159,6 +166,26 @@ class Objective:
             trial.set_user_attr("message", "The run ended before its first validation.")
             return float("nan")
         return result.best_val_accuracy
+
+
+def _finished_twin(trial: optuna.Trial, key: str) -> optuna.trial.FrozenTrial | None:
+    """An earlier completed trial of this study that trained exactly this run (same replay key:
+    same data, resolved config and threads), whose numbers this trial would reproduce."""
+    for t in trial.study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,)):
+        if t.user_attrs.get(REPLAY_ATTR) == key and t.value is not None:
+            return t
+    return None
+
+
+def _copy_twin(trial: optuna.Trial, twin: optuna.trial.FrozenTrial) -> float:
+    """Answer ``trial`` with ``twin``'s stored run instead of training it again."""
+    for step, value in sorted(twin.intermediate_values.items()):
+        trial.report(value, step)
+    for k in (*RESULT_ATTRS, "config", "message"):
+        if k in twin.user_attrs and k != "run_dir":
+            trial.set_user_attr(k, twin.user_attrs[k])
+    trial.set_user_attr("replayed_from", twin.number)
+    return float(twin.value)
 
 
 def result_attrs(result: RunResult) -> dict[str, Any]:

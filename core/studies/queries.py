@@ -20,6 +20,7 @@ from optuna.storages import BaseStorage, RDBStorage
 from optuna.study import StudyDirection
 from optuna.trial import FrozenTrial, TrialState
 
+from core.studies._optuna_compat import study_id_of
 from core.studies.files import StorageError
 from core.studies.spec import StudySpec
 from core.studies.stop import STOP_ATTR
@@ -51,11 +52,11 @@ def list_studies(storage: str | BaseStorage | None = None) -> pd.DataFrame:
     rows = []
     for fs in studies:
         if agg is not None:
-            counts, best_max, best_min, last = agg.get(fs._study_id, ({}, None, None, None))
+            counts, best_max, best_min, last = agg.get(study_id_of(fs), ({}, None, None, None))
             best = best_max if fs.direction == StudyDirection.MAXIMIZE else best_min
         else:
             counts, best, last = _aggregate_trials(
-                s.get_all_trials(fs._study_id, deepcopy=False), fs.direction
+                s.get_all_trials(study_id_of(fs), deepcopy=False), fs.direction
             )
         rows.append(
             {
@@ -130,7 +131,7 @@ def load_snapshot(study_name: str, storage: str | BaseStorage | None = None) -> 
         raise StorageError(f"There is no study named '{study_name}' in this storage.") from None
     rdb = rdb_of(s)
     if rdb is not None:
-        trials = read_trials_sql(rdb, source._study_id)
+        trials = read_trials_sql(rdb, study_id_of(source))
     else:
         trials = source.get_trials(deepcopy=False)
     return snapshot_of(trials, source.direction, study_name, source.user_attrs)
@@ -269,6 +270,26 @@ def trials_frame(trials: list[FrozenTrial]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def get_best_trial(study_name: str, storage: str | BaseStorage | None = None) -> FrozenTrial | None:
+    """The trial a study chose on validation (its best value), or None before any completed."""
+    s = open_storage(storage)
+    try:
+        return s.get_best_trial(s.get_study_id_from_name(study_name))
+    except (KeyError, ValueError):
+        return None
+
+
+def main_study(studies: pd.DataFrame) -> str | None:
+    """The study a page opens on when nothing asks for one: the search study with the best
+    value (playground runs last), else the newest study."""
+    if studies.empty:
+        return None
+    ranked = studies.assign(
+        _playground=studies["kind"] == "playground", _best=studies["best_value"].fillna(-1.0)
+    ).sort_values(["_playground", "_best"], ascending=[True, False], kind="stable")
+    return str(ranked["study"].iloc[0])
+
+
 def describe_failures(trials: list[FrozenTrial], limit: int = 3) -> list[str]:
     """One line per failed trial, newest first (at most ``limit``): its number and the reason
     the objective stored (user attribute ``message``), e.g. the data that could not be read."""
@@ -364,9 +385,9 @@ def _measured_throughput(family: str, storage: str | BaseStorage | None) -> tupl
             model = (fs.user_attrs.get("spec") or {}).get("model") or fs.user_attrs.get("model")
             if model != family:
                 continue
-            for t in s.get_all_trials(fs._study_id, deepcopy=False, states=(TrialState.COMPLETE,))[
-                -200:
-            ]:
+            for t in s.get_all_trials(
+                study_id_of(fs), deepcopy=False, states=(TrialState.COMPLETE,)
+            )[-200:]:
                 v = t.user_attrs.get("train_samples_per_s")
                 if v and math.isfinite(v):
                     values.append(v)

@@ -3,18 +3,21 @@
 TPE is the default (with ``constant_liar`` so parallel workers spread out); random, grid, CMA-ES
 and GP are available where they fit the space (grid needs a finite space; CMA-ES and GP need
 their optional packages). Each worker gets its own seed (``spec.seed + worker_index``) so that K
-workers started together do not propose the same first trials.
+workers started together do not propose the same first trials; the grid sampler is the
+exception, with one seed for all (see :func:`build_sampler`).
 """
 
 from __future__ import annotations
 
 import warnings
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import optuna
 
 from core.errors import ConfigError
-from core.studies.spec import StudySpec, grid_space
+
+if TYPE_CHECKING:  # spec imports this module to check a spec's options; no cycle at run time
+    from core.studies.spec import StudySpec
 
 
 def build_sampler(spec: StudySpec, worker_index: int = 0) -> optuna.samplers.BaseSampler:
@@ -30,8 +33,13 @@ def build_sampler(spec: StudySpec, worker_index: int = 0) -> optuna.samplers.Bas
     elif spec.sampler == "random":
         factory = optuna.samplers.RandomSampler
     elif spec.sampler == "grid":
+        # One seed for every worker: the grid sampler shuffles the grid with it and gives trial
+        # number k the k-th point, so workers with other seeds would map the same number to
+        # different points, training some twice and others never (as Optuna's docs warn).
         return _with_options(
-            optuna.samplers.GridSampler, spec, {"search_space": grid_space(spec), "seed": seed}
+            optuna.samplers.GridSampler,
+            spec,
+            {"search_space": grid_space(spec), "seed": spec.seed} | spec.sampler_options,
         )
     elif spec.sampler == "cmaes":
         factory = optuna.samplers.CmaEsSampler
@@ -59,3 +67,16 @@ def _with_options(factory: Any, spec: StudySpec, options: dict[str, Any]) -> Any
         raise ConfigError(f"Bad option for {factory.__name__}: {err}.") from None
     except ValueError as err:
         raise ConfigError(f"Bad option for {factory.__name__}: {err}") from None
+
+
+def grid_space(spec: StudySpec) -> dict[str, list[Any]]:
+    """Every parameter's values for the grid sampler."""
+    space = {}
+    for p in spec.params.values():
+        if p.choices is not None:
+            space[p.name] = list(p.choices)
+        else:
+            step = p.step or 1
+            n = int(round((p.high - p.low) / step)) + 1
+            space[p.name] = [p.low + i * step for i in range(n)]
+    return space

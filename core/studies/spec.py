@@ -35,6 +35,7 @@ from typing import Any
 from core.config import FAMILIES, PRESETS, DataConfig, Knob, build_run_config, get_knobs
 from core.errors import ConfigError
 from core.studies.names import check_study_name
+from core.studies.samplers import build_pruner, build_sampler
 
 SAMPLERS = ("tpe", "random", "grid", "cmaes", "gp")
 PRUNERS = ("median", "hyperband", "none")
@@ -231,9 +232,7 @@ def parse_spec(raw: dict[str, Any]) -> StudySpec:
     )
     _check_sampler_fits(spec)
     _check_endpoints(spec)
-    from core.studies.samplers import build_pruner, build_sampler  # options: fail now, not later
-
-    build_sampler(spec)
+    build_sampler(spec)  # the sampler's and pruner's options: fail now, not in a worker
     build_pruner(spec)
     return spec
 
@@ -419,16 +418,3 @@ def suggest_overrides(trial: Any, spec: StudySpec) -> dict[str, Any]:
         else:
             chosen[p.name] = trial.suggest_float(p.name, p.low, p.high, step=p.step, log=p.log)
     return chosen
-
-
-def grid_space(spec: StudySpec) -> dict[str, list[Any]]:
-    """Every parameter's values for the grid sampler."""
-    space = {}
-    for p in spec.params.values():
-        if p.choices is not None:
-            space[p.name] = list(p.choices)
-        else:
-            step = p.step or 1
-            n = int(round((p.high - p.low) / step)) + 1
-            space[p.name] = [p.low + i * step for i in range(n)]
-    return space

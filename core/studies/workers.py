@@ -31,6 +31,7 @@ from optuna.trial import FrozenTrial, TrialState
 from core.data import load_data
 from core.errors import ConfigError, ExplorerError
 from core.settings import PROJECT_ROOT, available_cores, ensure_writable, get_study_logs_dir
+from core.studies._optuna_compat import study_id_of
 from core.studies.files import scrub_url
 from core.studies.names import check_study_name
 from core.studies.samplers import build_pruner, build_sampler
@@ -164,7 +165,7 @@ def run_worker(
     spec = load_study_spec(study)
     study.sampler = build_sampler(spec, worker_index)
     study.pruner = build_pruner(spec)
-    study_id = study._study_id
+    study_id = study_id_of(study)
     if threads:
         import torch
 

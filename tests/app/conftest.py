@@ -41,6 +41,14 @@ def new_app(page: str | None = None, timeout: float = 30) -> AppTest:
     return at
 
 
+def open_app(**query: str) -> AppTest:
+    """A fresh session of the app opened with ``query`` as the link's parameters, run once."""
+    at = AppTest.from_file(APP, default_timeout=60)
+    for k, v in query.items():
+        at.query_params[k] = v
+    return at.run()
+
+
 def wait_for(at: AppTest, done: Callable[[AppTest], bool], timeout: float = 150) -> AppTest:
     """Rerun ``at`` (as the page's fragment would) until ``done(at)`` or the timeout."""
     deadline = time.monotonic() + timeout

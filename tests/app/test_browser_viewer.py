@@ -212,3 +212,50 @@ def test_a_visitor_cannot_change_anything(
         finally:
             browser.close()
     assert folder_state(viewer_folder) == before
+
+
+def test_explore_in_the_viewer(tmp_path: Path, tiny_data_dir: Path) -> None:
+    """A visitor opens a link to a point of a landscape, moves a slider, and sees the new point's
+    accuracy; the study file is unchanged."""
+    from playwright.sync_api import expect, sync_playwright
+
+    from tests.core.studies.test_landscape import make_landscape, synthetic_accuracy
+
+    folder = tmp_path / "studies"
+    folder.mkdir()
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    make_landscape(f"sqlite:///{folder / 'examples.db'}")
+    before = folder_state(folder)
+    env = {k: v for k, v in os.environ.items() if k != "EXPLORER_STORAGE"} | {
+        "EXPLORER_READ_ONLY": "1",
+        "EXPLORER_STUDIES": str(folder),
+        "EXPLORER_DATA": str(tiny_data_dir),
+        "EXPLORER_RUNS": str(tmp_path / "runs"),
+    }
+    point = {"cell": "gru", "hidden_size": 64, "learning_rate": 0.01}
+    expect.set_options(timeout=60_000)
+    with streamlit_server(env, tmp_path / "streamlit.log") as url, sync_playwright() as p:
+        browser = launch_chromium(p)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1100})
+            page.goto(f"{url}/explore?cell=gru&hidden_size=64&learning_rate=0.01")
+            value = page.get_by_test_id("stMetric").filter(has_text="validation accuracy")
+            expect(value.get_by_test_id("stMetricValue")).to_have_text(
+                f"{synthetic_accuracy(point):.1%}"
+            )
+            nav = page.get_by_test_id("stSidebarNav")
+            expect(nav.get_by_text("Explore", exact=True)).to_have_count(1)
+            expect(nav.get_by_text("Playground")).to_have_count(0)
+            thumb = page.get_by_role("slider", name="hidden_size").first
+            thumb.focus()
+            thumb.press("ArrowRight")  # 64 -> 128
+            expect(value.get_by_test_id("stMetricValue")).to_have_text(
+                f"{synthetic_accuracy(point | {'hidden_size': 128}):.1%}"
+            )
+            expect(page.get_by_text("Faded: the previous point")).to_be_visible()
+            expect(page.locator(".js-plotly-plot")).to_have_count(3)
+            assert "hidden_size=128" in page.url
+            page.screenshot(path=ARTIFACTS / "viewer-explore.png", full_page=True)
+        finally:
+            browser.close()
+    assert folder_state(folder) == before

@@ -10,11 +10,12 @@ import optuna
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.app.conftest import APP, TINY_KNOBS, wait_for
+from tests.app.conftest import APP, TINY_KNOBS, open_app, wait_for
 from tests.app.test_results import make_study
 
 VIEWING_PAGES = [
     "app_pages/home.py",
+    "app_pages/explore.py",
     "app_pages/results.py",
     "app_pages/dashboard.py",
     "app_pages/predict.py",
@@ -43,11 +44,7 @@ def viewer(app_env: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Pat
     return folder
 
 
-def _app(**query: str) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=60)
-    for k, v in query.items():
-        at.query_params[k] = v
-    return at.run()
+_app = open_app
 
 
 def test_no_page_offers_a_write(viewer: Path) -> None:
@@ -202,3 +199,97 @@ def test_viewing_another_study_file_says_where_runs_go(
     assert "other.db" in captions and "New runs and studies go to" in captions
     at = _app()
     assert "New runs and studies go to" not in " ".join(c.value for c in at.sidebar.caption)
+
+
+# ---- files and storages that cannot be read -------------------------------------------------
+
+ALL_READING_PAGES = [*VIEWING_PAGES]
+
+
+@pytest.mark.parametrize(
+    "content", [b"\x00\x13garbage" * 200, b"", b"name,score\nnot,a database\n"], ids=str
+)
+def test_a_file_that_is_not_a_study_file_gets_one_sentence_on_every_page(
+    viewer: Path, content: bytes
+) -> None:
+    (viewer / "garbage.db").write_bytes(content)
+    sentence = "`garbage.db` is not a study file (not a SQLite database)."
+    at = _app(db="garbage")
+    for page in ALL_READING_PAGES:
+        at.switch_page(page).run()
+        assert not at.exception, (page, [e.value for e in at.exception])
+        if page.endswith("predict.py"):
+            at.segmented_control(key="predict_source").set_value("Best of a study").run()
+            assert not at.exception, (page, [e.value for e in at.exception])
+        errors = [e.value for e in at.error]
+        assert errors == [sentence], (page, errors)
+    assert (viewer / "garbage.db").read_bytes() == content
+
+
+def test_an_unknown_storage_scheme_gets_one_sentence_on_predict(
+    app_env: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("EXPLORER_STORAGE", "foo://bar")
+    at = _app()
+    at.switch_page("app_pages/predict.py").run()
+    at.segmented_control(key="predict_source").set_value("Best of a study").run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert len(at.error) == 1 and "foo" in at.error[0].value
+
+
+# ---- what a visitor on another machine sees ---------------------------------------------------
+
+
+def _texts(at: AppTest) -> list[str]:
+    kinds = ("markdown", "caption", "info", "warning", "error", "success", "text", "metric")
+    out = []
+    for kind in kinds:
+        for el in getattr(at, kind):
+            out.append(str(getattr(el, "value", "")))
+    for el in at.sidebar.caption:
+        out.append(el.value)
+    for box in at.selectbox:
+        out += [str(o) for o in box.options]
+    return out
+
+
+def test_no_page_of_the_viewer_shows_a_server_path(
+    viewer: Path, tiny_data_dir: Path, tmp_path: Path
+) -> None:
+    at = _app()
+    for page in VIEWING_PAGES:
+        at.switch_page(page).run()
+        texts = _texts(at)
+        for text in texts:
+            for path in (str(tmp_path), str(tiny_data_dir), str(Path.cwd())):
+                assert path not in text, (page, text)
+    assert any("examples.db" in c.value for c in at.sidebar.caption)  # named, not located
+
+
+def test_the_headline_is_the_test_accuracy_of_the_validation_choice(viewer: Path) -> None:
+    """Home's best result per family: the test accuracy of the trial chosen on validation, with
+    the validation accuracy beside it (make_study stores test = validation - 0.01)."""
+    study = optuna.load_study(study_name="alpha", storage=f"sqlite:///{viewer / 'examples.db'}")
+    best = study.best_trial
+    at = _app()
+    metric = next(m for m in at.metric if m.label.endswith("test accuracy"))
+    assert metric.value == f"{best.user_attrs['test_accuracy']:.1%}"
+    assert any(
+        f"validation {best.value:.1%}, trial #{best.number} of" in c.value for c in at.caption
+    )
+
+
+def test_results_opens_on_the_main_study(viewer: Path) -> None:
+    """No study in the link: Results opens on the study with the best validation value, not on
+    the newest (here "zeta", created last, with the best value, then a newer, worse one)."""
+    url = f"sqlite:///{viewer / 'examples.db'}"
+    for name, value in (("zeta", 0.99), ("newest", 0.6)):
+        optuna.create_study(study_name=name, storage=url, direction="maximize").optimize(
+            lambda t, v=value: t.suggest_float("x", 0, 1) * 0 + v, n_trials=1
+        )
+    at = _app()
+    at.switch_page("app_pages/results.py").run()
+    assert at.selectbox(key="study").value == "zeta"
+    at = _app(study="newest")
+    at.switch_page("app_pages/results.py").run()
+    assert at.selectbox(key="study").value == "newest"

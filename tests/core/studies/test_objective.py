@@ -90,3 +90,32 @@ def test_diverged_and_invalid_trials_are_recorded_and_the_study_goes_on(
         "The widest filter (17 tokens) must not exceed max_length (16)."
     )
     assert fine.state == TrialState.COMPLETE
+
+
+def test_a_grid_twin_copies_its_run_instead_of_training(tiny_data_dir: Path) -> None:
+    """A grid over a conditional knob holds runs that differ only in a knob that does not apply
+    (nonlinearity of a GRU): the second copies the first's numbers, curve and test score."""
+    raw = tiny_spec_dict(tiny_data_dir, model="rnn", sampler="grid", n_trials=4)
+    raw["fixed"] = {k: v for k, v in raw["fixed"].items() if k != "num_filters"}
+    raw["params"] = {
+        "cell": {"choices": ["gru", "rnn"]},
+        "nonlinearity": {"choices": ["tanh", "relu"]},
+    }
+    spec = parse_spec(raw)
+    storage = open_storage("memory")
+    study = create_study(spec, storage)
+    for cell, nl in (("gru", "tanh"), ("gru", "relu"), ("rnn", "tanh"), ("rnn", "relu")):
+        study.enqueue_trial({"cell": cell, "nonlinearity": nl})
+    run_worker("tiny", storage, heartbeat_interval=None, log=lambda _: None)
+
+    trials = optuna.load_study(study_name="tiny", storage=storage).trials
+    assert [t.state for t in trials] == [TrialState.COMPLETE] * 4
+    first, twin, plain_tanh, plain_relu = trials
+    assert twin.user_attrs["replayed_from"] == first.number
+    assert twin.value == first.value and twin.intermediate_values == first.intermediate_values
+    for key in ("test_accuracy", "history", "wall_s", "params", "replay_key"):
+        assert twin.user_attrs[key] == first.user_attrs[key]
+    # the plain cell's two nonlinearities are different runs: both trained
+    assert "replayed_from" not in plain_tanh.user_attrs
+    assert "replayed_from" not in plain_relu.user_attrs
+    assert plain_tanh.user_attrs["replay_key"] != plain_relu.user_attrs["replay_key"]

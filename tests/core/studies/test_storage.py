@@ -18,7 +18,7 @@ from optuna.trial import TrialState
 
 from core.cli import main
 from core.settings import PROJECT_ROOT
-from core.studies.files import StorageError, mask_url
+from core.studies.files import StorageError, mask_url, read_only_url
 from core.studies.spec import parse_spec
 from core.studies.stop import clear_stop, request_stop, stop_requested
 from core.studies.storage import SERVER_CONNECT_TIMEOUT_S, open_storage, storage_url_of
@@ -201,3 +201,27 @@ def test_plain_postgresql_url_uses_psycopg3_and_one_pool(postgres_url: str) -> N
     assert storage.engine.pool._pre_ping
     assert open_storage(postgres_url) is storage  # one pool per process and URL
     assert storage_url_of(storage) == postgres_url
+
+
+def test_a_new_wal_database_is_a_study_file_before_its_first_checkpoint(tmp_path: Path) -> None:
+    """Optuna creates the file, WAL mode puts the first pages in ``-wal``: the main file may
+    still be empty while the workers write. Reading it read-only must not call it garbage."""
+    import sqlite3
+
+    from core.studies.files import check_sqlite_file
+
+    db = tmp_path / "new.db"
+    db.write_bytes(b"")
+    (tmp_path / "new.db-wal").write_bytes(b"\x37\x7f\x06\x82" + b"\x00" * 28)
+    check_sqlite_file(db)  # no error
+    (tmp_path / "new.db-wal").unlink()
+    with pytest.raises(StorageError, match="is not a study file"):
+        check_sqlite_file(db)
+    url = f"sqlite:///{tmp_path / 'live.db'}"
+    writer = sqlite3.connect(tmp_path / "live.db")
+    writer.execute("PRAGMA journal_mode=WAL")
+    writer.execute("CREATE TABLE t (x)")
+    writer.commit()
+    open_storage(url)  # creates Optuna's tables in the same WAL database
+    assert open_storage(read_only_url(url)).get_all_studies() == []
+    writer.close()
