@@ -136,7 +136,8 @@ for knob, values in land.axes.items():
         )
     key = _slider_key(knob)
     if raw in by_text and st.session_state.get(f"_link_{key}") != raw:
-        st.session_state[key] = st.session_state[f"_link_{key}"] = by_text[raw]
+        st.session_state[key] = by_text[raw]
+        st.session_state[f"_link_{key}"] = raw
     locked = exercise.locked.get(knob)
     if locked is not None:
         if locked in values:

@@ -100,6 +100,14 @@ def test_a_link_carries_the_point(viewer: Path) -> None:
     for knob, value in point.items():
         assert at.select_slider(key=f"explore_landscape-rnn_{knob}").value == value
     assert _metric(at, "validation accuracy") == _pct(synthetic_accuracy(point))
+    # a move away from the link's point sticks (the link follows it, not the other way round)
+    at.select_slider(key="explore_landscape-rnn_hidden_size").set_value(128).run()
+    at.run()
+    assert at.select_slider(key="explore_landscape-rnn_hidden_size").value == 128
+    assert _metric(at, "validation accuracy") == _pct(
+        synthetic_accuracy(point | {"hidden_size": 128})
+    )
+    assert at.query_params["hidden_size"] == "128"
     at = _explore(hidden_size="100")  # not on the grid: said, and the slider starts elsewhere
     assert any("hidden_size=100 is not a point of this grid" in w.value for w in at.warning)
 
