@@ -263,13 +263,12 @@ with st.expander("Which knobs matter most here"):
 def render_off_grid() -> None:
     """Train a point between (or beyond) the grid's values through the Playground's workers."""
     from app_pages._knobs import knob_key, render_knob, widget_value
-    from core.config import get_knob as knob_of
 
     prefix = f"explore_off_{study}"
     values = {}
     cols = st.columns(min(len(land.axes), 4) or 1)
     for i, name in enumerate(land.axes):
-        k = knob_of(name)
+        k = get_knob(name)
         st.session_state.setdefault(knob_key(prefix, k), widget_value(k, at[name]))
         with cols[i % len(cols)]:
             values[name] = render_knob(k, prefix, disabled=not land.applies(name, at))

@@ -18,8 +18,9 @@ from core.settings import (
     get_storage_url,
     get_study_logs_dir,
 )
+from core.studies.cost import estimate_cost
 from core.studies.figures import build_history_figure
-from core.studies.queries import describe_failures, estimate_cost, list_studies, load_snapshot
+from core.studies.queries import describe_failures, list_studies, load_snapshot
 from core.studies.spec import PRUNERS, SAMPLERS, StudySpec, load_spec, parse_spec
 from core.studies.stop import request_stop
 from core.studies.workers import launch_workers

@@ -8,7 +8,7 @@ lists studies does not import torch):
 - ``storage``: :func:`open_storage`, :func:`request_stop`, :func:`mask_url` (the only form of a
   storage URL to show);
 - ``playground``: :func:`record_run` stores a manual run as a trial;
-- ``queries``: :func:`list_studies`, :func:`load_snapshot`, :func:`load_trials`, :func:`estimate_cost`;
+- ``queries``: :func:`list_studies`, :func:`load_snapshot`, :func:`load_trials`; ``cost``: :func:`estimate_cost`;
 - ``figures``: ``build_*_figure`` return plotly figures with "showing k of n" information.
 
 ``core.studies.cli`` registers ``python -m core study ...`` when imported.

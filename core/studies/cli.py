@@ -256,7 +256,7 @@ def _landscape(args: argparse.Namespace) -> int:
 
 
 def _estimate(args: argparse.Namespace) -> int:
-    from core.studies.queries import estimate_cost
+    from core.studies.cost import estimate_cost
     from core.studies.spec import load_spec
 
     print(estimate_cost(load_spec(args.spec), args.storage, n_trials=args.n_trials).describe())

@@ -32,6 +32,14 @@ def app_env(tiny_data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     return url
 
 
+def serve_read_only(folder: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Read-only mode on the studies folder ``folder`` (its examples.db is the default file)."""
+    monkeypatch.setenv("EXPLORER_STUDIES", str(folder))
+    monkeypatch.delenv("EXPLORER_STORAGE")
+    monkeypatch.setenv("EXPLORER_READ_ONLY", "1")
+    return folder
+
+
 def new_app(page: str | None = None, timeout: float = 30) -> AppTest:
     """A fresh session of the app, run once, on ``page`` (e.g. "app_pages/playground.py")."""
     at = AppTest.from_file(APP, default_timeout=timeout).run()

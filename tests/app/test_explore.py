@@ -11,7 +11,7 @@ import optuna
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.app.conftest import open_app, wait_for
+from tests.app.conftest import open_app, serve_read_only, wait_for
 from tests.core.studies.test_landscape import make_landscape, synthetic_accuracy
 
 PAGE = "app_pages/explore.py"
@@ -27,10 +27,7 @@ def viewer(app_env: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Pat
     folder = tmp_path / "studies"
     folder.mkdir()
     make_landscape(f"sqlite:///{folder / 'examples.db'}")
-    monkeypatch.setenv("EXPLORER_STUDIES", str(folder))
-    monkeypatch.delenv("EXPLORER_STORAGE")
-    monkeypatch.setenv("EXPLORER_READ_ONLY", "1")
-    return folder
+    return serve_read_only(folder, monkeypatch)
 
 
 def _explore(**query: str) -> AppTest:

@@ -10,7 +10,7 @@ import optuna
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.app.conftest import APP, TINY_KNOBS, open_app, wait_for
+from tests.app.conftest import APP, TINY_KNOBS, open_app, serve_read_only, wait_for
 from tests.app.test_results import make_study
 
 VIEWING_PAGES = [
@@ -38,10 +38,7 @@ def viewer(app_env: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Pat
     make_study(f"sqlite:///{folder / 'examples.db'}", "alpha", 12)
     make_study(f"sqlite:///{folder / 'examples.db'}", "beta", 6)
     make_study(f"sqlite:///{folder / 'other.db'}", "gamma", 4)
-    monkeypatch.setenv("EXPLORER_STUDIES", str(folder))
-    monkeypatch.delenv("EXPLORER_STORAGE")
-    monkeypatch.setenv("EXPLORER_READ_ONLY", "1")
-    return folder
+    return serve_read_only(folder, monkeypatch)
 
 
 _app = open_app

@@ -13,9 +13,9 @@ import pytest
 from optuna.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
 from optuna.trial import TrialState, create_trial
 
+from core.studies.cost import estimate_cost
 from core.studies.figures import FIGURES, build_figure, build_learning_curves_figure, sample_trials
 from core.studies.queries import (
-    estimate_cost,
     list_studies,
     load_snapshot,
     load_trials,
