@@ -7,7 +7,8 @@ from typing import Any
 
 import streamlit as st
 
-from core.config import PRESETS, Knob
+from core.knobs import Knob
+from core.presets import PRESETS
 
 
 def _preset_values(name: str) -> set[Any]:

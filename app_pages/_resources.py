@@ -11,10 +11,10 @@ from typing import Any
 
 import streamlit as st
 
-from core.config import DataConfig
 from core.dashboard import DashboardServer
 from core.errors import ExplorerError
 from core.jobs import JobManager
+from core.knobs import DataConfig
 from core.settings import get_data_source
 from core.studies.registry import WorkerRegistry
 

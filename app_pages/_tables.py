@@ -9,12 +9,11 @@ from app_pages._resources import show_error
 from app_pages._sidebar import view_storage_url
 from core.errors import ExplorerError
 from core.settings import get_storage_url
+from core.studies.queries import get_best_trial, list_studies, load_trials
 
 
 def list_study_names(kind: str | None = None) -> list[str]:
     """Names of the studies in the storage (``kind``: "search" or "playground"), newest first."""
-    from core.studies.queries import list_studies
-
     studies = list_studies(view_storage_url())
     if kind is not None:
         studies = studies[studies["kind"] == kind]
@@ -24,8 +23,6 @@ def list_study_names(kind: str | None = None) -> list[str]:
 @st.cache_data(show_spinner=False, max_entries=32, ttl=600)
 def _load_trials(name: str, storage_url: str, version: str) -> pd.DataFrame:
     """One study's trial table; ``version`` (trial count, last change) refreshes it."""
-    from core.studies.queries import load_trials
-
     return load_trials(name, storage_url)
 
 
@@ -35,8 +32,6 @@ def load_family_trials(family: str) -> pd.DataFrame | None:
     Columns: ``study``, ``number``, ``state``, ``value``, ``test_accuracy`` ... and one column
     per knob. None (with the reason on screen) when the storage cannot be read.
     """
-    from core.studies.queries import list_studies
-
     try:
         studies = list_studies(get_storage_url())
         frames = []
@@ -58,8 +53,6 @@ def load_family_trials(family: str) -> pd.DataFrame | None:
 
 def render_best_results() -> None:
     """The best stored result per model family, with a link to Results."""
-    from core.studies.queries import get_best_trial, list_studies
-
     try:
         studies = list_studies(view_storage_url())
     except ExplorerError as err:

@@ -16,9 +16,9 @@ import streamlit as st
 
 from app_pages._resources import data_config, get_job_manager, get_owner_id, show_error
 from app_pages._sidebar import follow_link, update_link, view_storage_url
-from core.config import ConfigError, build_run_config, get_knob
-from core.errors import ExplorerError
+from core.errors import ConfigError, ExplorerError
 from core.exercise import parse_exercise
+from core.knobs import get_knob
 from core.settings import get_storage_url, is_read_only
 from core.studies.files import list_study_files, study_file_url
 from core.studies.landscape import Landscape, list_landscapes, load_landscape, off_grid_points
@@ -263,6 +263,7 @@ with st.expander("Which knobs matter most here"):
 def render_off_grid() -> None:
     """Train a point between (or beyond) the grid's values through the Playground's workers."""
     from app_pages._knobs import knob_key, render_knob, widget_value
+    from core.config import build_run_config  # torch: only the full app trains from here
 
     prefix = f"explore_off_{study}"
     values = {}

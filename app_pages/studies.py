@@ -3,14 +3,10 @@ workers, and follow every study in the storage while it runs."""
 
 from __future__ import annotations
 
-import math
-from typing import Any
-
 import pandas as pd
 import streamlit as st
 
 from app_pages._resources import get_worker_registry, show_error
-from core.config import coerce, get_knob, get_knobs
 from core.errors import ExplorerError
 from core.settings import (
     PROJECT_ROOT,
@@ -21,92 +17,19 @@ from core.settings import (
 from core.studies.cost import estimate_cost
 from core.studies.figures import build_history_figure
 from core.studies.queries import describe_failures, list_studies, load_snapshot
-from core.studies.spec import PRUNERS, SAMPLERS, StudySpec, load_spec, parse_spec
+from core.studies.spec import PRUNERS, SAMPLERS, parse_spec
+from core.studies.spec_table import load_spec_files, spec_to_table, table_to_raw_spec
 from core.studies.stop import request_stop
 from core.studies.workers import launch_workers
 
 PRESET_DIR = PROJECT_ROOT / "studies"
-SPACE_COLUMNS = ["knob", "search", "low", "high", "log", "step", "choices", "fixed"]
 
 st.session_state.setdefault("studies_watch", None)
 storage = get_storage_url()
 
 
-def load_presets() -> dict[str, StudySpec]:
-    presets = {}
-    for path in sorted(PRESET_DIR.glob("*.toml")):
-        try:
-            presets[path.stem] = load_spec(path)
-        except ExplorerError:
-            continue  # a broken preset file must not take the page down
-    return presets
-
-
-def space_table(spec: StudySpec) -> pd.DataFrame:
-    """One row per knob of the family: searched (range or choices) or fixed."""
-    rows = []
-    for k in get_knobs(spec.model):
-        p = spec.params.get(k.name)
-        fixed = spec.fixed.get(k.name)
-        rows.append(
-            {
-                "knob": k.name,
-                "search": p is not None,
-                "low": p.low if p is not None else None,
-                "high": p.high if p is not None else None,
-                "log": bool(p.log) if p is not None else False,
-                "step": p.step if p is not None else None,
-                "choices": ", ".join(map(str, p.choices)) if p is not None and p.choices else "",
-                "fixed": "" if fixed is None else str(fixed),
-            }
-        )
-    return pd.DataFrame(rows, columns=SPACE_COLUMNS)
-
-
-def _blank(v: Any) -> bool:
-    return (
-        v is None
-        or (isinstance(v, float) and math.isnan(v))
-        or (isinstance(v, str) and not v.strip())
-    )
-
-
-def build_raw_spec(
-    base: StudySpec, table: pd.DataFrame, settings: dict[str, Any]
-) -> dict[str, Any]:
-    """The study definition (as parsed TOML) from the edited table and the settings."""
-    raw = base.to_dict() | settings
-    params: dict[str, Any] = {}
-    fixed: dict[str, Any] = {}
-    for row in table.to_dict("records"):
-        knob = get_knob(row["knob"])
-        if row["search"]:
-            if not _blank(row["choices"]):
-                entry: dict[str, Any] = {
-                    "choices": [coerce(knob, c.strip()) for c in str(row["choices"]).split(",")]
-                }
-            else:
-                entry = {
-                    "low": None if _blank(row["low"]) else row["low"],
-                    "high": None if _blank(row["high"]) else row["high"],
-                }
-                entry = {k: v for k, v in entry.items() if v is not None}
-                if row["log"]:
-                    entry["log"] = True
-                if not _blank(row["step"]):
-                    entry["step"] = row["step"]
-            old = base.params.get(row["knob"])
-            if old is not None and old.when:
-                entry["when"] = {k: list(v) for k, v in old.when.items()}
-            params[row["knob"]] = entry
-        elif not _blank(row["fixed"]):
-            fixed[row["knob"]] = coerce(knob, row["fixed"])
-    raw["params"], raw["fixed"] = params, fixed
-    return raw
-
-
 st.title("Studies")
-presets = load_presets()
+presets = load_spec_files(PRESET_DIR)
 if not presets:
     st.error(f"No study presets found in {PRESET_DIR}.")
     st.stop()
@@ -120,7 +43,7 @@ with st.expander("New study", expanded=True):
         "choices. Other knobs keep their **fixed** value, or the preset's."
     )
     table = st.data_editor(
-        space_table(base),
+        spec_to_table(base),
         hide_index=True,
         key=f"studies_space_{name}",
         disabled=["knob"],
@@ -153,7 +76,7 @@ with st.expander("New study", expanded=True):
 
     spec = None
     try:
-        raw = build_raw_spec(
+        raw = table_to_raw_spec(
             base,
             table,
             {

@@ -8,15 +8,17 @@ from __future__ import annotations
 
 import html
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from core.config import DataConfig
 from core.data import load_data
-from core.predict import PaddingExplanation, Prediction
+from core.knobs import DataConfig
+
+if TYPE_CHECKING:
+    from core.predict import PaddingExplanation, Prediction
 
 # --------------------------------------------------------------------------------------------
 # Data summary (Home)

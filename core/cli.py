@@ -2,6 +2,9 @@
 
 Every knob is a flag named after its config field (``--embedding-dim``). Errors a user can cause
 print one sentence and exit with status 2. ``train`` ends with one JSON line.
+
+The commands that train import torch when they run, so ``--help`` and the ``study`` commands that
+only read a study file never load it (``tests/core/test_imports.py``).
 """
 
 from __future__ import annotations
@@ -13,11 +16,9 @@ import warnings
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from tqdm.auto import tqdm
-from transformers import TrainerCallback
-
-from core.config import FAMILIES, PRESETS, DataConfig, build_run_config, get_knobs
 from core.errors import ExplorerError
+from core.knobs import FAMILIES, DataConfig, get_knobs
+from core.presets import PRESETS
 from core.studies.cli import add_study_parser, cmd_study
 
 # The report's runs: (label, family, overrides on the seed preset, the report's test accuracy).
@@ -30,29 +31,6 @@ SEED_RUNS: list[tuple[str, str, dict[str, Any], float]] = [
     ("RNN, hidden_size 192", "rnn", {"hidden_size": 192}, 0.512),
     ("RNN, 5 layers", "rnn", {"num_layers": 5}, 0.511),
 ]
-
-
-class ProgressBar(TrainerCallback):
-    """A tqdm bar over training steps, showing the latest validation accuracy."""
-
-    def __init__(self, desc: str = "train") -> None:
-        self.desc = desc
-        self.bar: tqdm | None = None
-
-    def on_train_begin(self, args, state, control, **kwargs):
-        self.bar = tqdm(total=state.max_steps, desc=self.desc, unit="step", file=sys.stderr)
-
-    def on_step_end(self, args, state, control, **kwargs):
-        if self.bar is not None:
-            self.bar.update(state.global_step - self.bar.n)
-
-    def on_evaluate(self, args, state, control, metrics=None, **kwargs):
-        if self.bar is not None and metrics:
-            self.bar.set_postfix(val_acc=f"{metrics['eval_accuracy']:.4f}")
-
-    def on_train_end(self, args, state, control, **kwargs):
-        if self.bar is not None:
-            self.bar.close()
 
 
 def _flag(name: str) -> str:
@@ -126,6 +104,8 @@ def _knob_overrides(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
+    from core.config import build_run_config
+    from core.progress import ProgressBar
     from core.trainer import prepare_data, train_run, warm_up
 
     run = build_run_config(args.model, args.preset, _knob_overrides(args), data_config_from(args))
@@ -160,6 +140,8 @@ def _add_reproduce(sub: Any) -> None:
 
 
 def cmd_reproduce(args: argparse.Namespace) -> int:
+    from core.config import build_run_config
+    from core.progress import ProgressBar
     from core.trainer import train_run
 
     rows = SEED_RUNS

@@ -23,10 +23,13 @@ from pathlib import Path
 
 import pandas as pd
 from datasets import ClassLabel, Dataset, DatasetDict, Features, Value
+from datasets.utils.logging import disable_progress_bar
 
-from core.config import DataConfig
 from core.errors import DataError
+from core.knobs import DataConfig
 from core.settings import get_data_source
+
+disable_progress_bar()  # datasets' own bars (map, cache writes) only add noise to ours
 
 SUFFIXES = {".parquet": "parquet", ".csv": "csv", ".tsv": "tsv", ".jsonl": "json", ".json": "json"}
 HUB_HOST = "huggingface.co"

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from core.config import FAMILIES, Knob, coerce, get_knob, get_knobs
 from core.errors import ConfigError
+from core.knobs import FAMILIES, Knob, coerce, get_knob, get_knobs
 
 
 @dataclass

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-__all__ = ["STATUSES", "RunResult", "StoredRun"]
+__all__ = ["RESULT_ATTRS", "STATUSES", "RunResult", "StoredRun", "result_attrs"]
 
 # How a run ends: trained to max_steps, stopped early on validation, stopped by its owner,
 # or stopped because its training loss blew up.
@@ -82,3 +82,29 @@ class StoredRun:
     @property
     def model_config(self) -> dict[str, Any]:
         return self.config.get("model", {})
+
+
+# What a trial stores of a RunResult as user attributes (with ``config`` and ``message``).
+RESULT_ATTRS = (
+    "status",
+    "test_accuracy",
+    "test_size",
+    "params",
+    "wall_s",
+    "train_samples_per_s",
+    "steps",
+    "best_step",
+    "best_val_accuracy",
+    "run_dir",  # set only for a trial that was the study's best when it ended (model kept)
+    "history",  # every logged step: train loss, validation accuracy and loss
+    "threads",
+    "data_fingerprint",
+)
+
+
+def result_attrs(result: RunResult) -> dict[str, Any]:
+    """The user attributes a trial stores for a :class:`~core.results.RunResult`."""
+    attrs = {k: getattr(result, k) for k in RESULT_ATTRS}
+    attrs["config"] = result.config
+    attrs["message"] = result.message
+    return attrs

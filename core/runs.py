@@ -10,11 +10,14 @@ import json
 from pathlib import Path
 from typing import Any
 
-from core.config import family_of
+import optuna
+
 from core.errors import ExplorerError
+from core.knobs import family_of
 from core.results import StoredRun
 from core.settings import get_runs_dir, get_studies_dir
 from core.studies.names import check_study_name
+from core.studies.storage import open_storage
 
 __all__ = ["example_models_dir", "get_study_best_run", "list_saved_runs", "study_models_dir"]
 
@@ -61,10 +64,6 @@ def study_models_dir(study_name: str) -> Path:
 
 def get_study_best_run(study_name: str, storage: str) -> StoredRun:
     """The saved model of ``study_name``'s best trial (its ``run_dir`` user attribute)."""
-    import optuna
-
-    from core.studies.storage import open_storage
-
     try:
         study = optuna.load_study(study_name=study_name, storage=open_storage(storage))
     except KeyError:

@@ -19,9 +19,9 @@ from datasets import Dataset, DatasetDict, load_from_disk
 from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, trainers
 from transformers import AutoTokenizer, PreTrainedTokenizerFast
 
-from core.config import DataConfig
 from core.data import HOW_TO_PROVIDE, TextData, _hub_reachable
 from core.errors import DataError
+from core.knobs import DataConfig
 from core.settings import get_cache_dir
 
 SPECIAL_TOKENS = ["[PAD]", "[UNK]"]

@@ -26,44 +26,37 @@ import contextlib
 import dataclasses
 import itertools
 import multiprocessing
-import os
 import queue
-import socket
 import threading
 import time
 import uuid
 from dataclasses import replace
 from multiprocessing.connection import wait
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from core.config import DataConfig, RunConfig
 from core.data import load_data
 from core.errors import ExplorerError
 from core.jobs._queue import RunTimeModel, estimate_starts
-from core.jobs._snapshot import JobSnapshot, JobTask
+from core.jobs._recovery import (
+    held_by_live_server,
+    server_attrs,
+    server_started,
+    server_stopped,
+)
+from core.jobs._snapshot import Job, JobSnapshot, JobTask, apply_progress, replayed_snapshot
 from core.jobs._worker import CANCEL_RING, slot_main
+from core.knobs import DataConfig
 from core.results import RunResult
 from core.settings import ensure_writable, get_job_slots, get_job_threads, is_read_only
 from core.studies.playground import create_job_trial, fail_job_trial, recover_interrupted_jobs
 from core.studies.replay import find_replay, replay_key
 
-# The managers alive in this process (a process may outlive one, e.g. when the app's resource
-# cache is cleared); a trial held by one of them is not an interrupted run.
-_LIVE_SERVERS: set[str] = set()
+if TYPE_CHECKING:
+    from core.config import RunConfig
+
 CANCEL_GRACE_S = 0.6  # a cancelled job still running after this has its process stopped
 MONITOR_S = 0.1
 RESTART_BACKOFF_S = 5.0  # a worker that died before it was ready is restarted after this
-
-
-class _Job:
-    def __init__(self, snap: JobSnapshot, seq: int, expected_s: float) -> None:
-        self.snap = snap
-        self.seq = seq
-        self.expected_s = expected_s
-        self.trial_id: int | None = None
-        self.slot: int | None = None
-        self.cancel_at: float | None = None  # monotonic time of the cancel request
-        self.finishing = False
 
 
 class JobManager:
@@ -89,7 +82,7 @@ class JobManager:
         self.server_id = uuid.uuid4().hex
         self._keep = keep_per_owner
         self._lock = threading.RLock()
-        self._jobs: dict[str, _Job] = {}
+        self._jobs: dict[str, Job] = {}
         self._seq = itertools.count(1)
         self._times = RunTimeModel()
         self._ctx = multiprocessing.get_context("spawn")
@@ -103,10 +96,10 @@ class JobManager:
         self._started = False
         self._closed = threading.Event()
         self.recovered = 0
-        _LIVE_SERVERS.add(self.server_id)
+        server_started(self.server_id)
         if recover and not is_read_only():
             with contextlib.suppress(ExplorerError):
-                self.recovered = recover_interrupted_jobs(storage_url, self._holds)
+                self.recovered = recover_interrupted_jobs(storage_url, held_by_live_server)
         atexit.register(self.shutdown)
 
     # ---- lifecycle ------------------------------------------------------------------------
@@ -151,7 +144,7 @@ class JobManager:
         if self._closed.is_set():
             return
         self._closed.set()
-        _LIVE_SERVERS.discard(self.server_id)
+        server_stopped(self.server_id)
         with self._lock:
             open_jobs = [j for j in self._jobs.values() if not j.snap.done]
             procs = list(self._procs)
@@ -192,34 +185,14 @@ class JobManager:
         if replay:
             hit = find_replay(self.storage_url, key)
             if hit is not None:
-                result = hit.result
-                snap = replace(
-                    snap,
-                    state="replayed",
-                    replayed=True,
-                    step=result.steps,
-                    finished_at=time.time(),
-                    history=list(result.history),
-                    result=result,
-                    study=hit.study,
-                    trial_number=hit.number,
-                    message=f"Answered from the store: this exact run is trial #{hit.number} of "
-                    f"{hit.study}, and training is deterministic, so it would repeat it.",
-                )
-                self._add(_Job(snap, seq, 0.0))
+                self._add(Job(replayed_snapshot(snap, hit.result, hit.study, hit.number), seq, 0.0))
                 return snap.id
         self.start()
-        attrs = {
-            "job_id": snap.id,
-            "replay_key": key,
-            "data_fingerprint": fingerprint,
-            "job_host": socket.gethostname(),
-            "job_server_pid": os.getpid(),
-            "job_server": self.server_id,
-        }
+        attrs = {"job_id": snap.id, "replay_key": key, "data_fingerprint": fingerprint}
+        attrs |= server_attrs(self.server_id)
         trial_id, number = create_job_trial(self.storage_url, run, attrs)
         snap.study, snap.trial_number = f"playground-{run.family}", number
-        job = _Job(snap, seq, self._times.expected_s(run.family, run.train.max_steps))
+        job = Job(snap, seq, self._times.expected_s(run.family, run.train.max_steps))
         job.trial_id = trial_id
         with self._lock:
             self._cancel[seq % CANCEL_RING] = 0
@@ -278,24 +251,7 @@ class JobManager:
         self._ready[slot] = False
         self._slot_job[slot] = None
 
-    def _holds(self, attrs: dict[str, Any]) -> bool:
-        """Whether a live server holds the job whose trial has these user attributes."""
-        if attrs.get("job_host") != socket.gethostname():
-            return True  # another machine's server: not ours to judge
-        pid = attrs.get("job_server_pid")
-        if not isinstance(pid, int):
-            return False
-        if pid == os.getpid():  # this process: held if that manager still runs here
-            return attrs.get("job_server") in _LIVE_SERVERS
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return False
-        except PermissionError:
-            return True
-        return True
-
-    def _add(self, job: _Job) -> None:
+    def _add(self, job: Job) -> None:
         with self._lock:
             self._jobs[job.snap.id] = job
             mine = [
@@ -304,11 +260,11 @@ class JobManager:
             for old in mine[: max(0, len(mine) - self._keep)]:
                 self._jobs.pop(old.snap.id, None)
 
-    def _own(self, owner: str, job_id: str) -> _Job | None:
+    def _own(self, owner: str, job_id: str) -> Job | None:
         job = self._jobs.get(job_id)
         return job if job is not None and job.snap.owner == owner else None
 
-    def _snapshot(self, job: _Job) -> JobSnapshot:
+    def _snapshot(self, job: Job) -> JobSnapshot:
         snap = replace(job.snap, history=list(job.snap.history))
         if snap.state == "queued":
             waiting = [j for j in self._jobs.values() if j.snap.state == "queued"]
@@ -329,7 +285,7 @@ class JobManager:
             return job.snap.eta_s + self._times.expected_s(job.snap.family, 0)
         return job.expected_s
 
-    def _finish(self, job: _Job, state: str, message: str, result: RunResult | None = None) -> None:
+    def _finish(self, job: Job, state: str, message: str, result: RunResult | None = None) -> None:
         """Record a job's end. When the worker could not end its trial (the job never started,
         or its process died), end it in the storage first, so that a page that sees the job
         ended finds its trial ended too."""
@@ -376,17 +332,8 @@ class JobManager:
                     self._slot_job[payload] = job.snap.id
                     if not job.snap.done and job.snap.state == "queued":
                         job.snap.state = "preparing"
-                elif kind == "state":
-                    if job.snap.state == "cancelling":
-                        payload = {k: v for k, v in payload.items() if k != "state"}
-                    for name, value in payload.items():
-                        setattr(job.snap, name, value)
-                elif kind == "log":
-                    history = job.snap.history
-                    if history and history[-1]["step"] == payload["step"]:
-                        history[-1] = history[-1] | payload
-                    else:
-                        history.append(payload)
+                elif kind in ("state", "log"):
+                    apply_progress(job.snap, kind, payload)
                 elif kind == "done":
                     result = RunResult.from_dict(payload["result"]) if payload["result"] else None
                     job.trial_id = None  # the worker has ended the trial itself

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import time
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from core.results import RunResult
@@ -53,3 +54,50 @@ class JobTask:
     config: dict[str, Any]  # RunConfig.to_dict()
     trial_id: int
     storage_url: str
+
+
+def replayed_snapshot(snap: JobSnapshot, result: RunResult, study: str, number: int) -> JobSnapshot:
+    """``snap`` answered from the store: done at once, with trial ``number`` of ``study``'s
+    numbers and curves."""
+    return replace(
+        snap,
+        state="replayed",
+        replayed=True,
+        step=result.steps,
+        finished_at=time.time(),
+        history=list(result.history),
+        result=result,
+        study=study,
+        trial_number=number,
+        message=f"Answered from the store: this exact run is trial #{number} of {study}, and "
+        "training is deterministic, so it would repeat it.",
+    )
+
+
+class Job:
+    """The manager's record of one job: its snapshot and where it runs."""
+
+    def __init__(self, snap: JobSnapshot, seq: int, expected_s: float) -> None:
+        self.snap = snap
+        self.seq = seq
+        self.expected_s = expected_s
+        self.trial_id: int | None = None
+        self.slot: int | None = None
+        self.cancel_at: float | None = None  # monotonic time of the cancel request
+        self.finishing = False
+
+
+def apply_progress(snap: JobSnapshot, kind: str, payload: dict[str, Any]) -> None:
+    """Fold a worker's ``state`` event (fields to set) or ``log`` event (one logged step, merged
+    with a record of the same step) into ``snap``. A job being cancelled keeps that state."""
+    if kind == "state":
+        if snap.state == "cancelling":
+            payload = {k: v for k, v in payload.items() if k != "state"}
+        for name, value in payload.items():
+            setattr(snap, name, value)
+    elif kind == "log":
+        history = snap.history
+        if history and history[-1]["step"] == payload["step"]:
+            history[-1] = history[-1] | payload
+        else:
+            history.append(payload)

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from transformers import AutoConfig, AutoModelForSequenceClassification, PreTrainedModel
+from transformers.utils import logging as hf_logging
 
 from core.config import TextClassifierConfig, TextCNNConfig, TextRNNConfig, family_of
 from core.models.cnn import TextCNNForSequenceClassification
 from core.models.rnn import TextRNNForSequenceClassification
+
+hf_logging.disable_progress_bar()  # weight loading/saving bars only add noise
 
 MODEL_CLASSES: dict[str, type[PreTrainedModel]] = {
     "cnn": TextCNNForSequenceClassification,

@@ -1,8 +1,9 @@
 """Every use of Optuna's private API, in one place.
 
 Optuna's public API has no way to find trials by a user attribute without loading every trial,
-no study id on a ``Study``, and no check of a hand-built ``FrozenTrial``. The explorer needs all
-three, so they are reached here and nowhere else; ``tests/core/studies/test_optuna_compat.py``
+no study or trial id on a ``Study`` or ``FrozenTrial``, no check of a hand-built
+``FrozenTrial``, and no file path on a journal storage. The explorer needs all
+these, so they are reached here and nowhere else; ``tests/core/studies/test_optuna_compat.py``
 pins the behaviour each one relies on, so an Optuna upgrade that changes it fails there first.
 """
 
@@ -17,9 +18,11 @@ from optuna.storages import BaseStorage, RDBStorage
 from optuna.trial import FrozenTrial, TrialState
 
 __all__ = [
+    "journal_file_of",
     "rdb_models",
     "study_id_of",
     "study_storage",
+    "trial_id_of",
     "trials_with_user_attr",
     "validate_trial",
 ]
@@ -33,6 +36,18 @@ def study_id_of(study: optuna.Study | optuna.study.StudySummary | Any) -> int:
 def study_storage(study: optuna.Study) -> BaseStorage:
     """The storage a ``Study`` reads and writes (``_storage``)."""
     return study._storage
+
+
+def trial_id_of(trial: FrozenTrial) -> int:
+    """The storage's id of a ``FrozenTrial`` (``_trial_id``)."""
+    return trial._trial_id
+
+
+def journal_file_of(storage: BaseStorage) -> str | None:
+    """The file behind a ``JournalStorage`` with a file backend (``_backend._file_path``)."""
+    backend = getattr(storage, "_backend", None)
+    path = getattr(backend, "_file_path", None)
+    return str(path) if path else None
 
 
 def validate_trial(trial: FrozenTrial) -> None:

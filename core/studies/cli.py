@@ -10,6 +10,21 @@ import argparse
 import sys
 from typing import Any
 
+import optuna
+from tqdm.auto import tqdm
+
+from core.runs import get_study_best_run, study_models_dir
+from core.settings import get_storage_url
+from core.studies.cost import estimate_cost
+from core.studies.files import mask_url, read_only_url, require_study_file
+from core.studies.landscape import load_landscape
+from core.studies.landscape_figures import describe_point, format_value
+from core.studies.queries import list_studies
+from core.studies.spec import load_spec
+from core.studies.stop import clear_stop, request_stop
+from core.studies.storage import open_storage, storage_url_of
+from core.studies.workers import create_study, launch_workers, run_worker, watch_workers
+
 
 def add_study_parser(sub: Any) -> None:
     p = sub.add_parser("study", help="Run and manage Optuna studies (see 'study -h').")
@@ -85,8 +100,6 @@ def add_study_parser(sub: Any) -> None:
 
 
 def cmd_study(args: argparse.Namespace) -> int:
-    import optuna
-
     optuna.logging.set_verbosity(optuna.logging.WARNING)  # our own one line per trial instead
     return {
         "run": _run,
@@ -101,10 +114,7 @@ def cmd_study(args: argparse.Namespace) -> int:
 
 
 def _keep_best(args: argparse.Namespace) -> int:
-    from core.predict import export_model
-    from core.runs import get_study_best_run, study_models_dir
-    from core.settings import get_storage_url
-    from core.studies.files import read_only_url, require_study_file
+    from core.predict import export_model  # torch: only keep-best loads a model
 
     target = study_models_dir(args.name)
     require_study_file(args.storage)
@@ -115,11 +125,6 @@ def _keep_best(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from tqdm.auto import tqdm
-
-    from core.studies.spec import load_spec
-    from core.studies.workers import launch_workers, watch_workers
-
     spec = load_spec(args.spec)
     handles = launch_workers(
         spec,
@@ -156,12 +161,6 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _create(args: argparse.Namespace) -> int:
-    from core.studies.files import mask_url
-    from core.studies.spec import load_spec
-    from core.studies.stop import clear_stop
-    from core.studies.storage import open_storage, storage_url_of
-    from core.studies.workers import create_study
-
     spec = load_spec(args.spec)
     storage = open_storage(args.storage)
     create_study(spec, storage)
@@ -175,8 +174,6 @@ def _create(args: argparse.Namespace) -> int:
 
 
 def _worker(args: argparse.Namespace) -> int:
-    from core.studies.workers import run_worker
-
     report = run_worker(
         args.name,
         args.storage,
@@ -195,9 +192,6 @@ def _worker(args: argparse.Namespace) -> int:
 
 
 def _stop(args: argparse.Namespace) -> int:
-    from core.studies.files import require_study_file
-    from core.studies.stop import request_stop
-
     require_study_file(args.storage)
     request_stop(args.name, args.storage)
     print(f"Stop requested for '{args.name}'; workers exit after their current evaluation.")
@@ -205,10 +199,6 @@ def _stop(args: argparse.Namespace) -> int:
 
 
 def _list(args: argparse.Namespace) -> int:
-    from core.settings import get_storage_url
-    from core.studies.files import read_only_url, require_study_file
-    from core.studies.queries import list_studies
-
     require_study_file(args.storage)
     # read-only: listing must not change the file (not even SQLite's WAL switch in its header)
     frame = list_studies(read_only_url(args.storage or get_storage_url()))
@@ -217,11 +207,6 @@ def _list(args: argparse.Namespace) -> int:
 
 
 def _landscape(args: argparse.Namespace) -> int:
-    from core.settings import get_storage_url
-    from core.studies.files import read_only_url, require_study_file
-    from core.studies.landscape import load_landscape
-    from core.studies.landscape_figures import describe_point, format_value
-
     require_study_file(args.storage)
     land = load_landscape(args.name, read_only_url(args.storage or get_storage_url()))
     points = list(land.points.values())
@@ -256,18 +241,11 @@ def _landscape(args: argparse.Namespace) -> int:
 
 
 def _estimate(args: argparse.Namespace) -> int:
-    from core.studies.cost import estimate_cost
-    from core.studies.spec import load_spec
-
     print(estimate_cost(load_spec(args.spec), args.storage, n_trials=args.n_trials).describe())
     return 0
 
 
 def _print_best(name: str, storage: str | None) -> None:
-    import optuna
-
-    from core.studies.storage import open_storage
-
     study = optuna.load_study(study_name=name, storage=open_storage(storage))
     try:
         best = study.best_trial

@@ -10,6 +10,7 @@ from typing import Any
 from optuna.storages import BaseStorage
 from optuna.trial import TrialState
 
+from core.knobs import resolve
 from core.studies._optuna_compat import study_id_of
 from core.studies.files import StorageError
 from core.studies.spec import StudySpec
@@ -57,9 +58,7 @@ def estimate_cost(
     (searched or playground), else an assumed value. Workers share the cores, so adding workers
     on one machine does not shorten this much.
     """
-    from core.config import build_run_config
-
-    base = build_run_config(spec.model, spec.preset, spec.fixed, spec.data_config()).to_flat()
+    base = resolve(spec.model, spec.preset, spec.fixed, spec.data_config())
     steps = _mean_value(spec, "max_steps", base)
     batch = _mean_value(spec, "batch_size", base)
     eval_steps = _mean_value(spec, "eval_steps", base)

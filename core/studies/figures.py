@@ -23,6 +23,10 @@ import plotly.graph_objects as go
 from optuna.distributions import CategoricalDistribution
 from optuna.study import StudyDirection
 from optuna.trial import FrozenTrial, TrialState
+from plotly.colors import qualitative, sample_colorscale
+
+from core.knobs import get_knob
+from core.studies._optuna_compat import study_storage
 
 FINISHED = (TrialState.COMPLETE, TrialState.PRUNED)
 
@@ -45,7 +49,7 @@ class _TrialsView(optuna.Study):
     """A study that answers ``get_trials`` with a fixed subset (original numbers kept)."""
 
     def __init__(self, source: optuna.Study, trials: list[FrozenTrial]) -> None:
-        super().__init__(study_name=source.study_name, storage=source._storage)
+        super().__init__(study_name=source.study_name, storage=study_storage(source))
         self._view = trials
 
     def get_trials(self, deepcopy: bool = True, states: Any = None) -> list[FrozenTrial]:
@@ -202,8 +206,6 @@ def _add_numeric_curves(
     hi: float,
     log: bool,
 ) -> None:
-    from plotly.colors import sample_colorscale
-
     for t, v in zip(trials, values, strict=True):
         frac = 0.5 if v is None or hi == lo else (scale(v) - lo) / (hi - lo)
         color = sample_colorscale("Viridis", [frac])[0]
@@ -246,8 +248,6 @@ def _add_numeric_curves(
 def _add_categorical_curves(
     fig: go.Figure, trials: list[FrozenTrial], values: list[Any], name: str
 ) -> None:
-    from plotly.colors import qualitative
-
     palette = qualitative.Plotly
     order = sorted({repr(v) for v in values})
     seen: set[str] = set()
@@ -288,7 +288,6 @@ def _is_log(trials: list[FrozenTrial], name: str) -> bool:
         d = t.distributions.get(name)
         if d is not None:
             return bool(getattr(d, "log", False))
-    from core.config import get_knob
 
     try:
         return get_knob(name).log

@@ -15,6 +15,7 @@ opens the storages themselves).
 from __future__ import annotations
 
 import re
+import sqlite3
 from pathlib import Path
 
 from sqlalchemy.engine import make_url
@@ -45,8 +46,6 @@ def check_sqlite_file(path: Path, *, empty_ok: bool = False) -> None:
     database file drops every POSIX lock this process's SQLite connections hold on it (SQLite's
     "posix advisory locks" warning), and a worker's writes then vanish from this process's view.
     """
-    import sqlite3
-
     try:
         size = path.stat().st_size
     except FileNotFoundError:

@@ -26,7 +26,9 @@ from optuna.storages import BaseStorage
 from optuna.trial import FrozenTrial, TrialState
 
 from core.errors import ExplorerError
+from core.knobs import resolve
 from core.studies._optuna_compat import study_id_of
+from core.studies.queries import read_trials_sql
 from core.studies.samplers import grid_space
 from core.studies.spec import StudySpec, active, parse_spec
 from core.studies.storage import open_storage, rdb_of
@@ -236,8 +238,6 @@ def list_landscapes(storage: str | BaseStorage | None = None) -> list[tuple[str,
 
 def load_landscape(study_name: str, storage: str | BaseStorage | None = None) -> Landscape:
     """Read a grid study into a :class:`Landscape` (one query per table on RDB storages)."""
-    from core.config import build_run_config
-    from core.studies.queries import read_trials_sql
 
     s = open_storage(storage)
     summary = next((fs for fs in s.get_all_studies() if fs.study_name == study_name), None)
@@ -249,7 +249,7 @@ def load_landscape(study_name: str, storage: str | BaseStorage | None = None) ->
     rdb = rdb_of(s)
     sid = study_id_of(summary)
     trials = read_trials_sql(rdb, sid) if rdb is not None else s.get_all_trials(sid, deepcopy=False)
-    held = build_run_config(spec.model, spec.preset, spec.fixed, spec.data_config()).to_flat()
+    held = resolve(spec.model, spec.preset, spec.fixed, spec.data_config())
     land = Landscape(
         study=study_name,
         model=spec.model,

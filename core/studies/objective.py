@@ -2,7 +2,7 @@
 
 Each trial's learning curve goes to Optuna through ``trial.report`` (so pruners see it and the
 study keeps it as intermediate values), and its outcome goes to user attributes:
-:data:`RESULT_ATTRS` plus ``config`` (the fully resolved config), ``flat`` (every knob's value)
+:data:`core.results.RESULT_ATTRS` plus ``config`` (the fully resolved config), ``flat`` (every knob's value)
 and ``message``. What a trial ends as:
 
 - trained to the end or early-stopped: COMPLETE, value = best validation accuracy;
@@ -32,25 +32,9 @@ from transformers import TrainerCallback
 
 from core.config import build_run_config
 from core.errors import ConfigError, ExplorerError
-from core.results import RunResult
+from core.results import RESULT_ATTRS, RunResult, result_attrs
 from core.studies.replay import REPLAY_ATTR, replay_key
 from core.studies.spec import StudySpec, suggest_overrides
-
-RESULT_ATTRS = (
-    "status",
-    "test_accuracy",
-    "test_size",
-    "params",
-    "wall_s",
-    "train_samples_per_s",
-    "steps",
-    "best_step",
-    "best_val_accuracy",
-    "run_dir",  # set only for a trial that was the study's best when it ended (model kept)
-    "history",  # every logged step: train loss, validation accuracy and loss
-    "threads",
-    "data_fingerprint",
-)
 
 
 class PruningCallback(TrainerCallback):
@@ -186,14 +170,6 @@ def _copy_twin(trial: optuna.Trial, twin: optuna.trial.FrozenTrial) -> float:
             trial.set_user_attr(k, twin.user_attrs[k])
     trial.set_user_attr("replayed_from", twin.number)
     return float(twin.value)
-
-
-def result_attrs(result: RunResult) -> dict[str, Any]:
-    """The user attributes a trial stores for a :class:`~core.results.RunResult`."""
-    attrs = {k: getattr(result, k) for k in RESULT_ATTRS}
-    attrs["config"] = result.config
-    attrs["message"] = result.message
-    return attrs
 
 
 def set_result_attrs(trial: optuna.Trial, result: RunResult) -> None:

@@ -22,7 +22,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import optuna
 from optuna.distributions import (
@@ -35,12 +35,14 @@ from optuna.exceptions import UpdateFinishedTrialError
 from optuna.storages import BaseStorage
 from optuna.trial import TrialState
 
-from core.config import FAMILIES, Knob, RunConfig, get_knobs
-from core.results import RunResult
+from core.knobs import FAMILIES, Knob, flat_of_config, get_knobs
+from core.results import RunResult, result_attrs
 from core.settings import ensure_writable
-from core.studies._optuna_compat import study_id_of, validate_trial
-from core.studies.objective import result_attrs
+from core.studies._optuna_compat import study_id_of, trial_id_of, validate_trial
 from core.studies.storage import open_storage
+
+if TYPE_CHECKING:
+    from core.config import RunConfig
 
 PLAYGROUND_PREFIX = "playground-"
 
@@ -180,7 +182,7 @@ def recover_interrupted_jobs(
             where = "training" if trial.state == TrialState.RUNNING else "waiting to start"
             fail_job_trial(
                 s,
-                trial._trial_id,
+                trial_id_of(trial),
                 f"The app's server stopped while this run was {where}; train it again.",
             )
             n += 1
@@ -246,18 +248,17 @@ def record_run(
     ``reproduce-seed``'s rows, be stored the same way.
     """
     ensure_writable("store a run")
-    run = RunConfig.from_dict(result.config)
-    flat = run.to_flat()
+    flat = flat_of_config(result.config)
     s = open_storage(storage)
     study = optuna.create_study(
-        study_name=study_name or playground_study_name(run.family),
+        study_name=study_name or playground_study_name(flat["model"]),
         storage=s,
         direction="maximize",
         load_if_exists=True,
     )
     if study.user_attrs.get("kind") != kind:
         study.set_user_attr("kind", kind)
-        study.set_user_attr("model", run.family)
+        study.set_user_attr("model", flat["model"])
     state, value = _state_and_value(result)
     user_attrs = _result_user_attrs(result) | {"flat": flat, "source": kind} | (attrs or {})
     trial = optuna.trial.create_trial(

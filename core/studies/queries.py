@@ -9,15 +9,18 @@ memory so that every figure (``core.studies.figures``) reuses it.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from typing import Any
 
 import optuna
 import pandas as pd
+from optuna.distributions import json_to_distribution
 from optuna.storages import BaseStorage, RDBStorage
 from optuna.study import StudyDirection
 from optuna.trial import FrozenTrial, TrialState
+from sqlalchemy import text
 
-from core.studies._optuna_compat import study_id_of
+from core.studies._optuna_compat import rdb_models, study_id_of
 from core.studies.files import StorageError
 from core.studies.stop import STOP_ATTR
 from core.studies.storage import open_storage, rdb_of
@@ -68,8 +71,6 @@ def list_studies(storage: str | BaseStorage | None = None) -> pd.DataFrame:
 
 
 def _aggregate_sql(s: RDBStorage) -> dict[int, tuple[dict[str, int], Any, Any, Any]]:
-    from sqlalchemy import text
-
     out: dict[int, tuple[dict[str, int], Any, Any, Any]] = {}
     with s.engine.connect() as conn:
         for study_id, state, n, last_start, last_done in conn.execute(
@@ -132,14 +133,9 @@ def load_snapshot(study_name: str, storage: str | BaseStorage | None = None) -> 
 def read_trials_sql(storage: RDBStorage, study_id: int) -> list[FrozenTrial]:
     """All trials of a study in six bulk queries: about 10x faster than Optuna's ORM path
     (``RDBStorage.get_all_trials``) on thousands of trials, with the same result."""
-    import json
-
-    from optuna.distributions import json_to_distribution
-    from optuna.storages._rdb.models import TrialIntermediateValueModel, TrialValueModel
-    from sqlalchemy import text
-
-    value_type = TrialValueModel.TrialValueType
-    inter_type = TrialIntermediateValueModel.TrialIntermediateValueType
+    models = rdb_models()
+    value_type = models.TrialValueModel.TrialValueType
+    inter_type = models.TrialIntermediateValueModel.TrialIntermediateValueType
     dists: dict[str, Any] = {}
     rows: dict[int, dict[str, Any]] = {}
     where = "JOIN trials t ON t.trial_id = x.trial_id WHERE t.study_id = :sid"
@@ -167,7 +163,7 @@ def read_trials_sql(storage: RDBStorage, study_id: int) -> list[FrozenTrial]:
         for tid, objective, value, vtype in q(
             f"SELECT x.trial_id, x.objective, x.value, x.value_type FROM trial_values x {where}"
         ):
-            rows[tid]["values"][objective] = TrialValueModel.stored_repr_to_value(
+            rows[tid]["values"][objective] = models.TrialValueModel.stored_repr_to_value(
                 value, value_type[str(vtype)]
             )
         for tid, name, value, dist_json in q(
@@ -190,7 +186,7 @@ def read_trials_sql(storage: RDBStorage, study_id: int) -> list[FrozenTrial]:
             f"FROM trial_intermediate_values x {where}"
         ):
             rows[tid]["intermediate_values"][step] = (
-                TrialIntermediateValueModel.stored_repr_to_intermediate_value(
+                models.TrialIntermediateValueModel.stored_repr_to_intermediate_value(
                     value, inter_type[str(vtype)]
                 )
             )

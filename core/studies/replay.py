@@ -13,14 +13,17 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from optuna.storages import BaseStorage
 from optuna.trial import FrozenTrial, TrialState
 
-from core.config import RunConfig
 from core.results import RunResult
 from core.studies._optuna_compat import study_id_of, trials_with_user_attr
 from core.studies.storage import open_storage, rdb_of
+
+if TYPE_CHECKING:
+    from core.config import RunConfig
 
 __all__ = ["ENGINE_VERSION", "REPLAY_ATTR", "StoredRunTrial", "find_replay", "replay_key"]
 

@@ -3,7 +3,7 @@
 A study file names the model family, the data, the sampler and pruner, the budget and, per knob,
 a search range (``low``/``high``, optional ``log`` or ``step``) or a list of ``choices``. Every
 other knob keeps its preset value or the one given under ``[fixed]``. Parameter names are the
-config's own field names (:func:`core.config.get_knobs`)::
+config's own field names (:func:`core.knobs.get_knobs`)::
 
     name = "cnn"
     model = "cnn"
@@ -27,15 +27,30 @@ mistake it finds. :func:`suggest_overrides` turns a trial's suggestions into kno
 from __future__ import annotations
 
 import dataclasses
+import importlib.util
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from core.config import FAMILIES, PRESETS, DataConfig, Knob, build_run_config, get_knobs
 from core.errors import ConfigError
+from core.knobs import FAMILIES, DataConfig, Knob, get_knobs, resolve
+from core.presets import PRESETS
 from core.studies.names import check_study_name
+from core.studies.params import ParamSpec, active, is_int, is_number, parse_param
 from core.studies.samplers import build_pruner, build_sampler
+
+__all__ = [
+    "PRUNERS",
+    "SAMPLERS",
+    "ParamSpec",
+    "StudySpec",
+    "active",
+    "load_spec",
+    "parse_spec",
+    "parse_spec_text",
+    "suggest_overrides",
+]
 
 SAMPLERS = ("tpe", "random", "grid", "cmaes", "gp")
 PRUNERS = ("median", "hyperband", "none")
@@ -54,35 +69,7 @@ _TOP_KEYS = {
     "fixed",
     "params",
 }
-_PARAM_KEYS = {"low", "high", "log", "step", "choices", "when"}
 _DATA_KEYS = {f.name for f in dataclasses.fields(DataConfig)} - {"vocab_size", "val_fraction"}
-
-
-@dataclass(frozen=True)
-class ParamSpec:
-    """How one knob is searched: a numeric range or a list of choices, optionally conditional."""
-
-    name: str
-    low: float | None = None
-    high: float | None = None
-    log: bool = False
-    step: float | None = None
-    choices: tuple[Any, ...] | None = None
-    when: dict[str, tuple[Any, ...]] = field(default_factory=dict)
-
-    def to_dict(self) -> dict[str, Any]:
-        d: dict[str, Any] = {}
-        if self.choices is not None:
-            d["choices"] = list(self.choices)
-        else:
-            d |= {"low": self.low, "high": self.high}
-            if self.log:
-                d["log"] = True
-            if self.step is not None:
-                d["step"] = self.step
-        if self.when:
-            d["when"] = {k: list(v) for k, v in self.when.items()}
-        return d
 
 
 @dataclass
@@ -169,15 +156,15 @@ def parse_spec(raw: dict[str, Any]) -> StudySpec:
         raise ConfigError(f"preset must be one of {', '.join(PRESETS[model])}, got '{preset}'.")
 
     n_trials = raw.get("n_trials")
-    if n_trials is not None and (not _is_int(n_trials) or n_trials <= 0):
+    if n_trials is not None and (not is_int(n_trials) or n_trials <= 0):
         raise ConfigError(f"n_trials must be a positive integer, got {n_trials}.")
     timeout_s = raw.get("timeout_s")
-    if timeout_s is not None and (not _is_number(timeout_s) or timeout_s <= 0):
+    if timeout_s is not None and (not is_number(timeout_s) or timeout_s <= 0):
         raise ConfigError(f"timeout_s must be a positive number of seconds, got {timeout_s}.")
     if n_trials is None and timeout_s is None:
         raise ConfigError("Give the study a budget: n_trials, timeout_s, or both.")
     seed = raw.get("seed", 0)
-    if not _is_int(seed) or seed < 0:
+    if not is_int(seed) or seed < 0:
         raise ConfigError(f"seed must be a non-negative integer, got {seed}.")
     score_test = raw.get("score_test", True)
     if not isinstance(score_test, bool):
@@ -211,7 +198,7 @@ def parse_spec(raw: dict[str, Any]) -> StudySpec:
         _check_knob_name(pname, model, knobs, all_knobs, "[params]")
         if pname in fixed:
             raise ConfigError(f"{pname} is both fixed and searched; keep it in one place.")
-        params[pname] = _parse_param(pname, entry, knobs[pname], params, fixed)
+        params[pname] = parse_param(pname, entry, knobs[pname], params, fixed)
 
     spec = StudySpec(
         name=name.strip(),
@@ -235,14 +222,6 @@ def parse_spec(raw: dict[str, Any]) -> StudySpec:
     build_sampler(spec)  # the sampler's and pruner's options: fail now, not in a worker
     build_pruner(spec)
     return spec
-
-
-def _is_int(v: Any) -> bool:
-    return isinstance(v, int) and not isinstance(v, bool)
-
-
-def _is_number(v: Any) -> bool:
-    return isinstance(v, (int, float)) and not isinstance(v, bool)
 
 
 def _named_table(value: Any, what: str, allowed: tuple[str, ...]) -> tuple[str, dict[str, Any]]:
@@ -270,99 +249,6 @@ def _check_knob_name(
     raise ConfigError(f"Unknown hyperparameter '{name}' in {where}.")
 
 
-def _parse_param(
-    name: str, entry: Any, knob: Knob, earlier: dict[str, ParamSpec], fixed: dict[str, Any]
-) -> ParamSpec:
-    where = f"params.{name}"
-    if not isinstance(entry, dict):
-        raise ConfigError(
-            f"{where} must be a table such as {{ low = 1, high = 10 }} or {{ choices = [...] }}."
-        )
-    unknown = sorted(set(entry) - _PARAM_KEYS)
-    if unknown:
-        raise ConfigError(
-            f"{where} has an unknown key '{unknown[0]}'; use low, high, log, step, choices, when."
-        )
-    when = _parse_when(where, entry.get("when", {}), earlier, fixed)
-    for other, value in knob.requires:  # the knob's own dependency, when the file names none
-        if "when" not in entry and other in earlier:
-            when[other] = (value,)
-    is_range = "low" in entry or "high" in entry
-    if "choices" in entry:
-        if is_range or "log" in entry or "step" in entry:
-            raise ConfigError(f"{where} gives both choices and a range; use one of them.")
-        return ParamSpec(name, choices=_parse_choices(where, entry["choices"], knob), when=when)
-    if knob.choices is not None or knob.type in (bool, str):
-        raise ConfigError(f"{where} takes a list of choices, not a range.")
-    if not ("low" in entry and "high" in entry):
-        raise ConfigError(f"{where} needs both low and high, or a list of choices.")
-    low, high = entry["low"], entry["high"]
-    for key, v in (("low", low), ("high", high)):
-        if not _is_number(v):
-            raise ConfigError(f"{where}: {key} must be a number, got {v!r}.")
-        if knob.type is int and not float(v).is_integer():
-            raise ConfigError(f"{where}: {key} must be a whole number, got {v}.")
-    if knob.type is int:  # 512.0 in a file is 512, in messages too
-        low, high = int(low), int(high)
-    if low > high:
-        raise ConfigError(f"{where}: low ({low}) must not be greater than high ({high}).")
-    log = entry.get("log", False)
-    if not isinstance(log, bool):
-        raise ConfigError(f"{where}: log must be true or false, got {log!r}.")
-    if log and low <= 0:
-        raise ConfigError(f"{where}: a log range needs low > 0, got {low}.")
-    step = entry.get("step")
-    if step is not None:
-        if log:
-            raise ConfigError(f"{where}: a range can have log or step, not both.")
-        if not _is_number(step) or step <= 0:
-            raise ConfigError(f"{where}: step must be a positive number, got {step!r}.")
-        if knob.type is int and not float(step).is_integer():
-            raise ConfigError(f"{where}: step must be a whole number, got {step}.")
-    if knob.type is int:
-        low, high = int(low), int(high)
-        step = int(step) if step is not None else None
-    else:
-        low, high = float(low), float(high)
-        step = float(step) if step is not None else None
-    return ParamSpec(name, low=low, high=high, log=log, step=step, when=when)
-
-
-def _parse_choices(where: str, choices: Any, knob: Knob) -> tuple[Any, ...]:
-    if not isinstance(choices, list) or not choices:
-        raise ConfigError(f"{where}: choices must be a non-empty list.")
-    if len(set(map(repr, choices))) != len(choices):
-        raise ConfigError(f"{where}: choices repeat a value.")
-    legal = (
-        knob.choices if knob.choices is not None else ((False, True) if knob.type is bool else None)
-    )
-    out = []
-    for c in choices:
-        if legal is not None and c not in legal:
-            raise ConfigError(f"{where}: {c!r} is not one of {', '.join(map(repr, legal))}.")
-        if knob.type in (int, float) and not _is_number(c):
-            raise ConfigError(f"{where}: choice {c!r} must be a number.")
-        if knob.type is int and not float(c).is_integer():
-            raise ConfigError(f"{where}: choice {c} must be a whole number.")
-        out.append(int(c) if knob.type is int else c)
-    return tuple(out)
-
-
-def _parse_when(
-    where: str, when: Any, earlier: dict[str, ParamSpec], fixed: dict[str, Any]
-) -> dict[str, tuple[Any, ...]]:
-    if not isinstance(when, dict):
-        raise ConfigError(f'{where}: when must be a table such as {{ cell = "rnn" }}.')
-    out = {}
-    for other, value in when.items():
-        if other not in earlier and other not in fixed:
-            raise ConfigError(
-                f"{where}: when refers to '{other}', which must be searched above it or fixed."
-            )
-        out[other] = tuple(value) if isinstance(value, list) else (value,)
-    return out
-
-
 def _check_sampler_fits(spec: StudySpec) -> None:
     if spec.sampler == "grid":
         for p in spec.params.values():
@@ -378,8 +264,6 @@ def _check_sampler_fits(spec: StudySpec) -> None:
 
 
 def _require(module: str, what: str) -> None:
-    import importlib.util
-
     if importlib.util.find_spec(module) is None:
         raise ConfigError(f"{what} needs the '{module}' package (pip install {module}).")
 
@@ -388,21 +272,16 @@ def _check_endpoints(spec: StudySpec) -> None:
     """Build a config at each range end and each choice, so impossible values fail now."""
     base = dict(spec.fixed)
     try:
-        build_run_config(spec.model, spec.preset, base, spec.data_config())
+        resolve(spec.model, spec.preset, base, spec.data_config())
     except ConfigError as err:
         raise ConfigError(f"In [fixed]: {err}") from None
     for p in spec.params.values():
         values = p.choices if p.choices is not None else (p.low, p.high)
         for v in values:
             try:
-                build_run_config(spec.model, spec.preset, base | {p.name: v}, spec.data_config())
+                resolve(spec.model, spec.preset, base | {p.name: v}, spec.data_config())
             except ConfigError as err:
                 raise ConfigError(f"params.{p.name} = {v!r} is not allowed: {err}") from None
-
-
-def active(param: ParamSpec, chosen: dict[str, Any]) -> bool:
-    """Whether ``param``'s ``when`` condition holds for the values chosen so far."""
-    return all(chosen.get(k) in vals for k, vals in param.when.items())
 
 
 def suggest_overrides(trial: Any, spec: StudySpec) -> dict[str, Any]:

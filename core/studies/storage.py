@@ -55,6 +55,7 @@ from __future__ import annotations
 
 import os
 import re
+import sqlite3
 import threading
 import warnings
 from pathlib import Path
@@ -62,9 +63,12 @@ from typing import Any
 
 import optuna
 from optuna.storages import BaseStorage, RDBStorage, RetryHeartbeatStaleTrialCallback
+from optuna.storages.journal import JournalFileBackend, JournalFileOpenLock, JournalStorage
+from sqlalchemy import event
 from sqlalchemy.engine import make_url
 
 from core.settings import get_storage_url, is_read_only
+from core.studies._optuna_compat import journal_file_of
 from core.studies._read_only import ReadOnlyStorage
 from core.studies.files import (
     StorageError,
@@ -201,8 +205,6 @@ def snapshot_storage(url: str, dest: str | Path) -> str:
     A SQLite file is copied with SQLite's backup API, read-only, so the copy is consistent even
     while workers write; any other storage study by study (``optuna.copy_study``).
     """
-    import sqlite3
-
     dest = Path(dest)
     path = sqlite_path(normalize_url(url))
     if path is not None:
@@ -291,14 +293,11 @@ def storage_url_of(storage: BaseStorage) -> str | None:
     """The URL a worker process can use to open the same storage, or None (in-memory)."""
     if isinstance(storage, RDBStorage):
         return storage.url
-    backend = getattr(storage, "_backend", None)
-    path = getattr(backend, "_file_path", None)
+    path = journal_file_of(storage)
     return f"journal:{path}" if path else None
 
 
 def _open_journal(url: str) -> BaseStorage:
-    from optuna.storages.journal import JournalFileBackend, JournalFileOpenLock, JournalStorage
-
     path = url.removeprefix("journal:").removeprefix("//")
     if not path:
         raise StorageError("A journal storage needs a file path, such as journal:studies/x.log.")
@@ -321,8 +320,6 @@ def _harden_sqlite(storage: RDBStorage, read_only: bool = False) -> None:
 
     Read-only: only the busy timeout, and plain ``BEGIN`` (a reader takes no write lock).
     """
-    from sqlalchemy import event
-
     engine = storage.engine
 
     @event.listens_for(engine, "connect")

@@ -36,7 +36,7 @@ from core.studies.files import scrub_url
 from core.studies.names import check_study_name
 from core.studies.samplers import build_pruner, build_sampler
 from core.studies.spec import StudySpec, load_spec, parse_spec
-from core.studies.stop import clear_stop, is_stop_requested
+from core.studies.stop import clear_stop, is_stop_requested, request_stop
 from core.studies.storage import open_storage, storage_url_of
 
 HEARTBEAT_INTERVAL_S = 10
@@ -367,7 +367,6 @@ def watch_workers(
 
     On Ctrl-C it writes a stop request, so workers finish their current evaluation, and waits.
     """
-    from core.studies.stop import request_stop
 
     s = open_storage(storage)
 

@@ -1,0 +1,379 @@
+"""Every knob, its default, its one-line help and its legal range: the single source of truth.
+
+This module is torch-free, so anything that only needs to know the knobs (listing studies,
+reading a study file, the sidebar, teacher links) never pays for importing torch or transformers.
+:mod:`core.config` builds the Hugging Face config classes on top of it.
+
+Each knob is a dataclass field whose ``metadata`` carries its help text and its legal range
+(``low``/``high``/``log``/``step``) or ``choices``. Sliders, search spaces, the CLI flags,
+:func:`core.config.validate` and the stored trials all read it through :func:`get_knobs`, so a
+default is written once.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+from core.errors import ConfigError
+from core.presets import PRESETS
+
+__all__ = [
+    "FAMILIES",
+    "FAMILY_OF_MODEL_TYPE",
+    "DataConfig",
+    "Knob",
+    "ModelKnobs",
+    "TrainConfig",
+    "check_values",
+    "coerce",
+    "family_of",
+    "flat_of_config",
+    "get_knob",
+    "get_knobs",
+    "knob",
+    "resolve",
+]
+
+FAMILIES = ("cnn", "rnn")
+# The one map from a model config's ``model_type`` (as stored in ``config.json``) to its family.
+FAMILY_OF_MODEL_TYPE: dict[str, str] = {"text_cnn": "cnn", "text_rnn": "rnn"}
+
+
+def knob(default: Any, help: str, **meta: Any) -> Any:
+    """A dataclass field that is also a user-facing knob.
+
+    ``meta``: ``low``/``high`` (the legal range, which the sliders, the CLI and
+    :func:`core.config.validate` all use), ``log`` (a log scale), ``step``, ``choices``,
+    ``family`` (only that model family has it) and ``requires`` (``{"cell": "rnn"}``: the knob
+    only matters when those other knobs have those values).
+    """
+    return field(default=default, metadata={"help": help, "knob": True, **meta})
+
+
+@dataclass(eq=False, repr=False)
+class ModelKnobs:
+    """The model's knobs, for both families. :class:`core.config.TextClassifierConfig` (a
+    ``PretrainedConfig``, saved with the weights) inherits them, so they are written once."""
+
+    max_length: int = knob(
+        400, "Tokens kept per review; longer reviews are cut.", low=16, high=1024, step=16
+    )
+    truncation_side: str = knob(
+        "left",
+        "Which end of a long review to cut: left keeps its ending, where the verdict usually is.",
+        choices=["left", "right"],
+    )
+    padding: str = knob(
+        "longest",
+        "Pad each batch to its longest review (fast), or always to max_length (the report's way).",
+        choices=["longest", "max_length"],
+    )
+    mask_padding: bool = knob(
+        True,
+        "Keep padding out of the model: packed sequences (RNN), masked max-pool (CNN).",
+    )
+    embedding_dim: int = knob(64, "Size of each token's learned vector.", low=8, high=512, log=True)
+    embedding_init_std: float = knob(
+        0.1,
+        "Spread of the initial token vectors (PyTorch's default is 1).",
+        low=0.01,
+        high=1.0,
+        log=True,
+    )
+    dropout: float = knob(
+        0.0,
+        "Fraction of features zeroed during training, against overfitting.",
+        low=0.0,
+        high=0.8,
+        step=0.05,
+    )
+    # CNN
+    filter_size: int = knob(
+        3, "Width of each convolution filter, in tokens.", low=1, high=15, family="cnn"
+    )
+    num_filter_sizes: int = knob(
+        1,
+        "How many widths: filter_size, filter_size+1, ... (Kim 2014 used 3, 4, 5).",
+        low=1,
+        high=5,
+        family="cnn",
+    )
+    num_filters: int = knob(
+        64,
+        "Filters per width: how many n-gram detectors.",
+        low=1,
+        high=512,
+        log=True,
+        family="cnn",
+    )
+    # RNN
+    cell: str = knob(
+        "gru",
+        "Recurrent cell: plain RNN, GRU or LSTM.",
+        choices=["rnn", "gru", "lstm"],
+        family="rnn",
+    )
+    nonlinearity: str = knob(
+        "tanh",
+        "Activation of the plain RNN cell.",
+        choices=["tanh", "relu"],
+        family="rnn",
+        requires={"cell": "rnn"},
+    )
+    hidden_size: int = knob(
+        96, "Size of the recurrent state.", low=8, high=512, log=True, family="rnn"
+    )
+    num_layers: int = knob(1, "Stacked recurrent layers.", low=1, high=5, family="rnn")
+    bidirectional: bool = knob(False, "Also read each review right to left.", family="rnn")
+    pooling: str = knob(
+        "last",
+        "How the RNN's states become one vector: the last state, or the mean or max over tokens.",
+        choices=["last", "mean", "max"],
+        family="rnn",
+    )
+
+    @property
+    def filter_sizes(self) -> list[int]:
+        return [self.filter_size + i for i in range(self.num_filter_sizes)]
+
+
+@dataclass
+class TrainConfig:
+    """Optimisation knobs, passed to ``transformers.TrainingArguments``."""
+
+    learning_rate: float = knob(
+        1e-2,
+        "Step size of the AdamW optimiser (too large, and training diverges).",
+        low=1e-6,
+        high=10.0,
+        log=True,
+    )
+    batch_size: int = knob(64, "Reviews per training step.", choices=[8, 16, 32, 64, 128, 256])
+    max_steps: int = knob(
+        300, "Training steps (each sees batch_size reviews).", low=10, high=20000, log=True
+    )
+    group_by_length: bool = knob(
+        True,
+        "Batch reviews of similar length together, so batches carry little padding (faster).",
+    )
+    eval_steps: int = knob(
+        100, "Validate (and log the loss) every this many steps.", low=5, high=5000, log=True
+    )
+    early_stopping_patience: int = knob(
+        0, "Stop after this many validations without improvement (0: never).", low=0, high=20
+    )
+    weight_decay: float = knob(0.0, "AdamW weight decay.", low=0.0, high=0.3, step=0.01)
+    lr_scheduler_type: str = knob(
+        "linear",
+        "How the learning rate changes over the run.",
+        choices=["linear", "constant", "cosine"],
+    )
+    seed: int = knob(42, "Seed for initial weights and batch order.", low=0, high=2**31 - 1)
+    eval_batch_size: int = 256
+
+
+@dataclass
+class DataConfig:
+    """Where the reviews come from and how they become token ids."""
+
+    data: str | None = None  # None: the EXPLORER_DATA setting (core.settings)
+    text_column: str = "text"
+    label_column: str = "label"
+    label_names: list[str] | None = None  # names for integer labels; None: see core.data
+    val_fraction: float = knob(
+        0.1, "Share of the training reviews held out for validation.", low=0.02, high=0.5
+    )
+    split_seed: int = 42
+    vocab_size: int = knob(
+        20000,
+        "Tokens the WordPiece tokenizer learns from the training split.",
+        low=1000,
+        high=60000,
+        step=1000,
+    )
+    tokenizer: str | None = None  # a pretrained tokenizer name, for users who are online
+    max_tokens: int = 1024  # tokenisation cap; max_length cuts further per batch
+    max_train_samples: int | None = None  # for tests and quick demos; None: all
+    max_test_samples: int | None = None  # None: the full test set (the honest number)
+
+
+@dataclass(frozen=True)
+class Knob:
+    """A user-facing hyperparameter, as read from its config field."""
+
+    name: str
+    scope: str  # "model", "train" or "data"
+    default: Any
+    help: str
+    type: type
+    low: float | None = None
+    high: float | None = None
+    log: bool = False
+    step: float | None = None
+    choices: tuple[Any, ...] | None = None
+    family: str | None = None  # None: both families
+    requires: tuple[tuple[str, Any], ...] = ()  # (knob, value) pairs under which it matters
+
+    def applies(self, values: dict[str, Any]) -> bool:
+        """Whether this knob matters given the other knobs' ``values`` (missing: default)."""
+        return all(values.get(name, get_knob(name).default) == want for name, want in self.requires)
+
+    def check(self, value: Any) -> None:
+        """Raise :class:`ConfigError` (one sentence) unless ``value`` is legal for this knob."""
+        if self.type is bool:
+            if not isinstance(value, bool):
+                raise ConfigError(f"{self.name} must be true or false, got '{value}'.")
+            return
+        if self.choices is not None:
+            if value not in self.choices:
+                shown = f"'{value}'" if isinstance(value, str) else f"{value}"
+                raise ConfigError(
+                    f"{self.name} must be one of {', '.join(map(str, self.choices))}, got {shown}."
+                )
+            return
+        if self.type is int and (not isinstance(value, int) or isinstance(value, bool)):
+            raise ConfigError(f"{self.name} must be a whole number, got {value}.")
+        if self.type is float and (
+            not isinstance(value, (int, float))
+            or isinstance(value, bool)
+            or not math.isfinite(value)
+        ):
+            raise ConfigError(f"{self.name} must be a number, got {value}.")
+        if self.low is not None and self.high is not None and not self.low <= value <= self.high:
+            shown = f"{value:g}" if isinstance(value, float) else f"{value}"
+            raise ConfigError(
+                f"{self.name} must be between {self.low:g} and {self.high:g}, got {shown}."
+            )
+
+
+def _knobs_of(cls: type, scope: str) -> list[Knob]:
+    out = []
+    for f in dataclasses.fields(cls):
+        if not f.metadata.get("knob"):
+            continue
+        m = f.metadata
+        default = f.default
+        out.append(
+            Knob(
+                name=f.name,
+                scope=scope,
+                default=default,
+                help=m["help"],
+                type=type(default),
+                low=m.get("low"),
+                high=m.get("high"),
+                log=m.get("log", False),
+                step=m.get("step"),
+                choices=tuple(m["choices"]) if "choices" in m else None,
+                family=m.get("family"),
+                requires=tuple(m.get("requires", {}).items()),
+            )
+        )
+    return out
+
+
+_ALL_KNOBS: list[Knob] = (
+    _knobs_of(ModelKnobs, "model") + _knobs_of(TrainConfig, "train") + _knobs_of(DataConfig, "data")
+)
+
+
+def get_knobs(family: str | None = None) -> list[Knob]:
+    """The knobs, in display order; with ``family``, only those that apply to it."""
+    return [k for k in _ALL_KNOBS if family is None or k.family in (None, family)]
+
+
+def get_knob(name: str) -> Knob:
+    for k in _ALL_KNOBS:
+        if k.name == name:
+            return k
+    raise ConfigError(f"Unknown hyperparameter '{name}'.")
+
+
+def coerce(k: Knob, value: Any) -> Any:
+    """Turn a string or numpy value into the knob's type, with a clear error."""
+    try:
+        if k.type is bool:
+            if isinstance(value, str):
+                if value.lower() in ("1", "true", "yes", "on"):
+                    return True
+                if value.lower() in ("0", "false", "no", "off"):
+                    return False
+                raise ValueError
+            return bool(value)
+        if k.type is int:
+            if isinstance(value, float) and not value.is_integer():
+                raise ValueError
+            return int(value)
+        if k.type is float:
+            return float(value)
+        return str(value)
+    except (TypeError, ValueError):
+        kind = {int: "a whole number", float: "a number", bool: "true or false"}.get(
+            k.type, f"a {k.type.__name__}"
+        )
+        raise ConfigError(f"{k.name} must be {kind}, got '{value}'.") from None
+
+
+def resolve(
+    family: str = "cnn",
+    preset: str = "default",
+    overrides: dict[str, Any] | None = None,
+    data: DataConfig | None = None,
+) -> dict[str, Any]:
+    """A run's flat knob values (``model`` plus the family's knobs), from a family, a preset and
+    overrides: coerced and checked (:func:`check_values`). The same values as
+    ``core.config.build_run_config(...).to_flat()``, without importing torch."""
+    if family not in FAMILIES:
+        raise ConfigError(f"model must be one of {', '.join(FAMILIES)}, got '{family}'.")
+    if preset not in PRESETS[family]:
+        raise ConfigError(f"preset must be one of {', '.join(PRESETS[family])}, got '{preset}'.")
+    data = data if data is not None else DataConfig()
+    values = {
+        k.name: getattr(data, k.name) if k.scope == "data" else k.default for k in get_knobs(family)
+    }
+    given = dict(PRESETS[family][preset]) | dict(overrides or {})
+    given.pop("model", None)
+    for name, value in given.items():
+        k = get_knob(name)
+        value = coerce(k, value)
+        if k.family in (None, family):  # another family's knob is checked, then ignored
+            values[name] = value
+    check_values(family, values, max_tokens=data.max_tokens)
+    return {"model": family} | values
+
+
+def check_values(family: str, values: dict[str, Any], max_tokens: int) -> None:
+    """Raise :class:`ConfigError` with one sentence for the first impossible value: every knob
+    against its own metadata (type, choices, range: the sliders' and the CLI's range too), then
+    the rules that tie knobs together."""
+    for k in get_knobs(family):
+        k.check(values[k.name])
+    if values["max_length"] > max_tokens:
+        raise ConfigError(
+            f"max_length ({values['max_length']}) must not exceed the tokenisation cap "
+            f"max_tokens ({max_tokens})."
+        )
+    if family == "cnn":
+        widest = values["filter_size"] + values["num_filter_sizes"] - 1
+        if widest > values["max_length"]:
+            raise ConfigError(
+                f"The widest filter ({widest} tokens) must not exceed max_length "
+                f"({values['max_length']})."
+            )
+
+
+def family_of(config: Any) -> str:
+    """The family of a model config, or of a ``model_type`` string (as in ``config.json``)."""
+    model_type = config if isinstance(config, str) else config.model_type
+    return FAMILY_OF_MODEL_TYPE[model_type]
+
+
+def flat_of_config(config: dict[str, Any]) -> dict[str, Any]:
+    """A stored run's flat knob values from its resolved config (``RunConfig.to_dict()``, as kept
+    in ``result.json`` and in trials), without building the torch-side config classes."""
+    family = family_of(config["model"]["model_type"])
+    values = {k.name: config[k.scope].get(k.name, k.default) for k in get_knobs(family)}
+    return {"model": family} | values

@@ -1,0 +1,84 @@
+"""What each reach into Optuna's private API relies on: an Optuna upgrade that changes one of
+them fails here first, not somewhere in a page."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import optuna
+import pytest
+from optuna.storages import InMemoryStorage, RDBStorage
+from optuna.storages.journal import JournalFileBackend, JournalStorage
+from optuna.trial import TrialState
+
+from core.studies._optuna_compat import (
+    journal_file_of,
+    rdb_models,
+    study_id_of,
+    study_storage,
+    trial_id_of,
+    trials_with_user_attr,
+    validate_trial,
+)
+
+
+@pytest.fixture
+def rdb(tmp_path: Path) -> RDBStorage:
+    return RDBStorage(f"sqlite:///{tmp_path / 's.db'}")
+
+
+def _study_with_trials(storage, name: str, tags: list[str]) -> optuna.Study:
+    study = optuna.create_study(study_name=name, storage=storage)
+    for i, tag in enumerate(tags):
+        t = study.ask()
+        t.set_user_attr("tag", tag)
+        study.tell(t, float(i))
+    return study
+
+
+def test_ids_and_storage_of_a_study_and_its_trials(rdb: RDBStorage) -> None:
+    study = _study_with_trials(rdb, "a", ["x", "y"])
+    sid = rdb.get_study_id_from_name("a")
+    assert study_id_of(study) == sid
+    summary = optuna.get_all_study_summaries(rdb)[0]
+    assert study_id_of(summary) == sid
+    inner = study_storage(study)  # Optuna wraps an RDBStorage in a cache: same study behind it
+    assert inner.get_study_id_from_name("a") == sid
+    assert len(optuna.load_study(study_name="a", storage=inner).trials) == 2
+    for t in study.trials:
+        assert trial_id_of(t) == rdb.get_trial_id_from_study_id_trial_number(sid, t.number)
+
+
+def test_validate_trial_refuses_an_inconsistent_trial() -> None:
+    ok = optuna.trial.create_trial(value=1.0, params={}, distributions={})
+    validate_trial(ok)
+    broken = optuna.trial.create_trial(value=1.0, params={}, distributions={})
+    broken.state = TrialState.RUNNING  # a running trial with a value and an end time
+    with pytest.raises(ValueError):
+        validate_trial(broken)
+
+
+def test_trials_with_user_attr_finds_them_across_studies_newest_first(rdb: RDBStorage) -> None:
+    _study_with_trials(rdb, "a", ["x", "y"])
+    _study_with_trials(rdb, "b", ["y", "z"])
+    found = trials_with_user_attr(rdb, "tag", "y")
+    assert len(found) == 2
+    assert found == sorted(found, reverse=True)
+    studies = {rdb.get_study_id_from_name(n): n for n in ("a", "b")}
+    assert {studies[sid] for _, sid in found} == {"a", "b"}
+    assert trials_with_user_attr(rdb, "tag", "nothing") == []
+    assert trials_with_user_attr(rdb, "tag", "y", states=(TrialState.FAIL,)) == []
+
+
+def test_rdb_models_are_the_tables_the_sql_readers_use() -> None:
+    models = rdb_models()
+    for name in ("TrialModel", "TrialUserAttributeModel", "TrialValueModel"):
+        assert hasattr(models, name)
+    assert hasattr(models.TrialValueModel, "stored_repr_to_value")
+    assert hasattr(models.TrialIntermediateValueModel, "stored_repr_to_intermediate_value")
+
+
+def test_journal_file_of(tmp_path: Path) -> None:
+    path = tmp_path / "j.log"
+    assert journal_file_of(JournalStorage(JournalFileBackend(str(path)))) == str(path)
+    assert journal_file_of(InMemoryStorage()) is None
