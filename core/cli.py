@@ -76,6 +76,12 @@ def _add_train(sub: Any) -> None:
     )
     add_data_flags(p)
     p.add_argument("--no-save", action="store_true", help="Do not save the model.")
+    p.add_argument(
+        "--export",
+        metavar="DIR",
+        help="Also copy the trained model to DIR in float16, with its result.json (as "
+        "'study keep-best' does; e.g. studies/models/seed-rnn for the viewer's examples).",
+    )
     _add_knob_flags(p, get_knobs())
 
 
@@ -105,9 +111,12 @@ def _knob_overrides(args: argparse.Namespace) -> dict[str, Any]:
 
 def cmd_train(args: argparse.Namespace) -> int:
     from core.config import build_run_config
+    from core.predict import export_model
     from core.progress import ProgressBar
     from core.trainer import prepare_data, train_run, warm_up
 
+    if args.export and args.no_save:
+        raise ExplorerError("--export needs the saved model; leave out --no-save.")
     run = build_run_config(args.model, args.preset, _knob_overrides(args), data_config_from(args))
     prepared = prepare_data(run.data)
     warm_up(run, prepared)  # as the app's job workers do, so wall_s compares with the page's
@@ -117,6 +126,10 @@ def cmd_train(args: argparse.Namespace) -> int:
         save=not args.no_save,
         prepared=prepared,
     )
+    if args.export:
+        if result.run_dir is None:
+            raise ExplorerError(f"The run ended {result.status} and kept no model to export.")
+        export_model(result.run_dir, args.export)
     print(json.dumps(result.summary()))
     return 0
 

@@ -38,6 +38,15 @@ $PY -m core study run studies/landscape_rnn.toml --workers 2 --threads 1 --stora
 # The best models, in float16, for Predict
 $PY -m core study keep-best cnn --storage "$S"
 $PY -m core study keep-best rnn --storage "$S"
+# The padding lesson on Home ("Why the report's RNN sat at 51 %"), so the viewer can show it:
+# the report's RNN (seed preset: padded to max_length, last state) and the same RNN packed, both
+# with a 5,000-token vocabulary to stay small (0.8 MB each in float16). Made on 2026-11-29:
+# seed val 50.4 % / test 50.2 %, packed val 54.6 % / test 54.0 %, about a minute each.
+EXPLORER_RUNS=$(mktemp -d) $PY -m core train --model rnn --preset seed --vocab-size 5000 \
+    --max-steps 300 --eval-steps 100 --threads 2 --export studies/models/seed-rnn
+EXPLORER_RUNS=$(mktemp -d) $PY -m core train --model rnn --preset seed --vocab-size 5000 \
+    --mask-padding true --padding longest --max-steps 300 --eval-steps 100 --threads 2 \
+    --export studies/models/packed-rnn
 # One self-contained file (no -wal/-shm), compacted, readable with SQLite's mode=ro
 $PY - "$DB" <<'PYEOF'
 import sqlite3, sys

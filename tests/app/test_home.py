@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from core.settings import PROJECT_ROOT
 from tests.app.conftest import new_app, wait_for
 
 
@@ -51,3 +52,27 @@ def test_train_both_for_the_explainer(app_env: str) -> None:
     wait_for(at, lambda a: bool(a.dataframe) and "model" in a.dataframe[-1].value, timeout=150)
     table = at.dataframe[-1].value
     assert list(table["model"]) == ["seed (padding read)", "packed"]
+
+
+def test_the_viewer_explains_the_padding_from_the_committed_models(
+    app_env: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A fresh clone's viewer: no runs folder, only studies/ as committed. The explainer uses the
+    example seed-preset and packed RNNs (studies/models/seed-rnn, packed-rnn)."""
+    studies = PROJECT_ROOT / "studies"
+    before = {p: p.read_bytes() for p in studies.rglob("*") if p.is_file()}
+    monkeypatch.delenv("EXPLORER_STORAGE")
+    monkeypatch.delenv("EXPLORER_STUDIES", raising=False)
+    monkeypatch.setenv("EXPLORER_READ_ONLY", "1")
+    monkeypatch.setenv("EXPLORER_RUNS", str(tmp_path / "no-runs-here"))
+    at = new_app()
+    assert not any("this viewer cannot train" in i.value for i in at.info)
+    caption = next(c.value for c in at.caption if c.value.startswith("Seed RNN"))
+    assert "`seed-rnn`" in caption and "`packed-rnn`" in caption
+    table = at.dataframe[-1].value
+    assert list(table["model"]) == ["seed (padding read)", "packed"]
+    change = table["final-state change when the review is emptied"]
+    assert float(change[0].rstrip("%")) < 1 < float(change[1].rstrip("%"))
+    assert not at.button and not at.error
+    after = {p: p.read_bytes() for p in studies.rglob("*") if p.is_file()}
+    assert after == before  # read-only: not a byte of the committed folder changed

@@ -14,8 +14,8 @@ from core.config import get_knobs
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _run(*args: str) -> subprocess.CompletedProcess:
-    env = os.environ | {"PYTHONPATH": str(ROOT)}
+def _run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    env = os.environ | {"PYTHONPATH": str(ROOT)} | (env or {})
     return subprocess.run(
         [sys.executable, "-m", "core", *args],
         capture_output=True,
@@ -67,6 +67,28 @@ def test_train_prints_one_json_line_last(tiny_data_dir: Path) -> None:
     } <= set(result)
     assert result["status"] == "completed" and result["test_size"] == 200
     assert "20/20" in proc.stderr  # the progress bar
+
+
+def test_train_can_export_the_model_in_float16(tiny_data_dir: Path, tmp_path: Path) -> None:
+    from safetensors import safe_open
+
+    target = tmp_path / "exported"
+    tiny = ["--data", str(tiny_data_dir), "--vocab-size", "1000", "--model", "rnn"]
+    tiny += ["--preset", "seed", "--max-steps", "10", "--eval-steps", "10", "--max-length", "48"]
+    env_runs = {"EXPLORER_RUNS": str(tmp_path / "runs")}
+    proc = _run("train", *tiny, "--export", str(target), env=env_runs)
+    assert proc.returncode == 0, proc.stderr
+    result = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert json.loads((target / "result.json").read_text())["run_dir"] == str(target)
+    config = json.loads((target / "model" / "config.json").read_text())
+    assert config["model_type"] == "text_rnn" and config["mask_padding"] is False
+    with safe_open(target / "model" / "model.safetensors", "pt") as f:
+        assert {str(f.get_tensor(k).dtype) for k in f.keys()} == {"torch.float16"}
+    assert result["run_dir"] != str(target)  # the run itself stays where runs are kept
+    proc = _run("train", *tiny, "--export", str(tmp_path / "x"), "--no-save", env=env_runs)
+    assert proc.returncode == 2
+    assert "--export needs the saved model; leave out --no-save." in proc.stderr
+    assert not (tmp_path / "x").exists()
 
 
 def test_user_errors_are_one_sentence_and_exit_2(tiny_data_dir: Path, tmp_path: Path) -> None:
