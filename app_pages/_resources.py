@@ -1,7 +1,8 @@
 """What lives as long as the server (``st.cache_resource``) or as long as a browser session.
 
-The job manager and the dashboard process are one per server and storage URL; the owner id,
-which keys a session's jobs, is one per session (``st.session_state``).
+The job manager is one per server and storage URL; the owner id, which keys a session's jobs,
+is one per session (``st.session_state``). optuna-dashboard is one per server too, owned by the
+server's entry point (``streamlit_app.py``, ``core.dashboard.mount_dashboard``).
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ from typing import Any
 
 import streamlit as st
 
-from core.dashboard import DashboardServer
 from core.errors import ExplorerError
 from core.jobs import JobManager
 from core.knobs import DataConfig
@@ -29,12 +29,6 @@ def get_job_manager(storage_url: str) -> JobManager:
     """The server's one job manager for ``storage_url`` (thread-safe; jobs keyed by owner).
     Its worker processes start when a page that trains first asks (:meth:`JobManager.start`)."""
     return JobManager(storage_url)
-
-
-@st.cache_resource(show_spinner=False, on_release=lambda s: s.stop())
-def get_dashboard_server(storage_url: str) -> DashboardServer:
-    """The server's one optuna-dashboard process for ``storage_url``, started on demand."""
-    return DashboardServer(storage_url)
 
 
 @st.cache_resource(show_spinner=False)

@@ -71,11 +71,11 @@ def wait_for(at: AppTest, done: Callable[[AppTest], bool], timeout: float = 150)
 
 @pytest.fixture(autouse=True)
 def release_app_resources():
-    """After each test, release the app's server-wide resources (jobs, dashboard process)."""
+    """After each test, release the app's server-wide resources (the job manager, caches)."""
     yield
     import streamlit as st
 
-    st.cache_resource.clear()  # on_release: JobManager.shutdown, DashboardServer.stop
+    st.cache_resource.clear()  # on_release: JobManager.shutdown
     st.cache_data.clear()
 
 

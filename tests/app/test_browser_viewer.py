@@ -1,6 +1,6 @@
 """The read-only viewer in a real browser: every page visited and everything clickable clicked,
-inside the embedded optuna-dashboard too (its delete and rename dialogs confirmed), and the study
-file is byte-for-byte what it was."""
+inside the embedded optuna-dashboard too (its delete and rename dialogs confirmed; it is served on
+the app's own port and nowhere else), and the study file is byte-for-byte what it was."""
 
 from __future__ import annotations
 
@@ -125,7 +125,7 @@ def _confirm_dialogs(page, scope) -> list[str]:
 def crawl_dashboard(page, frame, budget_s: float) -> list[str]:
     """Visit every dashboard page reachable by its links and click everything on each."""
     base = urlparse(frame.url)
-    home = f"{base.scheme}://{base.netloc}/dashboard/"
+    home = frame.url.split("?")[0].split("/dashboard/")[0] + "/dashboard/"  # under its prefix
     queue, visited, clicks = [home], set(), []
     deadline = time.monotonic() + budget_s
     while queue and time.monotonic() < deadline:
@@ -143,6 +143,27 @@ def crawl_dashboard(page, frame, budget_s: float) -> list[str]:
             page, frame, min(20, deadline - time.monotonic()), {base.hostname}, False
         )
     return clicks
+
+
+def listening_ports(port: int) -> tuple[set[int], list[str]]:
+    """The TCP ports that the server listening on ``port`` and its child processes listen on,
+    and the command lines of those children."""
+    import psutil
+
+    (pid,) = {
+        c.pid
+        for c in psutil.net_connections("tcp")
+        if c.status == psutil.CONN_LISTEN and c.laddr.port == port and c.pid
+    }
+    server = psutil.Process(pid)
+    procs = [server, *server.children(recursive=True)]
+    ports = {
+        c.laddr.port
+        for proc in procs
+        for c in proc.net_connections("tcp")
+        if c.status == psutil.CONN_LISTEN
+    }
+    return ports, [" ".join(proc.cmdline()) for proc in procs[1:]]
 
 
 @pytest.fixture
@@ -190,8 +211,11 @@ def test_a_visitor_cannot_change_anything(
                 clicks += click_everything(page, main, 20, {"127.0.0.1"})
                 assert "Playground" not in page.url
             nav.get_by_text("Dashboard", exact=True).click()
+            requested: set[str] = set()
+            page.on("request", lambda r: requested.add(urlparse(r.url).netloc))
             frame_el = page.locator("iframe").first
             expect(frame_el).to_be_visible()
+            assert frame_el.get_attribute("src") == "/optuna/examples/dashboard/"  # same origin
             frame = page.frame_locator("iframe").first
             expect(frame.get_by_text("alpha").first).to_be_visible(timeout=60_000)
             dashboard = next(
@@ -199,10 +223,19 @@ def test_a_visitor_cannot_change_anything(
             )
             in_dashboard = crawl_dashboard(page, dashboard, budget_s=100)
             clicks += in_dashboard
+            # it came through the app's port alone: nothing else serves it
+            port = urlparse(url).port
+            assert {n for n in requested if n.startswith(("127.0.0.1", "localhost"))} == {
+                f"127.0.0.1:{port}"
+            }, requested
+            ports, children = listening_ports(port)
+            assert ports == {port}, ports
+            assert not [c for c in children if "optuna" in c], children
             page.screenshot(path=ARTIFACTS / "viewer-dashboard.png", full_page=True)
             (ARTIFACTS / "viewer-clicks.txt").write_text("\n".join(clicks))
             assert len(clicks) > 30, f"only {len(clicks)} clicks: the pages did not render"
             assert {"delete study", "rename study"} <= set(in_dashboard)
+            assert any(c.startswith("page: studies/") for c in in_dashboard), in_dashboard
             confirmed = [
                 c
                 for c in in_dashboard
@@ -253,9 +286,15 @@ def test_explore_in_the_viewer(tmp_path: Path, tiny_data_dir: Path) -> None:
                 f"{synthetic_accuracy(point | {'hidden_size': 128}):.1%}"
             )
             expect(page.get_by_text("Faded: the previous point")).to_be_visible()
-            expect(page.locator(".js-plotly-plot")).to_have_count(3)
+            # static charts by default (no plotly.js to load), each mark named on hover
+            charts = page.locator('[data-testid="stMarkdown"] svg[role="img"]')
+            expect(charts).to_have_count(3)
+            expect(page.locator(".js-plotly-plot")).to_have_count(0)
             assert "hidden_size=128" in page.url
             page.screenshot(path=ARTIFACTS / "viewer-explore.png", full_page=True)
+            page.get_by_text("Interactive charts").click()  # the same figures in plotly
+            expect(page.locator(".js-plotly-plot")).to_have_count(3)
+            expect(charts).to_have_count(0)
         finally:
             browser.close()
     assert folder_state(folder) == before

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import hashlib
 import inspect
-import urllib.request
 from pathlib import Path
 
 import optuna
@@ -209,22 +208,33 @@ def test_a_symlink_out_of_the_folder_is_refused(study_file: Path, tmp_path: Path
         study_file_url("sneaky")
 
 
-def test_the_dashboard_serves_a_copy(read_only: Path) -> None:
-    from core.dashboard import DashboardServer
+def _call(app, method: str, path: str) -> tuple[int, bytes]:
+    """One request to the dashboard's WSGI side, as mounted at /optuna."""
+    from wsgiref.util import setup_testing_defaults
 
-    server = DashboardServer(f"sqlite:///{read_only}")
-    assert server.serves_copy
+    environ: dict = {}
+    setup_testing_defaults(environ)
+    environ.update(REQUEST_METHOD=method, SCRIPT_NAME="/optuna", PATH_INFO=path)
+    got: dict = {}
+    body = b"".join(app.wsgi(environ, lambda status, headers, exc=None: got.update(s=status)))
+    return int(got["s"][:3]), body
+
+
+def test_the_dashboard_serves_a_copy(read_only: Path) -> None:
+    from core.dashboard import DashboardApp, serves_copy
+
+    app = DashboardApp()
+    assert serves_copy(f"sqlite:///{read_only}")
     try:
-        url = server.start()
-        assert str(read_only) not in server.served_url
-        copy_dir = Path(server._copy_dir.name)
-        api = url.replace("/dashboard/", "/api/studies")
-        assert b'"done"' in urllib.request.urlopen(api, timeout=10).read()
-        with pytest.raises(urllib.error.HTTPError):
-            urllib.request.urlopen(urllib.request.Request(f"{api}/1", method="DELETE"))
-        assert b'"done"' in urllib.request.urlopen(api, timeout=10).read()
+        status, body = _call(app, "GET", "/examples/api/studies")
+        assert status == 200 and b'"done"' in body
+        (copy_dir,) = app.copy_dirs()  # what it serves: a copy, elsewhere
+        assert (copy_dir / "snapshot.db").is_file() and read_only.parent not in copy_dir.parents
+        status, _ = _call(app, "DELETE", "/examples/api/studies/1")
+        assert status >= 400
+        assert b'"done"' in _call(app, "GET", "/examples/api/studies")[1]
     finally:
-        server.stop()
+        app.close()
     assert not copy_dir.exists()
 
 
