@@ -12,6 +12,9 @@ stored as a Playground run and drawn on the sweep beside the grid's points.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import streamlit as st
 
 from app_pages._resources import data_config, get_job_manager, get_owner_id, show_error
@@ -29,6 +32,7 @@ from core.studies.landscape_figures import (
     describe_point,
     format_value,
 )
+from core.studies.landscape_svg import curves_svg, heatmap_svg, sweep_svg
 
 st.session_state.setdefault("explore_previous", None)  # the point shown before the last move
 st.session_state.setdefault("explore_shown", None)  # the point shown now
@@ -184,6 +188,16 @@ if previous is point:
 st.session_state["explore_shown"] = dict(at)
 
 
+def _draw(svg: Callable[[], str], figure: Callable[[], Any], key: str) -> None:
+    """A static SVG (a few kB: the first render and every slider move stay fast), or, with
+    "Interactive charts" on, the plotly figure (zoom and hover, but plotly.js is a 4.7 MB
+    bundle that a small machine parses for over a second)."""
+    if st.session_state.get("explore_interactive"):
+        st.plotly_chart(figure(), key=key)
+    else:
+        st.markdown(svg(), unsafe_allow_html=True)
+
+
 def _pct(v: float | None) -> str:
     return f"{v:.1%}" if v is not None else "–"
 
@@ -214,7 +228,11 @@ else:
     m[3].metric("parameters", f"{point.params:,}" if point.params else "–")
     if point.status not in ("completed", "early_stopped"):
         st.warning(f"This run {point.status}" + (f": {point.message}" if point.message else "."))
-    st.plotly_chart(build_curves_figure(point, previous), key="explore_curves")
+    _draw(
+        lambda: curves_svg(point, previous),
+        lambda: build_curves_figure(point, previous),
+        "explore_curves",
+    )
     if previous is not None:
         st.caption(f"Faded: the previous point ({describe_point(previous.values)}).")
 
@@ -232,7 +250,11 @@ if not is_read_only():
 
     runs = load_family_trials(land.model)
     extra = off_grid_points(land, runs, knob, at) if runs is not None else []
-st.plotly_chart(build_sweep_figure(land, knob, at, extra), key="explore_sweep_chart")
+_draw(
+    lambda: sweep_svg(land, knob, at, extra),
+    lambda: build_sweep_figure(land, knob, at, extra),
+    "explore_sweep_chart",
+)
 
 st.subheader("Two knobs at once")
 c1, c2, c3 = st.columns([1, 1, 1])
@@ -246,7 +268,17 @@ metric = c3.radio(
     horizontal=True,
     key="explore_heat_metric",
 )
-st.plotly_chart(build_heatmap_figure(land, x, y, at, metric), key="explore_heatmap")
+_draw(
+    lambda: heatmap_svg(land, x, y, at, metric),
+    lambda: build_heatmap_figure(land, x, y, at, metric),
+    "explore_heatmap",
+)
+st.toggle(
+    "Interactive charts",
+    key="explore_interactive",
+    help="plotly charts you can zoom and hover. Slower to draw: the static charts above "
+    "already name every point when you hover it.",
+)
 
 with st.expander("Which knobs matter most here"):
     effects = land.effects()
@@ -254,9 +286,10 @@ with st.expander("Which knobs matter most here"):
         "For each knob: how far moving it alone changes validation accuracy (best minus worst "
         "along its sweep), the median over every setting of the other knobs."
     )
-    st.dataframe(
-        [{"knob": k, "median swing (points)": round(v * 100, 1)} for k, v in effects.items()],
-        hide_index=True,
+    # A markdown table: st.dataframe would make every visitor load a 1.2 MB grid bundle.
+    st.markdown(
+        "| knob | median swing (points) |\n|---|---:|\n"
+        + "\n".join(f"| {k} | {v * 100:.1f} |" for k, v in effects.items())
     )
 
 

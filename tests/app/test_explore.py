@@ -47,6 +47,15 @@ def _chart(at: AppTest, key: str) -> dict:
     )
 
 
+def _svg(at: AppTest, label: str) -> str:
+    """The static chart whose aria-label starts with ``label`` (the default, non-plotly view)."""
+    return next(
+        m.value
+        for m in at.markdown
+        if m.value.startswith("<svg") and f'aria-label="{label}' in m.value
+    )
+
+
 def _pct(v: float) -> str:
     return f"{v:.1%}"
 
@@ -59,7 +68,8 @@ def test_a_slider_move_answers_from_the_store_and_writes_nothing(viewer: Path) -
     assert slider.value == 128
     best = {"cell": "gru", "hidden_size": 128, "learning_rate": 0.01}
     assert _metric(at, "validation accuracy") == _pct(synthetic_accuracy(best))
-    sweep_before = _chart(at, "explore_sweep_chart")
+    sweep_before = _svg(at, "accuracy against")
+    assert not at.get("plotly_chart")  # static charts by default: no plotly.js to load
 
     slider.set_value(32).run()
     assert not at.exception
@@ -70,11 +80,19 @@ def test_a_slider_move_answers_from_the_store_and_writes_nothing(viewer: Path) -
         synthetic_accuracy(best | {"hidden_size": 32}) - 0.01
     )
     # the previous point is drawn faded beside this one, and the sweep follows the moved knob
+    assert "previous point, step" in _svg(at, "learning curves")
+    assert at.selectbox(key="explore_sweep").value == "hidden_size"
+    sweep = _svg(at, "accuracy against hidden_size")
+    assert sweep != sweep_before
+    for h in (32, 64, 128):
+        acc = synthetic_accuracy(best | {"hidden_size": h})
+        assert f"hidden_size={h}: validation {acc:.1%}" in sweep
+
+    # the same figures in plotly, one toggle away
+    at.toggle(key="explore_interactive").set_value(True).run()
     curves = _chart(at, "explore_curves")
     assert {"this point: validation", "previous: validation"} <= {t["name"] for t in curves["data"]}
-    assert at.selectbox(key="explore_sweep").value == "hidden_size"
     sweep = _chart(at, "explore_sweep_chart")
-    assert sweep != sweep_before
     assert sweep["layout"]["xaxis"]["title"]["text"] == "hidden_size"
     val = next(t for t in sweep["data"] if t["name"] == "validation")
     assert val["y"] == pytest.approx(
@@ -151,6 +169,9 @@ def test_the_full_app_falls_back_to_the_examples_and_trains_off_the_grid(
     assert trial.params["hidden_size"] == 96 and trial.params["max_steps"] == 20
     assert trial.params["cell"] == "gru" and trial.params["learning_rate"] == 0.01
     at.selectbox(key="explore_sweep").set_value("hidden_size").run()
+    sweep = _svg(at, "accuracy against hidden_size")
+    assert f"hidden_size=96, trained off the grid: validation {trial.value:.1%}" in sweep
+    at.toggle(key="explore_interactive").set_value(True).run()
     sweep = _chart(at, "explore_sweep_chart")
     extra = next(t for t in sweep["data"] if t["name"].startswith("trained off the grid"))
     assert extra["x"] == [96] and extra["y"] == [pytest.approx(trial.value)]

@@ -17,6 +17,7 @@ from core.studies.landscape_figures import (
     build_heatmap_figure,
     build_sweep_figure,
 )
+from core.studies.landscape_svg import _positions, curves_svg, heatmap_svg, sweep_svg
 from core.studies.spec import load_spec, parse_spec_text, suggest_overrides
 from core.studies.workers import create_study, run_worker
 
@@ -177,6 +178,44 @@ def test_figures_draw_the_points(grid_url: str) -> None:
     assert any(t.name.startswith("trained off the grid") and list(t.x) == [96] for t in sweep.data)
     heat = build_heatmap_figure(land, "hidden_size", "learning_rate", at)
     assert len(heat.data[0].z) == 2 and len(heat.data[0].z[0]) == 3
+
+
+def test_static_figures_draw_the_same_points(grid_url: str) -> None:
+    land = load_landscape("landscape-rnn", grid_url)
+    at = land.default_point()
+    other = land.point(at | {"hidden_size": 32})
+    curves = curves_svg(land.point(at), other)
+    assert curves.startswith("<svg") and "\n" not in curves  # one line: markdown keeps it whole
+    for r in land.point(at).history:
+        assert f"this point, step {r['step']:g}: {r['val_accuracy']:.1%}" in curves
+    assert "previous point, step" in curves and "faded, dotted" in curves
+
+    sweep = sweep_svg(land, "hidden_size", at, extra=[(96, 0.9, 0.89)])
+    for h, p in land.sweep("hidden_size", at):
+        assert f"hidden_size={h}: validation {p.val_accuracy:.1%}" in sweep
+        assert f"hidden_size={h}: test {p.test_accuracy:.1%}" in sweep
+    assert "hidden_size=96, trained off the grid: validation 90.0%, test 89.0%" in sweep
+    assert "<title>this point</title>" in sweep
+
+    heat = heatmap_svg(land, "hidden_size", "learning_rate", at)
+    cells = [(h, lr) for lr in land.axes["learning_rate"] for h in land.axes["hidden_size"]]
+    assert heat.count("<rect") == len(cells) + 1  # every cell and the current one boxed
+    for h, lr in cells:
+        p = land.point(at | {"hidden_size": h, "learning_rate": lr})
+        assert f"hidden_size={h}, learning_rate={lr:g}: {p.val_accuracy:.1%}" in heat
+    assert 'stroke="red"' in heat
+    test_heat = heatmap_svg(land, "hidden_size", "learning_rate", at, "test_accuracy")
+    assert test_heat.startswith("<svg") and "test accuracy over" in test_heat
+
+
+def test_static_sweep_places_off_grid_values_between_their_neighbours() -> None:
+    xs, place = _positions([0.001, 0.01, 0.1])
+    assert place(0.01) == pytest.approx(xs[1])
+    assert xs[0] < place(0.003) < xs[1] < place(0.03) < xs[2]
+    assert place(0.003) == pytest.approx(xs[0] + (xs[1] - xs[0]) * math.log10(3))  # log scale
+    assert place(10.0) == 1.0 and place(-1) is None  # clamped; not placeable on a log axis
+    xs, place = _positions(["rnn", "gru"])
+    assert place("gru") == xs[1] and place("lstm") is None
 
 
 def test_off_grid_runs_join_the_sweep_only_where_they_belong(grid_url: str) -> None:
