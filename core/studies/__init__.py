@@ -9,6 +9,8 @@ lists studies does not import torch):
   storage URL to show);
 - ``playground``: :func:`record_run` stores a manual run as a trial;
 - ``queries``: :func:`list_studies`, :func:`load_snapshot`, :func:`load_trials`; ``cost``: :func:`estimate_cost`;
+- ``snapshots``: :class:`SnapshotReader` rereads only the trials that changed (``trial_sql``
+  holds the bulk SQL reads);
 - ``figures``: ``build_*_figure`` return plotly figures with "showing k of n" information.
 
 ``core.studies.cli`` registers ``python -m core study ...`` when imported.

@@ -9,21 +9,33 @@ memory so that every figure (``core.studies.figures``) reuses it.
 from __future__ import annotations
 
 import datetime as dt
-import json
 from typing import Any
 
 import optuna
 import pandas as pd
-from optuna.distributions import json_to_distribution
 from optuna.storages import BaseStorage, RDBStorage
 from optuna.study import StudyDirection
 from optuna.trial import FrozenTrial, TrialState
 from sqlalchemy import text
 
-from core.studies._optuna_compat import rdb_models, study_id_of
+from core.studies._optuna_compat import study_id_of
 from core.studies.files import StorageError
+from core.studies.snapshots import snapshot_of
 from core.studies.stop import STOP_ATTR
 from core.studies.storage import open_storage, rdb_of
+from core.studies.trial_sql import read_trials_sql, utc_to_local
+
+__all__ = [
+    "describe_failures",
+    "get_best_trial",
+    "list_studies",
+    "load_snapshot",
+    "load_trials",
+    "main_study",
+    "read_trials_sql",
+    "snapshot_of",
+    "trials_frame",
+]
 
 STATES = ("COMPLETE", "PRUNED", "FAIL", "RUNNING", "WAITING")
 SUMMARY_COLUMNS = [
@@ -81,7 +93,7 @@ def _aggregate_sql(s: RDBStorage) -> dict[int, tuple[dict[str, int], Any, Any, A
         ):
             counts, bmax, bmin, last = out.setdefault(study_id, ({}, None, None, None))
             counts[str(state)] = n
-            stamps = [_utc_to_local(x) for x in (last_start, last_done, last) if x is not None]
+            stamps = [utc_to_local(x) for x in (last_start, last_done, last) if x is not None]
             out[study_id] = (counts, bmax, bmin, max(stamps) if stamps else None)
         for study_id, vmax, vmin in conn.execute(
             text(
@@ -93,12 +105,6 @@ def _aggregate_sql(s: RDBStorage) -> dict[int, tuple[dict[str, int], Any, Any, A
             counts, _, _, last = out[study_id]
             out[study_id] = (counts, vmax, vmin, last)
     return out
-
-
-def _utc_to_local(x: Any) -> dt.datetime:
-    if isinstance(x, str):
-        x = dt.datetime.fromisoformat(x)
-    return x.replace(tzinfo=dt.UTC).astimezone().replace(tzinfo=None)
 
 
 def _aggregate_trials(
@@ -116,7 +122,8 @@ def _aggregate_trials(
 
 
 def load_snapshot(study_name: str, storage: str | BaseStorage | None = None) -> optuna.Study:
-    """An in-memory copy of a study (trials, user attrs): read the storage once, plot many times."""
+    """An in-memory, read-only copy of a study (trials, user attrs): read the storage once, plot
+    many times. A page that rereads a running study uses ``snapshots.SnapshotReader`` instead."""
     s = open_storage(storage)
     try:
         source = optuna.load_study(study_name=study_name, storage=s)
@@ -125,99 +132,9 @@ def load_snapshot(study_name: str, storage: str | BaseStorage | None = None) -> 
     rdb = rdb_of(s)
     if rdb is not None:
         trials = read_trials_sql(rdb, study_id_of(source))
-    else:
-        trials = source.get_trials(deepcopy=False)
-    return snapshot_of(trials, source.direction, study_name, source.user_attrs)
-
-
-def read_trials_sql(storage: RDBStorage, study_id: int) -> list[FrozenTrial]:
-    """All trials of a study in six bulk queries: about 10x faster than Optuna's ORM path
-    (``RDBStorage.get_all_trials``) on thousands of trials, with the same result."""
-    models = rdb_models()
-    value_type = models.TrialValueModel.TrialValueType
-    inter_type = models.TrialIntermediateValueModel.TrialIntermediateValueType
-    dists: dict[str, Any] = {}
-    rows: dict[int, dict[str, Any]] = {}
-    where = "JOIN trials t ON t.trial_id = x.trial_id WHERE t.study_id = :sid"
-    with storage.engine.connect() as conn:
-
-        def q(sql: str) -> Any:
-            return conn.execute(text(sql), {"sid": study_id})
-
-        for tid, number, state, start, done in q(
-            "SELECT trial_id, number, state, datetime_start, datetime_complete FROM trials "
-            "WHERE study_id = :sid ORDER BY trial_id"
-        ):
-            rows[tid] = {
-                "number": number,
-                "state": TrialState[str(state)],
-                "values": {},
-                "datetime_start": _utc_to_local(start) if start else None,
-                "datetime_complete": _utc_to_local(done) if done else None,
-                "params": {},
-                "distributions": {},
-                "user_attrs": {},
-                "system_attrs": {},
-                "intermediate_values": {},
-            }
-        for tid, objective, value, vtype in q(
-            f"SELECT x.trial_id, x.objective, x.value, x.value_type FROM trial_values x {where}"
-        ):
-            rows[tid]["values"][objective] = models.TrialValueModel.stored_repr_to_value(
-                value, value_type[str(vtype)]
-            )
-        for tid, name, value, dist_json in q(
-            "SELECT x.trial_id, x.param_name, x.param_value, x.distribution_json "
-            f"FROM trial_params x {where} ORDER BY x.param_id"
-        ):
-            dist = dists.get(dist_json)
-            if dist is None:
-                dist = dists[dist_json] = json_to_distribution(dist_json)
-            rows[tid]["params"][name] = dist.to_external_repr(value)
-            rows[tid]["distributions"][name] = dist
-        for table, key in (
-            ("trial_user_attributes", "user_attrs"),
-            ("trial_system_attributes", "system_attrs"),
-        ):
-            for tid, k, v in q(f"SELECT x.trial_id, x.key, x.value_json FROM {table} x {where}"):
-                rows[tid][key][k] = json.loads(v)
-        for tid, step, value, vtype in q(
-            "SELECT x.trial_id, x.step, x.intermediate_value, x.intermediate_value_type "
-            f"FROM trial_intermediate_values x {where}"
-        ):
-            rows[tid]["intermediate_values"][step] = (
-                models.TrialIntermediateValueModel.stored_repr_to_intermediate_value(
-                    value, inter_type[str(vtype)]
-                )
-            )
-    trials = []
-    for tid, r in rows.items():
-        values = r.pop("values")
-        trials.append(
-            FrozenTrial(
-                value=None,
-                values=[values[i] for i in sorted(values)] if values else None,
-                trial_id=tid,
-                **r,
-            )
-        )
-    return trials
-
-
-def snapshot_of(
-    trials: list[FrozenTrial],
-    direction: StudyDirection = StudyDirection.MAXIMIZE,
-    name: str = "snapshot",
-    user_attrs: dict[str, Any] | None = None,
-) -> optuna.Study:
-    """A new in-memory study holding ``trials`` (renumbered from 0 in the given order)."""
-    mem = optuna.storages.InMemoryStorage()
-    study_id = mem.create_new_study([direction], name)
-    for key, value in (user_attrs or {}).items():
-        mem.set_study_user_attr(study_id, key, value)
-    for t in trials:
-        mem.create_new_trial(study_id, template_trial=t)
-    return optuna.load_study(study_name=name, storage=mem)
+    else:  # copies: the snapshot shares its trials, and this storage may change its own
+        trials = source.get_trials(deepcopy=True)
+    return snapshot_of(trials, source.directions, study_name, source.user_attrs)
 
 
 def load_trials(

@@ -107,3 +107,40 @@ def test_a_failed_trial_shows_its_reason(app_env: str) -> None:
     at = new_app(PAGE)
     warnings = " ".join(w.value for w in at.warning)
     assert "2 trial(s) failed" in warnings and "There is no data at /nowhere" in warnings
+
+
+def test_a_rerun_shows_what_changed_since(app_env: str) -> None:
+    """A rerun while a study runs (the page rereads only what changed) shows new trials, a new
+    best and a running trial, as a fresh read would."""
+    from optuna.distributions import FloatDistribution
+    from optuna.trial import create_trial
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    make_study(app_env, "alpha", 6)
+    at = new_app(PAGE)
+
+    def table_caption() -> str:
+        return next(c.value for c in at.caption if c.value.startswith("showing"))
+
+    assert table_caption().startswith("showing 6 of 6 trials")
+    study = optuna.load_study(study_name="alpha", storage=app_env)
+    lr = FloatDistribution(1e-4, 1e-1, log=True)
+    study.add_trial(
+        create_trial(
+            value=0.99, params={"learning_rate": 3e-3}, distributions={"learning_rate": lr}
+        )
+    )
+    at.run()
+    assert table_caption().startswith("showing 7 of 7 trials")
+    assert at.subheader[0].value == "Best trial #6"
+    running = study.ask({"learning_rate": lr})
+    running.report(0.5, step=100)
+    at.run()
+    assert "of 8 trials" in table_caption()
+    assert "RUNNING" in at.multiselect(key="results_states").options
+    at.segmented_control(key="plot").set_value("timeline").run()
+    assert not at.exception and not at.warning
+    study.tell(running, 0.995)
+    at.run()
+    assert at.subheader[0].value == "Best trial #7"
+    assert "RUNNING" not in at.multiselect(key="results_states").options

@@ -1,4 +1,5 @@
-"""Queries and figures on a synthetic study (no training): counts, tables, every figure."""
+"""Queries and figures on a synthetic study (no training): counts, tables, incremental reads,
+every figure."""
 
 from __future__ import annotations
 
@@ -11,16 +12,21 @@ import optuna
 import plotly.graph_objects as go
 import pytest
 from optuna.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
+from optuna.study import StudyDirection
 from optuna.trial import TrialState, create_trial
 
+from core.errors import ReadOnlyError
+from core.studies._optuna_compat import trial_id_of
 from core.studies.cost import estimate_cost
 from core.studies.figures import FIGURES, build_figure, build_learning_curves_figure, sample_trials
+from core.studies.files import StorageError
 from core.studies.queries import (
     list_studies,
     load_snapshot,
     load_trials,
     read_trials_sql,
 )
+from core.studies.snapshots import Snapshot, SnapshotReader, snapshot_of, stale_trial_ids
 from core.studies.spec import parse_spec
 from core.studies.storage import open_storage
 from core.studies.workers import create_study
@@ -200,3 +206,173 @@ def test_cost_estimate_uses_measured_throughput(sqlite_study: str, tiny_data_dir
     given = estimate_cost(spec, sqlite_study, samples_per_s=100.0, n_trials=10)
     assert given.expected_s > measured.expected_s and given.n_trials == 10
     assert "samples/s" in given.describe()
+
+
+# ---- incremental reads ------------------------------------------------------------------------
+
+
+def _full_read(url: str, name: str) -> list[optuna.trial.FrozenTrial]:
+    """Optuna's own read of every trial (its ORM path): what the reader must equal."""
+    storage = open_storage(url)
+    return storage.get_all_trials(storage.get_study_id_from_name(name))
+
+
+def test_incremental_read_equals_a_full_read_after_each_change(shared_url: str) -> None:
+    study = optuna.create_study(study_name="live", storage=shared_url, direction="maximize")
+    study.add_trials(synthetic_trials(30))
+    reader = SnapshotReader(shared_url)
+    first = reader.read("live")
+    assert first.reread == 30 and first.study.get_trials(deepcopy=False) == _full_read(
+        shared_url, "live"
+    )
+    again = reader.read("live")  # nothing changed: nothing fetched, the same study and version
+    assert (again.study, again.version, again.reread) == (first.study, first.version, 0)
+
+    def check(expected_reread: int) -> Snapshot:
+        snap = reader.read("live")
+        assert snap.study.get_trials(deepcopy=False) == _full_read(shared_url, "live")
+        assert snap.reread == expected_reread
+        return snap
+
+    study.add_trials(synthetic_trials(5, seed=1))  # added finished trials
+    added = check(5)
+    assert added.version != first.version
+    running = study.ask({"learning_rate": FloatDistribution(1e-5, 1e-1, log=True)})
+    check(1)  # a new RUNNING trial
+    running.report(0.5, step=100)  # a new intermediate value, no completion time
+    running.set_user_attr("status", "training")
+    snap = check(1)  # only the running trial is read again
+    running.report(0.6, step=200)
+    assert check(1).version != snap.version
+    study.enqueue_trial({"learning_rate": 1e-3})  # a WAITING trial
+    check(2)
+    study.tell(running, 0.95)  # RUNNING -> COMPLETE: a new best
+    done = check(2)
+    assert done.study.best_trial.number == running.number
+    assert done.study.best_value == pytest.approx(0.95)
+    waiting = reader.read("live")  # the WAITING trial is read again, unchanged: same version
+    assert (waiting.version, waiting.reread) == (done.version, 1)
+    queued = study.ask()  # WAITING -> RUNNING
+    check(1)
+    study.tell(queued, state=TrialState.FAIL)  # RUNNING -> FAIL
+    check(1)
+    pruned = study.ask()
+    pruned.report(0.3, step=100)
+    study.tell(pruned, state=TrialState.PRUNED)  # RUNNING -> PRUNED, valued at its last step
+    last = check(1)
+    assert reader.read("live").reread == 0  # every trial finished: nothing to read again
+    study.set_user_attr("stop_requested", True)  # study attributes are part of the snapshot
+    assert reader.read("live").study.user_attrs["stop_requested"] is True
+    assert [t.number for t in last.study.trials] == list(range(38))
+
+
+def test_reader_heals_when_a_trial_appears_below_the_last_id_seen(sqlite_study: str) -> None:
+    """Several PostgreSQL workers can commit trial ids out of order: a trial the reader has
+    not seen, below the last id it has, must still be read (the count of ids up to the last one
+    differs, so every stamp is read)."""
+    reader = SnapshotReader(sqlite_study)
+    reader.read("synthetic")
+    entry = next(iter(reader._entries.values()))  # forget one trial, as if not committed yet
+    forgotten = entry.trials.pop(3)
+    del entry.stamps[trial_id_of(forgotten)]
+    healed = reader.read("synthetic")
+    assert healed.reread == 1 + 1  # the forgotten trial and the running one
+    assert healed.study.get_trials(deepcopy=False) == _full_read(sqlite_study, "synthetic")
+
+
+def test_reader_reads_other_storages_in_full() -> None:
+    storage = open_storage("memory")
+    study = optuna.create_study(study_name="mem", storage=storage, direction="maximize")
+    study.add_trials(synthetic_trials(12))
+    reader = SnapshotReader(storage)
+    first = reader.read("mem")
+    assert first.study.get_trials(deepcopy=False) == study.trials and first.reread == 12
+    assert reader.read("mem").version == first.version  # unchanged
+    study.add_trials(synthetic_trials(1, seed=3))
+    assert reader.read("mem").study.get_trials(deepcopy=False) == study.trials
+    with pytest.raises(StorageError, match="no study named 'nope'"):
+        reader.read("nope")
+
+
+def test_stale_trial_ids_are_new_live_or_changed() -> None:
+    seen = {1: ("COMPLETE", "t1"), 2: ("RUNNING", None), 3: ("FAIL", "t3")}
+    stamps = [
+        (1, "COMPLETE", "t1"),  # finished and seen: reused
+        (2, "RUNNING", None),  # live: always read again
+        (3, "COMPLETE", "t3b"),  # changed
+        (4, "WAITING", None),  # new
+        (5, "COMPLETE", "t5"),  # new
+    ]
+    assert stale_trial_ids(stamps, seen) == [2, 3, 4, 5]
+
+
+def test_a_snapshot_is_a_read_only_study_sharing_its_trials(sqlite_study: str) -> None:
+    trials = read_trials_sql(open_storage(sqlite_study), 1)
+    snap = snapshot_of(trials, StudyDirection.MAXIMIZE, "copy", {"kind": "search"})
+    assert snap.get_trials(deepcopy=False)[0] is trials[0]  # not copied
+    assert snap.trials == trials and snap.trials[0] is not trials[0]  # deepcopy=True copies
+    assert snap.user_attrs == {"kind": "search"}
+    assert snap.best_trial == max(
+        (t for t in trials if t.state == TrialState.COMPLETE), key=lambda t: t.value
+    )
+    assert len(snap.get_trials(states=(TrialState.FAIL,))) == 1
+    with pytest.raises(ReadOnlyError):
+        snap.add_trial(trials[0])
+
+
+def test_partial_sql_read_matches_the_full_one(stored_study: str) -> None:
+    storage = open_storage(stored_study)
+    study_id = storage.get_study_id_from_name("synthetic")
+    full = read_trials_sql(storage, study_id)
+    ids = [trial_id_of(full[i]) for i in (0, 7, 41)]
+    assert read_trials_sql(storage, study_id, ids) == [full[0], full[7], full[41]]
+    assert read_trials_sql(storage, study_id, []) == []
+    assert read_trials_sql(storage, study_id + 1000, ids) == []  # another study's ids: none
+
+
+# ---- history and timeline, drawn from the trials -------------------------------------------
+
+
+def test_history_draws_every_trial_per_state_with_the_best_so_far() -> None:
+    study = optuna.create_study(direction="maximize")
+    study.add_trials(synthetic_trials(300))
+    result = build_figure("history", study)
+    assert (result.shown, result.total, result.note) == (300, 300, "")
+    complete, pruned, best = result.figure.data
+    assert (complete.name, pruned.name, best.name) == ("complete", "pruned", "best so far")
+    assert complete.type == "scattergl" and len(complete.x) == 240 and len(pruned.x) == 60
+    values = {t.number: t.value for t in study.trials if t.state == TrialState.COMPLETE}
+    assert best.y[-1] == pytest.approx(max(values.values()))
+    assert best.x[-1] == 299 and list(best.y) == sorted(best.y)  # it only ever improves
+    for x, y in zip(best.x[:-1], best.y[:-1], strict=True):  # each step is a new best, at x
+        assert (
+            values[x]
+            == pytest.approx(y)
+            == pytest.approx(max(v for n, v in values.items() if n <= x))
+        )
+    minimize = optuna.create_study(direction="minimize")
+    minimize.add_trials(synthetic_trials(50))
+    steps = build_figure("history", minimize).figure.data[-1].y
+    assert list(steps) == sorted(steps, reverse=True)
+
+
+def test_timeline_draws_a_bar_per_trial_and_says_when_it_samples() -> None:
+    study = optuna.create_study(direction="maximize")
+    study.add_trials(synthetic_trials(300))
+    study.add_trial(create_trial(state=TrialState.FAIL, params={}, distributions={}))
+    running = study.ask()
+    study.enqueue_trial({})  # WAITING: not started, not drawn
+    result = build_figure("timeline", study)
+    assert (result.shown, result.total, result.note) == (302, 302, "")
+    by_state = {t.name: t for t in result.figure.data}
+    assert set(by_state) == {"complete", "pruned", "fail", "running"}
+    assert len(by_state["complete"].x) == 3 * 240  # start, end, gap per trial
+    y = by_state["running"].y
+    assert y[0] == y[1] == running.number and math.isnan(y[2])
+    start, end = by_state["running"].x[:2]
+    assert end >= start  # a running trial's bar reaches now
+    sampled = build_figure("timeline", study, max_trials=50)
+    assert (sampled.shown, sampled.total) == (50, 302)
+    assert sampled.note == "showing 50 of 302 trials"
+    drawn = {int(n) for trace in sampled.figure.data for n in trace.y if not math.isnan(n)}
+    assert drawn == set(range(252, 302))  # the most recent
