@@ -12,6 +12,7 @@ from typing import Any
 
 import streamlit as st
 
+from core.data_files import DatasetEntry, list_datasets
 from core.errors import ExplorerError
 from core.jobs import JobManager
 from core.knobs import DataConfig
@@ -45,9 +46,28 @@ def load_cached_model(run_dir: str) -> Any:
     return load_model(run_dir)
 
 
+@st.cache_data(show_spinner=False, ttl=60)
+def list_dataset_entries(setting: str) -> list[DatasetEntry]:
+    """The datasets ``EXPLORER_DATA`` names (one, a folder of them, or a list)."""
+    return list_datasets(setting)
+
+
+def current_dataset() -> DatasetEntry:
+    """The dataset this session works on: the sidebar's "Dataset" pick (session state
+    ``dataset``) among those the data setting names, else the first. When the setting names
+    nothing readable, the setting itself: the page that loads it says why."""
+    setting = get_data_source()
+    try:
+        entries = list_dataset_entries(setting)
+    except ExplorerError:
+        return DatasetEntry(setting, setting)
+    chosen = st.session_state.get("dataset")
+    return next((e for e in entries if e.name == chosen), entries[0])
+
+
 def data_config(**overrides: Any) -> DataConfig:
-    """The data setting as an explicit value (so caches key on the actual source)."""
-    return DataConfig(data=get_data_source(), **overrides)
+    """The chosen dataset as an explicit value (so caches key on the actual source)."""
+    return DataConfig(data=current_dataset().source, **overrides)
 
 
 def show_error(err: Exception) -> None:

@@ -15,7 +15,12 @@ from typing import Any
 
 import streamlit as st
 
-from app_pages._resources import get_job_manager, get_owner_id
+from app_pages._resources import (
+    current_dataset,
+    get_job_manager,
+    get_owner_id,
+    list_dataset_entries,
+)
 from core.errors import ExplorerError
 from core.settings import get_data_source, get_storage_url, get_studies_dir, is_read_only
 from core.studies.files import (
@@ -151,18 +156,51 @@ def render_storage_choice() -> None:
         )
 
 
+def render_dataset_choice() -> None:
+    """The sidebar's "Dataset" select when the data setting names several datasets (a folder of
+    dataset folders, or a list), bound to the ``dataset`` query parameter."""
+    try:
+        entries = list_dataset_entries(get_data_source())
+    except ExplorerError:
+        return  # the pages that load the data say why
+    names = [e.name for e in entries]
+    asked = follow_link("dataset", names)
+    if asked is not None:
+        st.sidebar.warning(
+            f"Ignored the link's dataset '{asked}': it is not one of {', '.join(names)}."
+        )
+    if len(names) > 1:
+        st.sidebar.selectbox(
+            "Dataset",
+            names,
+            key="dataset",
+            on_change=update_link,
+            args=("dataset",),
+            help="The Playground, Studies, Explore and Predict use this dataset; runs and trials "
+            "record the one they trained on.",
+        )
+
+
 def render_sidebar() -> None:
-    """The one sidebar: read-only notice, where the data and results live, this session's jobs."""
+    """The one sidebar: read-only notice, the dataset, where the data and results live, this
+    session's jobs."""
     if is_read_only():
         st.sidebar.info("Read-only viewer: browse the stored studies; nothing can be changed.")
+    render_dataset_choice()
     render_storage_choice()
     with st.sidebar:
         viewed = view_storage_url()
+        dataset = current_dataset()
         if is_read_only():  # a visitor: names, never the host's paths
-            st.caption(f"**Data:** `{public_name(get_data_source())}`")
+            st.caption(f"**Data:** `{public_name(dataset.name)}`")
             st.caption(f"**Storage:** `{public_name(viewed)}`")
             return
-        st.caption(f"**Data:** `{get_data_source()}`")
+        shown = (
+            dataset.source
+            if dataset.name == dataset.source
+            else f"{dataset.name} ({dataset.source})"
+        )
+        st.caption(f"**Data:** `{shown}`")
         st.caption(f"**Storage:** `{mask_url(viewed)}`")
         if viewed != get_storage_url():  # another study file chosen: say where writes go
             st.caption(f"**New runs and studies go to:** `{mask_url(get_storage_url())}`")

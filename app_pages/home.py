@@ -6,6 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 from app_pages._resources import (
+    current_dataset,
     data_config,
     get_job_manager,
     get_owner_id,
@@ -24,7 +25,7 @@ from core.config import build_run_config
 from core.errors import ExplorerError
 from core.predict import explain_padding, find_padding_pair
 from core.runs import list_saved_runs
-from core.settings import get_data_source, get_storage_url, is_read_only
+from core.settings import get_storage_url, is_read_only
 from core.studies.files import mask_url, public_name
 
 st.session_state.setdefault("home_explain_steps", 300)
@@ -61,7 +62,7 @@ def _summary(source: str):
 
 
 st.header("Data")
-source = get_data_source()
+source = current_dataset().source
 try:
     summary = _summary(source)
 except ExplorerError as err:
@@ -80,7 +81,16 @@ if summary is None and not is_read_only():
     )
 if summary is not None:
     shown = public_name(summary.source) if is_read_only() else summary.source
-    st.markdown(f"**Source:** `{shown}`")
+    st.markdown(f"**Dataset:** {summary.name}" + (f" (`{shown}`)" if shown != summary.name else ""))
+    st.markdown(
+        f"**{len(summary.label_names)} classes:** "
+        + ", ".join(f"`{n}`" for n in summary.label_names)
+    )
+    if summary.test_carved:
+        st.warning(
+            "This dataset has no test file: its test split was carved from train (20 %, seeded and "
+            "stratified), so test accuracy here is on reviews from the training file."
+        )
     cols = st.columns(len(summary.sizes))
     for col, (split, n) in zip(cols, summary.sizes.items(), strict=True):
         col.metric(f"{split} reviews", f"{n:,}")

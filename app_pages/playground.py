@@ -10,7 +10,13 @@ from __future__ import annotations
 import streamlit as st
 
 from app_pages._knobs import render_knob, set_knob_values
-from app_pages._resources import data_config, get_job_manager, get_owner_id, show_error
+from app_pages._resources import (
+    current_dataset,
+    data_config,
+    get_job_manager,
+    get_owner_id,
+    show_error,
+)
 from app_pages._tables import load_family_trials
 from core.charts import build_history_figure, build_runs_figure, history_svg
 from core.config import (
@@ -21,6 +27,7 @@ from core.config import (
     build_run_config,
     get_knobs,
 )
+from core.data import loaded_fingerprint
 from core.errors import ExplorerError
 from core.exercise import parse_exercise
 from core.jobs import JobSnapshot
@@ -252,6 +259,18 @@ def render_result(s: JobSnapshot) -> None:
     cols[2].metric("wall time (stored run)" if s.replayed else "wall time", f"{r.wall_s:.1f} s")
     cols[3].metric("parameters", f"{r.params:,}")
     cols[4].metric("samples/s", f"{r.train_samples_per_s:,.0f}")
+    notes = []
+    if r.dataset:
+        notes.append(f"Data: **{r.dataset}**.")
+    if r.test_carved:
+        notes.append("No test file: the test split was carved from train (20 %, seeded).")
+    if r.test_macro_f1 is not None:
+        notes.append(
+            f"The test classes are unbalanced: test macro-F1 {r.test_macro_f1:.1%} (the mean of "
+            "each class's F1) beside the accuracy."
+        )
+    if notes:
+        st.caption(" ".join(notes))
     if s.history:
         st.plotly_chart(build_history_figure(s.history), key="playground_curves")
 
@@ -298,8 +317,15 @@ snap = _current_job()
 
 st.header("Where it lands")
 trials = load_family_trials(family)
+dataset = current_dataset()
+fingerprint = loaded_fingerprint(data_config())
+if trials is not None and fingerprint is not None and "data_fingerprint" in trials:
+    trials = trials[trials["data_fingerprint"] == fingerprint]  # never mix datasets
+    st.caption(f"Runs and study trials on **{dataset.name}** only.")
+elif trials is not None and not trials.empty:
+    st.caption("Runs and trials on every dataset (this one's data is still loading).")
 if trials is None or trials.empty:
-    st.info("No runs or trials of this family in the storage yet.")
+    st.info(f"No runs or trials of this family on {dataset.name} in the storage yet.")
 else:
     x_options = [k.name for k in knobs if k.name in trials.columns]
     last = st.session_state["playground_last_knob"]

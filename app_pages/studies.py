@@ -6,11 +6,10 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from app_pages._resources import get_worker_registry, show_error
+from app_pages._resources import current_dataset, get_worker_registry, show_error
 from core.errors import ExplorerError
 from core.settings import (
     PROJECT_ROOT,
-    get_data_source,
     get_storage_url,
     get_study_logs_dir,
 )
@@ -100,7 +99,7 @@ with st.expander("New study", expanded=True):
                 int(workers),
                 storage,
                 log_dir=get_study_logs_dir(),
-                data=get_data_source(),
+                data=current_dataset().source,
             )
             get_worker_registry().add(spec.name, handles)
             st.session_state["studies_watch"] = spec.name

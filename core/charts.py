@@ -7,7 +7,7 @@ Study figures (Optuna's visualisations, the learning-curve overlay) live in ``co
 from __future__ import annotations
 
 import html
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
@@ -33,6 +33,9 @@ class DataSummary:
     sizes: dict[str, int]
     label_counts: pd.DataFrame  # index: label name, columns: splits
     lengths: list[int]  # words per review, a sample of the training split
+    name: str = ""  # the dataset's display name
+    test_carved: bool = False  # no test file: the test split was carved from train
+    label_names: list[str] = field(default_factory=list)
 
 
 def get_data_summary(source: str) -> DataSummary:
@@ -49,6 +52,9 @@ def get_data_summary(source: str) -> DataSummary:
         sizes=data.sizes,
         label_counts=pd.DataFrame(counts),
         lengths=[len(t.split()) for t in texts],
+        name=data.name,
+        test_carved=data.test_carved,
+        label_names=list(data.label_names),
     )
 
 

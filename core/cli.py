@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import warnings
 from collections.abc import Callable, Sequence
@@ -42,8 +43,24 @@ def add_data_flags(p: argparse.ArgumentParser) -> None:
         "--data",
         help="Hub dataset id or local folder (default: $EXPLORER_DATA or stanfordnlp/imdb).",
     )
-    p.add_argument("--text-column", default="text", help="Column holding the text.")
-    p.add_argument("--label-column", default="label", help="Column holding the label.")
+    p.add_argument(
+        "--text-column",
+        default="text",
+        help="Column holding the text; several, comma-separated, are joined (default: 'text', "
+        "else inferred, or dataset.toml's text_column).",
+    )
+    p.add_argument(
+        "--label-column",
+        default="label",
+        help="Column holding the label (default: 'label', else inferred, or dataset.toml's).",
+    )
+    p.add_argument(
+        "--header",
+        choices=["true", "false"],
+        help="Whether the CSV/TSV files have a header row (default: detected; sets "
+        "EXPLORER_HEADER).",
+    )
+    p.add_argument("--label-names", help="Comma-separated names of the classes, in label order.")
     p.add_argument(
         "--tokenizer", help="A pretrained tokenizer name or folder, instead of training one."
     )
@@ -55,10 +72,14 @@ def add_data_flags(p: argparse.ArgumentParser) -> None:
 
 
 def data_config_from(args: argparse.Namespace) -> DataConfig:
+    if args.header is not None:  # the environment carries it to study workers too
+        os.environ["EXPLORER_HEADER"] = args.header
+    names = [n.strip() for n in args.label_names.split(",")] if args.label_names else None
     return DataConfig(
         data=args.data,
         text_column=args.text_column,
         label_column=args.label_column,
+        label_names=names,
         tokenizer=args.tokenizer,
         max_train_samples=args.max_train_samples,
         max_test_samples=args.max_test_samples,

@@ -38,6 +38,9 @@ class RunResult:
     config: dict[str, Any] = field(default_factory=dict)
     threads: int | None = None  # torch threads the run trained with
     data_fingerprint: str | None = None  # the content hash of the data it trained on
+    dataset: str | None = None  # the data's display name (dataset.toml's name, else the folder)
+    test_carved: bool = False  # the data had no test file: its test split was carved from train
+    test_macro_f1: float | None = None  # set when the test split's classes are unbalanced
 
     def summary(self) -> dict[str, Any]:
         """The headline numbers (the CLI's last line)."""
@@ -53,6 +56,9 @@ class RunResult:
             "steps": self.steps,
             "run_dir": self.run_dir,
             "message": self.message,
+            "dataset": self.dataset,
+            "test_carved": self.test_carved,
+            "test_macro_f1": self.test_macro_f1,
         }
 
     def to_dict(self) -> dict[str, Any]:
@@ -99,6 +105,9 @@ RESULT_ATTRS = (
     "history",  # every logged step: train loss, validation accuracy and loss
     "threads",
     "data_fingerprint",
+    "dataset",
+    "test_carved",
+    "test_macro_f1",
 )
 
 

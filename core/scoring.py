@@ -12,7 +12,7 @@ from transformers import PreTrainedModel
 
 from core.batching import PadCollator, TokenizedSplit, eval_batches
 
-__all__ = ["SplitScore", "score_split"]
+__all__ = ["SplitScore", "is_unbalanced", "macro_f1", "score_split"]
 
 
 @dataclass
@@ -52,3 +52,22 @@ def score_split(
         model.train(was_training)
     n = max(1, len(split))
     return SplitScore(float((predictions == split.labels).mean()), loss_sum / n, predictions)
+
+
+def macro_f1(predictions: np.ndarray, labels: np.ndarray) -> float:
+    """The mean over classes (those in ``labels`` or ``predictions``) of each class's F1."""
+    classes = np.union1d(labels, predictions)
+    scores = []
+    for c in classes:
+        tp = float(np.sum((predictions == c) & (labels == c)))
+        false = float(np.sum((predictions == c) != (labels == c)))  # false positives + negatives
+        scores.append(2 * tp / (2 * tp + false) if tp + false else 0.0)
+    return float(np.mean(scores)) if scores else 0.0
+
+
+def is_unbalanced(labels: np.ndarray, ratio: float = 1.5) -> bool:
+    """Whether the largest class outnumbers the smallest by more than ``ratio``: accuracy then
+    flatters a model that favours the large class, and macro-F1 is shown beside it."""
+    counts = np.bincount(np.asarray(labels, dtype=np.int64))
+    counts = counts[counts > 0]
+    return bool(len(counts) > 1 and counts.max() > ratio * counts.min())

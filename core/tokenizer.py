@@ -19,7 +19,8 @@ from datasets import Dataset, DatasetDict, load_from_disk
 from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, trainers
 from transformers import AutoTokenizer, PreTrainedTokenizerFast
 
-from core.data import HOW_TO_PROVIDE, TextData, _hub_reachable
+from core.data import TextData
+from core.data_files import HOW_TO_PROVIDE, hub_reachable
 from core.errors import DataError
 from core.knobs import DataConfig
 from core.settings import get_cache_dir
@@ -91,7 +92,7 @@ def get_tokenizer(data: TextData, cfg: DataConfig) -> PreTrainedTokenizerFast:
 def _load_pretrained(name: str) -> PreTrainedTokenizerFast:
     local = Path(name).expanduser()
     offline = os.environ.get("HF_HUB_OFFLINE") == "1"
-    if not local.exists() and not offline and not _hub_reachable():
+    if not local.exists() and not offline and not hub_reachable():
         raise DataError(
             f"Cannot reach the Hugging Face Hub to download the tokenizer '{name}'; leave "
             f"--tokenizer unset to train one on the data, or give a local tokenizer folder."

@@ -38,7 +38,7 @@ from core.config import DataConfig, RunConfig, TextClassifierConfig, validate
 from core.data import TextData, load_data
 from core.models import build_model, count_parameters
 from core.results import RunResult
-from core.scoring import score_split
+from core.scoring import is_unbalanced, macro_f1, score_split
 from core.settings import ensure_writable, get_runs_dir
 from core.tokenizer import get_tokenizer, tokenize_splits
 
@@ -321,7 +321,7 @@ def train_run(
                 status = "cancelled"
         if best.best_state is not None:
             model.load_state_dict(best.best_state)
-        test_accuracy = None
+        test_accuracy = test_macro_f1 = None
         test_size = len(prepared.splits["test"])
         if evaluate_test and status != "cancelled" and best.best_state is not None:
             try:
@@ -329,6 +329,9 @@ def train_run(
                     model, prepared.splits["test"], trainer.data_collator, trainer.on_batch
                 )
                 test_accuracy = test.accuracy
+                labels = prepared.splits["test"].labels
+                if is_unbalanced(labels):  # accuracy alone would flatter the large class
+                    test_macro_f1 = macro_f1(test.predictions, labels)
             except RunStopped:
                 status = "cancelled"
     wall_s = time.perf_counter() - t0
@@ -349,6 +352,9 @@ def train_run(
         config=run.to_dict(),
         threads=torch.get_num_threads(),
         data_fingerprint=prepared.fingerprint,
+        dataset=prepared.data.name,
+        test_macro_f1=test_macro_f1,
+        test_carved=prepared.data.test_carved,
     )
     keep = status not in ("cancelled", "diverged")
     if keep and (save(result) if callable(save) else save):

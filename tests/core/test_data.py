@@ -94,8 +94,8 @@ def test_missing_path(tmp_path: Path) -> None:
 def test_missing_column(tiny_data_dir: Path) -> None:
     with pytest.raises(
         DataError,
-        match=r"^Column 'review' is not in .*; its columns are text, label\. Rename one to 'review' "
-        r"\(on the command line, --text-column chooses another\)\.$",
+        match=r"^Column 'review' is not in .*; its columns are text, label\. Set text_column in "
+        r"dataset\.toml \(or EXPLORER_TEXT_COLUMN, --text-column\) to one of them\.$",
     ):
         load_data(DataConfig(data=str(tiny_data_dir), text_column="review"))
 
@@ -137,11 +137,11 @@ def test_folder_without_train_file(tmp_path: Path) -> None:
 def test_offline_hub_id_fails_fast_with_advice(monkeypatch: pytest.MonkeyPatch) -> None:
     import time
 
-    import core.data
+    import core.data_files
 
     monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
     monkeypatch.delenv("HF_DATASETS_OFFLINE", raising=False)
-    monkeypatch.setattr(core.data, "HUB_HOST", "hub.invalid")  # never resolves, online or not
+    monkeypatch.setattr(core.data_files, "HUB_HOST", "hub.invalid")  # never resolves, online or not
     t0 = time.perf_counter()
     with pytest.raises(
         DataError,

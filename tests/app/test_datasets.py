@@ -1,0 +1,92 @@
+"""Several datasets in one app: the sidebar picks one; Home, the Playground and the trials follow
+it, and runs on one dataset never land among another's."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import optuna
+import pytest
+
+from tests.app.conftest import TINY_KNOBS, new_app, wait_for
+from tests.conftest import make_reviews
+from tests.core.test_data_description import make_news
+
+PLAYGROUND = "app_pages/playground.py"
+
+
+@pytest.fixture
+def two_datasets(app_env: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """EXPLORER_DATA names a folder of two dataset folders: 2-class reviews and 4-class news."""
+    root = tmp_path / "datasets"
+    reviews, news = root / "reviews", root / "news"
+    reviews.mkdir(parents=True)
+    news.mkdir()
+    make_reviews(240, 1).to_parquet(reviews / "train.parquet")
+    make_reviews(60, 2).to_parquet(reviews / "test.parquet")
+    items = make_news(240, 3)
+    items.to_csv(news / "train.csv", index=False, header=False)  # no header, no test file
+    (news / "dataset.toml").write_text(
+        'name = "Tiny News"\n'
+        "header = false\n"
+        'text_column = ["col1", "col2"]\n'
+        'label_column = "col3"\n'
+    )
+    monkeypatch.setenv("EXPLORER_DATA", str(root))
+    return root
+
+
+def _train(at, family: str = "cnn") -> None:
+    for name, value in TINY_KNOBS.items():
+        at.session_state[f"playground_{family}_{name}"] = value
+    at.run()
+    at.button(key="playground_train").click().run()
+    wait_for(at, lambda a: bool(a.success) or any("failed" in e.value for e in a.error))
+    assert not at.error, [e.value for e in at.error]
+
+
+def test_switching_the_dataset_changes_home_and_the_playground(
+    two_datasets: Path, app_env: str
+) -> None:
+    at = new_app()
+    assert at.selectbox(key="dataset").options == ["Tiny News", "reviews"]
+    markdown = " ".join(m.value for m in at.markdown)
+    assert "**Dataset:** Tiny News" in markdown and "**4 classes:**" in markdown
+    assert any("carved from train" in w.value for w in at.warning)  # no test file: said so
+    news_sizes = {m.label: m.value for m in at.metric}
+
+    at.selectbox(key="dataset").set_value("reviews").run()
+    markdown = " ".join(m.value for m in at.markdown)
+    assert "**Dataset:** reviews" in markdown and "**2 classes:**" in markdown
+    assert not any("carved from train" in w.value for w in at.warning)
+    assert {m.label: m.value for m in at.metric} != news_sizes
+    assert at.query_params["dataset"] == "reviews"  # a link names the dataset
+
+    # a run on each dataset; each dataset's Playground shows only its own
+    at.switch_page(PLAYGROUND).run()
+    _train(at)
+    wait_for(at, lambda a: any("only" in c.value and "reviews" in c.value for c in a.caption))
+    assert list(at.dataframe[-1].value["number"]) == [0]
+    at.selectbox(key="dataset").set_value("Tiny News").run()
+    _train(at)
+    wait_for(at, lambda a: any("only" in c.value and "Tiny News" in c.value for c in a.caption))
+    assert list(at.dataframe[-1].value["number"]) == [1]  # not the reviews run #0
+    result = " ".join(c.value for c in at.caption)
+    assert "Data: **Tiny News**." in result and "carved from train" in result
+
+    trials = optuna.load_study(study_name="playground-cnn", storage=app_env).trials
+    assert [t.user_attrs["dataset"] for t in trials] == ["reviews", "Tiny News"]
+    assert trials[0].user_attrs["data_fingerprint"] != trials[1].user_attrs["data_fingerprint"]
+    assert [t.user_attrs["test_carved"] for t in trials] == [False, True]
+
+
+def test_a_folder_without_datasets_is_one_sentence(
+    app_env: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    empty = tmp_path / "nothing-here"
+    (empty / "notes").mkdir(parents=True)
+    monkeypatch.setenv("EXPLORER_DATA", str(empty))
+    at = new_app()
+    assert len(at.error) == 1
+    assert at.error[0].value.startswith(f"The folder {empty} holds no dataset")
+    assert not list(empty.rglob("*.*"))  # nothing written
