@@ -4,8 +4,9 @@ Optuna's own visualisations draw importances, parallel coordinates (log axes whe
 log-distributed, e.g. learning_rate), slices, contours, the EDF and intermediate values. The
 history and the timeline are drawn here, straight from the trials with numpy and WebGL traces:
 Optuna's take seconds at 10,000 trials, these tens of milliseconds at 50,000.
-:func:`build_learning_curves_figure` overlays chosen trials' validation curves coloured by one
-parameter.
+:func:`build_learning_curves_figure` (:mod:`core.studies.curve_figures`) overlays chosen trials'
+validation curves coloured by one parameter; :mod:`core.studies._figure_base` holds what every
+figure shares.
 
 Every builder returns a :class:`FigureResult` with how many trials it drew (``shown``) out of how
 many there are (``total``). Where a figure gets slow or unreadable with thousands of trials it
@@ -15,10 +16,7 @@ draws a sample: the best trials first, then an even spread of the rest, keeping 
 from __future__ import annotations
 
 import datetime as dt
-import math
-import random
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -26,72 +24,34 @@ import optuna
 import plotly.graph_objects as go
 from optuna.distributions import CategoricalDistribution
 from optuna.study import StudyDirection
-from optuna.trial import FrozenTrial, TrialState
-from plotly.colors import qualitative, sample_colorscale
+from optuna.trial import TrialState
 
-from core.knobs import get_knob
-from core.studies.snapshots import snapshot_of
+from core.studies._figure_base import (
+    FINISHED,
+    STATE_COLORS,
+    FigureResult,
+    count_trials,
+    finish,
+    sample_trials,
+    subset,
+)
+from core.studies.curve_figures import build_learning_curves_figure
 
-FINISHED = (TrialState.COMPLETE, TrialState.PRUNED)
-# One colour per trial state, in every figure that shows states.
-STATE_COLORS = {
-    "COMPLETE": "#1f77b4",
-    "PRUNED": "#ff7f0e",
-    "FAIL": "#d62728",
-    "RUNNING": "#2ca02c",
-    "WAITING": "#7f7f7f",
-}
-
-
-@dataclass
-class FigureResult:
-    """A figure and how much of the study it shows."""
-
-    figure: go.Figure
-    shown: int
-    total: int
-
-    @property
-    def note(self) -> str:
-        """ "showing k of n trials" when sampled, else ""."""
-        return f"showing {self.shown} of {self.total} trials" if self.shown < self.total else ""
-
-
-def sample_trials(
-    trials: list[FrozenTrial],
-    k: int,
-    direction: StudyDirection = StudyDirection.MAXIMIZE,
-    seed: int = 0,
-) -> list[FrozenTrial]:
-    """At most ``k`` trials: the best fifth by value, then a random spread; in number order."""
-    if len(trials) <= k:
-        return list(trials)
-    scored = [t for t in trials if t.value is not None and math.isfinite(t.value)]
-    scored.sort(key=lambda t: t.value, reverse=direction == StudyDirection.MAXIMIZE)
-    keep = {t.number: t for t in scored[: max(1, k // 5)]}
-    rest = [t for t in trials if t.number not in keep]
-    for t in random.Random(seed).sample(rest, k - len(keep)):
-        keep[t.number] = t
-    return sorted(keep.values(), key=lambda t: t.number)
-
-
-def _subset(
-    study: optuna.Study, max_trials: int | None, states: Any = None
-) -> tuple[optuna.Study, int, int]:
-    trials = study.get_trials(deepcopy=False, states=states)
-    if max_trials is None or len(trials) <= max_trials:
-        return study, len(trials), len(trials)
-    chosen = sample_trials(trials, max_trials, study.direction)
-    return snapshot_of(chosen, study.directions, study.study_name), len(chosen), len(trials)
-
-
-def _count(study: optuna.Study, states: Any = FINISHED) -> int:
-    return len(study.get_trials(deepcopy=False, states=states))
-
-
-def _finish(fig: go.Figure, title: str) -> go.Figure:
-    fig.update_layout(title=title, template="plotly_white", margin={"t": 50, "l": 10, "r": 10})
-    return fig
+__all__ = [
+    "FIGURES",
+    "FigureResult",
+    "build_contour_figure",
+    "build_edf_figure",
+    "build_figure",
+    "build_history_figure",
+    "build_importance_figure",
+    "build_intermediate_figure",
+    "build_learning_curves_figure",
+    "build_parallel_figure",
+    "build_slice_figure",
+    "build_timeline_figure",
+    "sample_trials",
+]
 
 
 def build_history_figure(study: optuna.Study) -> FigureResult:
@@ -130,7 +90,7 @@ def build_history_figure(study: optuna.Study) -> FigureResult:
     )
     fig.update_layout(xaxis_title="trial", yaxis_title="val accuracy")
     n = len(trials)
-    return FigureResult(_finish(fig, "Optimisation history"), n, n)
+    return FigureResult(finish(fig, "Optimisation history"), n, n)
 
 
 def _best_so_far(
@@ -151,53 +111,53 @@ def _best_so_far(
 
 def build_importance_figure(study: optuna.Study, max_trials: int | None = 1000) -> FigureResult:
     """Which parameters matter (Optuna's default PED-ANOVA evaluator) on completed trials."""
-    view, shown, total = _subset(study, max_trials, (TrialState.COMPLETE,))
+    view, shown, total = subset(study, max_trials, (TrialState.COMPLETE,))
     fig = optuna.visualization.plot_param_importances(view, target_name="val accuracy")
-    return FigureResult(_finish(fig, "Parameter importances"), shown, total)
+    return FigureResult(finish(fig, "Parameter importances"), shown, total)
 
 
 def build_parallel_figure(
     study: optuna.Study, params: list[str] | None = None, max_trials: int | None = 500
 ) -> FigureResult:
     """One line per trial across the parameters; log axes for log-scaled parameters."""
-    view, shown, total = _subset(study, max_trials, (TrialState.COMPLETE,))
+    view, shown, total = subset(study, max_trials, (TrialState.COMPLETE,))
     fig = optuna.visualization.plot_parallel_coordinate(
         view, params=params, target_name="val accuracy"
     )
-    return FigureResult(_finish(fig, "Parallel coordinates"), shown, total)
+    return FigureResult(finish(fig, "Parallel coordinates"), shown, total)
 
 
 def build_slice_figure(
     study: optuna.Study, params: list[str] | None = None, max_trials: int | None = 1000
 ) -> FigureResult:
-    view, shown, total = _subset(study, max_trials, (TrialState.COMPLETE,))
+    view, shown, total = subset(study, max_trials, (TrialState.COMPLETE,))
     fig = optuna.visualization.plot_slice(view, params=params, target_name="val accuracy")
-    return FigureResult(_finish(fig, "Slices"), shown, total)
+    return FigureResult(finish(fig, "Slices"), shown, total)
 
 
 def build_contour_figure(
     study: optuna.Study, params: list[str] | None = None, max_trials: int | None = 1000
 ) -> FigureResult:
     """Contours of two or more parameters (default: the first two numeric ones searched)."""
-    view, shown, total = _subset(study, max_trials, (TrialState.COMPLETE,))
+    view, shown, total = subset(study, max_trials, (TrialState.COMPLETE,))
     if params is None:
         params = _numeric_params(view)[:2] or None
     fig = optuna.visualization.plot_contour(view, params=params, target_name="val accuracy")
-    return FigureResult(_finish(fig, "Contours"), shown, total)
+    return FigureResult(finish(fig, "Contours"), shown, total)
 
 
 def build_edf_figure(study: optuna.Study) -> FigureResult:
-    n = _count(study, (TrialState.COMPLETE,))
+    n = count_trials(study, (TrialState.COMPLETE,))
     fig = optuna.visualization.plot_edf(study, target_name="val accuracy")
-    return FigureResult(_finish(fig, "Empirical distribution of val accuracy"), n, n)
+    return FigureResult(finish(fig, "Empirical distribution of val accuracy"), n, n)
 
 
 def build_intermediate_figure(study: optuna.Study, max_trials: int | None = 100) -> FigureResult:
     """Every trial's validation curve (pruned ones end early)."""
-    view, shown, total = _subset(study, max_trials, FINISHED + (TrialState.RUNNING,))
+    view, shown, total = subset(study, max_trials, FINISHED + (TrialState.RUNNING,))
     fig = optuna.visualization.plot_intermediate_values(view)
     fig.update_layout(xaxis_title="step", yaxis_title="val accuracy")
-    return FigureResult(_finish(fig, "Learning curves (intermediate values)"), shown, total)
+    return FigureResult(finish(fig, "Learning curves (intermediate values)"), shown, total)
 
 
 def build_timeline_figure(study: optuna.Study, max_trials: int | None = None) -> FigureResult:
@@ -241,146 +201,13 @@ def build_timeline_figure(study: optuna.Study, max_trials: int | None = None) ->
             )
         )
     fig.update_layout(xaxis={"type": "date", "title": "time"}, yaxis_title="trial")
-    return FigureResult(_finish(fig, "Timeline"), len(shown), len(started))
+    return FigureResult(finish(fig, "Timeline"), len(shown), len(started))
 
 
 def _epoch_ms(times: list[dt.datetime]) -> np.ndarray:
     """Naive local times as milliseconds since the epoch, read as UTC: a plotly date axis shows
     numbers as UTC, so the axis shows the local times unchanged."""
     return np.array(times, dtype="datetime64[ms]").astype(np.int64).astype(np.float64)
-
-
-def build_learning_curves_figure(
-    study: optuna.Study,
-    color_by: str,
-    trial_numbers: list[int] | None = None,
-    max_trials: int = 50,
-) -> FigureResult:
-    """Validation curves of chosen trials (default: the best ``max_trials``), coloured by a param.
-
-    Numeric parameters get a continuous colour scale (log10 for log-distributed ones) with a
-    colour bar; categorical ones one colour per value with a legend.
-    """
-    candidates = [t for t in study.get_trials(deepcopy=False) if t.intermediate_values]
-    total = len(candidates)
-    if trial_numbers is not None:
-        wanted = set(trial_numbers)
-        chosen = [t for t in candidates if t.number in wanted][:max_trials]
-    else:
-        chosen = sorted(candidates, key=lambda t: (t.value is None, -(t.value or 0.0)))[:max_trials]
-        chosen.sort(key=lambda t: t.number)
-    fig = go.Figure()
-    values = [_param_value(t, color_by) for t in chosen]
-    numeric = [v for v in values if isinstance(v, (int, float)) and not isinstance(v, bool)]
-    categorical = _is_categorical(chosen, color_by)
-    if not categorical and numeric and len(numeric) == len([v for v in values if v is not None]):
-        log = _is_log(chosen, color_by) and min(numeric) > 0
-        scale = (lambda v: math.log10(v)) if log else (lambda v: float(v))
-        lo, hi = min(map(scale, numeric)), max(map(scale, numeric))
-        _add_numeric_curves(fig, chosen, values, color_by, scale, lo, hi, log)
-    else:
-        _add_categorical_curves(fig, chosen, values, color_by)
-    fig.update_layout(xaxis_title="step", yaxis_title="val accuracy")
-    return FigureResult(_finish(fig, f"Learning curves coloured by {color_by}"), len(chosen), total)
-
-
-def _add_numeric_curves(
-    fig: go.Figure,
-    trials: list[FrozenTrial],
-    values: list[Any],
-    name: str,
-    scale: Callable[[float], float],
-    lo: float,
-    hi: float,
-    log: bool,
-) -> None:
-    for t, v in zip(trials, values, strict=True):
-        frac = 0.5 if v is None or hi == lo else (scale(v) - lo) / (hi - lo)
-        color = sample_colorscale("Viridis", [frac])[0]
-        steps = sorted(t.intermediate_values)
-        fig.add_trace(
-            go.Scatter(
-                x=steps,
-                y=[t.intermediate_values[s] for s in steps],
-                mode="lines",
-                line={"color": color},
-                name=f"trial {t.number}",
-                showlegend=False,
-                hovertemplate=f"trial {t.number}<br>{name}={v}<br>step %{{x}}<br>acc %{{y:.4f}}<extra></extra>",
-            )
-        )
-    ticks = [lo + (hi - lo) * i / 4 for i in range(5)]
-    fig.add_trace(
-        go.Scatter(  # an invisible trace that carries the colour bar
-            x=[None],
-            y=[None],
-            mode="markers",
-            showlegend=False,
-            hoverinfo="skip",
-            marker={
-                "colorscale": "Viridis",
-                "cmin": lo,
-                "cmax": hi,
-                "color": [lo],
-                "showscale": True,
-                "colorbar": {
-                    "title": {"text": name},
-                    "tickvals": ticks,
-                    "ticktext": [f"{10**x:.3g}" if log else f"{x:.3g}" for x in ticks],
-                },
-            },
-        )
-    )
-
-
-def _add_categorical_curves(
-    fig: go.Figure, trials: list[FrozenTrial], values: list[Any], name: str
-) -> None:
-    palette = qualitative.Plotly
-    order = sorted({repr(v) for v in values})
-    seen: set[str] = set()
-    for t, v in zip(trials, values, strict=True):
-        key = repr(v)
-        steps = sorted(t.intermediate_values)
-        fig.add_trace(
-            go.Scatter(
-                x=steps,
-                y=[t.intermediate_values[s] for s in steps],
-                mode="lines",
-                line={"color": palette[order.index(key) % len(palette)]},
-                name=f"{name}={v}",
-                legendgroup=key,
-                showlegend=key not in seen,
-                hovertemplate=f"trial {t.number}<br>{name}={v}<br>step %{{x}}<br>acc %{{y:.4f}}<extra></extra>",
-            )
-        )
-        seen.add(key)
-
-
-def _param_value(t: FrozenTrial, name: str) -> Any:
-    if name in t.params:
-        return t.params[name]
-    return (t.user_attrs.get("flat") or {}).get(name)
-
-
-def _is_categorical(trials: list[FrozenTrial], name: str) -> bool:
-    for t in trials:
-        d = t.distributions.get(name)
-        if d is not None:
-            return isinstance(d, CategoricalDistribution)
-    return False
-
-
-def _is_log(trials: list[FrozenTrial], name: str) -> bool:
-    for t in trials:
-        d = t.distributions.get(name)
-        if d is not None:
-            return bool(getattr(d, "log", False))
-
-    try:
-        return get_knob(name).log
-    except Exception:
-        return False
 
 
 def _numeric_params(study: optuna.Study) -> list[str]:
