@@ -19,6 +19,7 @@ import streamlit as st
 
 from app_pages._resources import data_config, get_job_manager, get_owner_id, show_error
 from app_pages._sidebar import follow_link, update_link, view_storage_url
+from core.baseline import load_baseline
 from core.errors import ConfigError, ExplorerError
 from core.exercise import parse_exercise
 from core.knobs import get_knob
@@ -250,11 +251,20 @@ if not is_read_only():
 
     runs = load_family_trials(land.model)
     extra = off_grid_points(land, runs, knob, at) if runs is not None else []
+baseline = load_baseline(land.data_fingerprint)  # read from the cache, never computed here
 _draw(
-    lambda: sweep_svg(land, knob, at, extra),
-    lambda: build_sweep_figure(land, knob, at, extra),
+    lambda: sweep_svg(land, knob, at, extra, baseline),
+    lambda: build_sweep_figure(land, knob, at, extra, baseline),
     "explore_sweep_chart",
 )
+if baseline is not None:
+    st.caption(
+        f"Dashed: TF-IDF unigrams and bigrams with logistic regression on the same reviews, "
+        f"validation {baseline.val_accuracy:.1%}, test {baseline.test_accuracy:.1%}: the "
+        "linear baseline a neural model has to beat."
+    )
+elif land.data_fingerprint and not is_read_only():
+    st.caption("No linear baseline for this data yet: `python -m core.baseline` computes it.")
 
 st.subheader("Two knobs at once")
 c1, c2, c3 = st.columns([1, 1, 1])

@@ -18,6 +18,7 @@ from app_pages._resources import (
     show_error,
 )
 from app_pages._tables import load_family_trials
+from core.baseline import find_baseline, load_baseline
 from core.charts import build_history_figure, build_runs_figure, history_svg
 from core.config import (
     FAMILIES,
@@ -38,6 +39,8 @@ MAIN_KNOBS = (
     "max_length",
     "vocab_size",
     "embedding_dim",
+    "embedding_init",
+    "freeze_embeddings",
     "filter_size",
     "num_filters",
     "hidden_size",
@@ -166,6 +169,14 @@ columns = st.columns(3)
 for i, knob in enumerate(main):
     with columns[i % 3]:
         _draw(knob)
+if "embedding_init" in {k.name for k in shown}:
+    st.caption(
+        "**embedding_init = word2vec** starts every token's vector from word2vec trained on the "
+        "training reviews and the unlabelled ones without reading a single label, so the model "
+        "knows which words are used alike before its first step: unlabelled text helps "
+        "(the first run at a new embedding_dim pretrains them, 2-3 minutes on 2 cores, then "
+        "cached)."
+    )
 if more:
     with st.expander("More knobs"):
         columns = st.columns(3)
@@ -339,7 +350,15 @@ else:
     latest = None
     if snap is not None and snap.trial_number is not None:
         latest = (f"playground-{family}", snap.trial_number)
-    st.plotly_chart(build_runs_figure(trials, x, latest), key="playground_runs")
+    # read from the cache, never computed here; by content hash once the data has loaded
+    baseline = load_baseline(fingerprint) if fingerprint else find_baseline(data_config().data)
+    st.plotly_chart(build_runs_figure(trials, x, latest, baseline), key="playground_runs")
+    if baseline is not None:
+        st.caption(
+            f"Dashed: TF-IDF unigrams and bigrams with logistic regression on the same data "
+            f"(validation {baseline.val_accuracy:.1%}, test {baseline.test_accuracy:.1%}), "
+            "the linear baseline to beat."
+        )
     st.caption("Run history (this family's playground runs, newest first)")
     history = trials[trials["study"] == f"playground-{family}"].sort_values(
         "number", ascending=False

@@ -18,6 +18,7 @@ from core.data import load_data
 from core.knobs import DataConfig
 
 if TYPE_CHECKING:
+    from core.baseline import BaselineResult
     from core.predict import PaddingExplanation, Prediction
 
 # --------------------------------------------------------------------------------------------
@@ -164,12 +165,16 @@ def history_svg(history: list[dict[str, float]], width: int = 640, height: int =
 
 
 def build_runs_figure(
-    trials: pd.DataFrame, x: str, latest: tuple[str, int] | None = None
+    trials: pd.DataFrame,
+    x: str,
+    latest: tuple[str, int] | None = None,
+    baseline: BaselineResult | None = None,
 ) -> go.Figure:
     """Validation accuracy against ``x`` for every run and trial, one colour per study.
 
     ``trials`` has columns ``study``, ``number``, ``value`` and the knob columns; ``latest``
-    (study, number) is drawn as a star.
+    (study, number) is drawn as a star; ``baseline`` (the linear baseline on the data) as
+    dashed lines at its validation and test accuracy.
     """
     fig = go.Figure()
     data = trials.dropna(subset=["value"])
@@ -204,6 +209,10 @@ def build_runs_figure(
                     },
                 )
             )
+    if baseline is not None:
+        from core.studies.landscape_figures import add_baseline_lines
+
+        add_baseline_lines(fig, baseline)
     log_x = x == "learning_rate"
     fig.update_xaxes(title_text=x, type="log" if log_x else None)
     fig.update_yaxes(title_text="best validation accuracy", tickformat=".0%", range=[0, 1.02])

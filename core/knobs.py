@@ -83,6 +83,18 @@ class ModelKnobs:
         high=1.0,
         log=True,
     )
+    embedding_init: str = knob(
+        "random",
+        "Starting token vectors: random, or word2vec learnt without labels from the training "
+        "and unlabelled reviews.",
+        choices=["random", "word2vec"],
+    )
+    freeze_embeddings: bool = knob(
+        False,
+        "Keep the pretrained token vectors fixed (only the layers above them learn) instead of "
+        "fine-tuning them.",
+        requires={"embedding_init": "word2vec"},
+    )
     dropout: float = knob(
         0.0,
         "Fraction of features zeroed during training, against overfitting.",
@@ -170,6 +182,14 @@ class TrainConfig:
         "linear",
         "How the learning rate changes over the run.",
         choices=["linear", "constant", "cosine"],
+    )
+    warmup_ratio: float = knob(
+        0.0,
+        "Share of the steps over which the learning rate rises from 0 to learning_rate "
+        "(a warm-up; 0: none).",
+        low=0.0,
+        high=0.5,
+        step=0.01,
     )
     seed: int = knob(42, "Seed for initial weights and batch order.", low=0, high=2**31 - 1)
     eval_batch_size: int = 256

@@ -41,6 +41,7 @@ from core.results import RunResult
 from core.scoring import is_unbalanced, macro_f1, score_split
 from core.settings import ensure_writable, get_runs_dir
 from core.tokenizer import get_tokenizer, tokenize_splits
+from core.word_vectors import get_token_vectors
 
 
 @dataclass
@@ -220,7 +221,11 @@ def build_trainer(
         per_device_train_batch_size=t.batch_size,
         learning_rate=t.learning_rate,
         weight_decay=t.weight_decay,
-        lr_scheduler_type=t.lr_scheduler_type,
+        # "constant" ignores a warm-up; its warm-up twin is the same schedule after it
+        lr_scheduler_type="constant_with_warmup"
+        if t.lr_scheduler_type == "constant" and t.warmup_ratio > 0
+        else t.lr_scheduler_type,
+        warmup_steps=t.warmup_ratio,  # a float below 1 is a share of max_steps
         train_sampling_strategy="group_by_length" if t.group_by_length else "random",
         eval_strategy="steps",
         eval_steps=t.eval_steps,
@@ -258,6 +263,18 @@ def fit_to_data(cfg: TextClassifierConfig, prepared: PreparedData) -> TextClassi
     cfg.label2id = {n: i for i, n in enumerate(prepared.label_names)}
     cfg.num_labels = len(prepared.label_names)
     return cfg
+
+
+def init_word_vectors(
+    model: PreTrainedModel, cfg: TextClassifierConfig, prepared: PreparedData
+) -> None:
+    """Start ``model``'s embedding from word2vec vectors pretrained on the data's train part and
+    unlabelled reviews (:mod:`core.word_vectors`, cached; trained here the first time), frozen
+    when ``cfg.freeze_embeddings``."""
+    vectors = get_token_vectors(
+        prepared.data, prepared.tokenizer, cfg.embedding_dim, cfg.embedding_init_std
+    )
+    model.set_token_vectors(torch.from_numpy(vectors), freeze=cfg.freeze_embeddings)
 
 
 def warm_up(run: RunConfig, prepared: PreparedData) -> None:
@@ -299,6 +316,8 @@ def train_run(
 
     set_seed(run.train.seed)
     model = build_model(cfg)
+    if cfg.embedding_init == "word2vec":
+        init_word_vectors(model, cfg, prepared)
     params = count_parameters(model)
     best = _BestCheckpoint(run.train.early_stopping_patience)
 

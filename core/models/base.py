@@ -27,6 +27,19 @@ class TextClassifierPreTrainedModel(PreTrainedModel):
             if module.padding_idx is not None:
                 init.zeros_(module.weight[module.padding_idx])
 
+    def set_token_vectors(self, vectors: torch.Tensor, freeze: bool = False) -> None:
+        """Start the embedding from ``vectors`` (vocab, embed), e.g. pretrained word2vec rows in
+        token-id order; with ``freeze`` they stay fixed and only the layers above them learn."""
+        embed: nn.Embedding = self.embed  # both families name their embedding so
+        if tuple(vectors.shape) != tuple(embed.weight.shape):
+            raise ValueError(
+                f"token vectors of shape {tuple(vectors.shape)} do not fit the embedding "
+                f"{tuple(embed.weight.shape)}"
+            )
+        with torch.no_grad():
+            embed.weight.copy_(vectors)
+        embed.weight.requires_grad_(not freeze)
+
     def _output(
         self, logits: torch.Tensor, labels: torch.Tensor | None
     ) -> SequenceClassifierOutput:

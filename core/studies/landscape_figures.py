@@ -10,14 +10,18 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from core.studies.landscape import Landscape, LandscapePoint
 
+if TYPE_CHECKING:
+    from core.baseline import BaselineResult
+
 __all__ = [
+    "add_baseline_lines",
     "build_curves_figure",
     "build_heatmap_figure",
     "build_sweep_figure",
@@ -114,10 +118,12 @@ def build_sweep_figure(
     knob: str,
     at: dict[str, Any],
     extra: Sequence[tuple[Any, float | None, float | None]] = (),
+    baseline: BaselineResult | None = None,
 ) -> go.Figure:
     """Accuracy against ``knob``, every other knob held at ``at``; the current value ringed.
 
-    ``extra``: off-grid runs at the same held knobs, as ``(value, val, test)``.
+    ``extra``: off-grid runs at the same held knobs, as ``(value, val, test)``; ``baseline``:
+    the linear baseline on the same data, as dashed lines (validation and test).
     """
     sweep = land.sweep(knob, at)
     xs = [_x(v) for v, _ in sweep]
@@ -166,6 +172,8 @@ def build_sweep_figure(
                 hovertext=[f"test {t:.1%}" if t is not None else "" for _, _, t in extra],
             )
         )
+    if baseline is not None:
+        add_baseline_lines(fig, baseline)
     fig.update_xaxes(title_text=knob, **_axis(land, knob))
     fig.update_yaxes(title_text="accuracy", tickformat=".0%")
     held = {k: v for k, v in at.items() if k != knob and land.applies(k, at)}
@@ -176,6 +184,22 @@ def build_sweep_figure(
         legend={"orientation": "h", "y": -0.3},
     )
     return fig
+
+
+def add_baseline_lines(fig: go.Figure, baseline: BaselineResult) -> None:
+    """The linear baseline's validation and test accuracy as dashed horizontal lines."""
+    for acc, name, color, position in (
+        (baseline.val_accuracy, "validation", _VAL, "top left"),
+        (baseline.test_accuracy, "test", _TEST, "bottom left"),
+    ):
+        fig.add_hline(
+            y=acc,
+            line={"dash": "dash", "color": color, "width": 1.5},
+            opacity=0.8,
+            annotation_text=f"TF-IDF baseline, {name} {acc:.1%}",
+            annotation_position=position,
+            annotation_font_size=10,
+        )
 
 
 def _status_note(p: LandscapePoint | None) -> str:

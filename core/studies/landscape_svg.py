@@ -17,12 +17,15 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from html import escape
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from plotly.colors import sample_colorscale
 
 from core.studies.landscape import Landscape, LandscapePoint
 from core.studies.landscape_figures import describe_point, format_value
+
+if TYPE_CHECKING:
+    from core.baseline import BaselineResult
 
 __all__ = ["curves_svg", "heatmap_svg", "sweep_svg"]
 
@@ -175,9 +178,11 @@ def sweep_svg(
     knob: str,
     at: dict[str, Any],
     extra: Sequence[tuple[Any, float | None, float | None]] = (),
+    baseline: BaselineResult | None = None,
 ) -> str:
     """Accuracy against ``knob``, every other knob held at ``at``; the current value ringed;
-    ``extra`` (off-grid runs, ``(value, val, test)``) as diamonds. As
+    ``extra`` (off-grid runs, ``(value, val, test)``) as diamonds; ``baseline`` (the linear
+    baseline on the same data) as two dashed lines. As
     :func:`~landscape_figures.build_sweep_figure`."""
     width, height, left, right, top, bottom = 940, 290, 56, 20, 30, 230
     sweep = land.sweep(knob, at)
@@ -190,6 +195,8 @@ def sweep_svg(
         for a in (p.val_accuracy, p.test_accuracy)
         if a is not None
     ] + [a for _, val, test in extra for a in (val, test) if a is not None]
+    if baseline is not None:
+        accs += [baseline.val_accuracy, baseline.test_accuracy]
     lo = math.floor(min(accs, default=0.5) * 20) / 20
     hi = min(1.0, math.ceil(max(accs, default=1.0) * 20) / 20)
     lo, hi = (lo, hi) if hi - lo >= 0.1 else (max(0.0, hi - 0.1), hi)
@@ -234,6 +241,17 @@ def sweep_svg(
             f'<circle cx="{sx(x_here):.1f}" cy="{sy(here.val_accuracy):.1f}" r="9" fill="none" '
             f'stroke="{_HERE}" stroke-width="2.5"><title>this point</title></circle>'
         )
+    if baseline is not None:
+        for acc, name, color in (
+            (baseline.val_accuracy, "validation", _VAL),
+            (baseline.test_accuracy, "test", _TEST),
+        ):
+            tip = f"TF-IDF + logistic regression baseline: {name} {acc:.1%}"
+            body.append(
+                f'<line x1="{left}" x2="{width - right}" y1="{sy(acc):.1f}" y2="{sy(acc):.1f}" '
+                f'stroke="{color}" stroke-width="1.5" stroke-dasharray="6 4" opacity="0.8">'
+                f"<title>{escape(tip)}</title></line>"
+            )
     for v, val, test in extra:
         x = place(v)
         if x is None or val is None:
@@ -249,6 +267,8 @@ def sweep_svg(
     legend = [("validation", _VAL), ("test", _TEST)] + (
         [("trained off the grid", _EXTRA)] if extra else []
     )
+    if baseline is not None:
+        legend.append(("TF-IDF baseline (dashed)", _LOSS))
     x = left
     for name, color in legend:
         body.append(f'<rect x="{x}" y="{height - 14}" width="12" height="4" fill="{color}"/>')

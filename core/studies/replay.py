@@ -13,11 +13,12 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from optuna.storages import BaseStorage
 from optuna.trial import FrozenTrial, TrialState
 
+from core.knobs import get_knob
 from core.results import RunResult
 from core.studies._optuna_compat import study_id_of, trials_with_user_attr
 from core.studies.storage import open_storage, rdb_of
@@ -25,28 +26,56 @@ from core.studies.storage import open_storage, rdb_of
 if TYPE_CHECKING:
     from core.config import RunConfig
 
-__all__ = ["ENGINE_VERSION", "REPLAY_ATTR", "StoredRunTrial", "find_replay", "replay_key"]
+__all__ = [
+    "ADDED_LATER",
+    "ENGINE_VERSION",
+    "REPLAY_ATTR",
+    "StoredRunTrial",
+    "find_replay",
+    "replay_key",
+]
 
 REPLAY_ATTR = "replay_key"
 # Bumped whenever training changes what a given config produces (sampler, evaluation, model
 # code), so that runs stored by an older engine are never replayed as if they were current.
 ENGINE_VERSION = 2
+# Knobs added after runs were stored, each with the value at which training does exactly what it
+# did before the knob existed. At that value (or where the knob does not apply) a knob is left
+# out of the key, so the stored runs, whose configs lack it, keep their keys and still replay.
+ADDED_LATER: dict[str, Any] = {
+    "embedding_init": "random",
+    "freeze_embeddings": False,
+    "warmup_ratio": 0.0,
+}
 
 
 def replay_key(run: RunConfig, data_fingerprint: str, threads: int) -> str:
     """What decides a run's numbers: the data's content hash, the fully resolved config (seed
     included; the data's location is not, its content is), the torch thread count (it changes
-    the order of floating-point sums) and :data:`ENGINE_VERSION`. Computed before training."""
+    the order of floating-point sums) and :data:`ENGINE_VERSION`; the :data:`ADDED_LATER` knobs
+    only away from their old behaviour, and for word2vec runs the word2vec settings. Computed
+    before training. Not in it: the unlabelled reviews beside the data (word2vec's corpus),
+    read only when vectors are trained."""
     config = run.to_dict()
     config["data"] = {k: v for k, v in config["data"].items() if k != "data"}
     for derived in ("vocab_size", "pad_token_id", "id2label", "label2id", "num_labels"):
         config["model"].pop(derived, None)  # set from the data by train_run
-    blob = json.dumps(
-        {"data": data_fingerprint, "config": config, "threads": threads, "v": ENGINE_VERSION},
-        sort_keys=True,
-        default=str,
-    )
-    return hashlib.sha256(blob.encode()).hexdigest()[:32]
+    flat = run.to_flat()
+    for name, as_before in ADDED_LATER.items():
+        knob = get_knob(name)
+        if flat.get(name, as_before) == as_before or not knob.applies(flat):
+            config[knob.scope].pop(name, None)
+    blob: dict[str, Any] = {
+        "data": data_fingerprint,
+        "config": config,
+        "threads": threads,
+        "v": ENGINE_VERSION,
+    }
+    if flat.get("embedding_init", "random") == "word2vec":
+        from core.word_vectors import Word2VecSettings
+
+        blob["word2vec"] = Word2VecSettings().as_dict()  # what "word2vec" means today
+    return hashlib.sha256(json.dumps(blob, sort_keys=True, default=str).encode()).hexdigest()[:32]
 
 
 @dataclass(frozen=True)

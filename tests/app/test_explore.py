@@ -109,6 +109,25 @@ def test_a_slider_move_answers_from_the_store_and_writes_nothing(viewer: Path) -
     assert not (viewer / "explorer.db").exists()
 
 
+def test_the_sweep_draws_the_cached_linear_baseline(
+    viewer: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import dataclasses
+
+    monkeypatch.setenv("EXPLORER_CACHE", str(tmp_path / "own-cache"))  # other tests see none
+
+    from core.baseline import BaselineResult, BaselineSettings, _path
+
+    assert "baseline" not in _svg(_explore(), "accuracy against")  # not cached: not drawn
+    base = BaselineResult(0.81, 0.8, 4.0, {}, 1, {}, 1.0, 1.0, "abc", "src", "stamp")
+    path = _path("abc", BaselineSettings())  # the landscape's data fingerprint
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(dataclasses.asdict(base)))
+    at = _explore()
+    assert "baseline: validation 81.0%" in _svg(at, "accuracy against")
+    assert any("validation 81.0%, test 80.0%" in c.value for c in at.caption)
+
+
 def test_a_link_carries_the_point(viewer: Path) -> None:
     at = _explore(cell="rnn", nonlinearity="relu", hidden_size="64", learning_rate="0.001")
     point = {"cell": "rnn", "nonlinearity": "relu", "hidden_size": 64, "learning_rate": 0.001}

@@ -44,6 +44,15 @@ def test_knobs_presets_and_help(app_env: str) -> None:
     assert not at.selectbox(key="playground_rnn_nonlinearity").disabled
 
 
+def test_pretrained_vectors_knobs_and_their_lesson(app_env: str) -> None:
+    at = new_app(PAGE)
+    assert at.toggle(key="playground_cnn_freeze_embeddings").disabled  # random vectors
+    assert any("unlabelled text helps" in c.value for c in at.caption)
+    at.selectbox(key="playground_cnn_embedding_init").set_value("word2vec").run()
+    assert not at.toggle(key="playground_cnn_freeze_embeddings").disabled
+    assert not at.error
+
+
 def test_impossible_combination_is_explained(app_env: str) -> None:
     at = new_app(PAGE)
     at.slider(key="playground_cnn_max_length").set_value(16).run()

@@ -91,3 +91,13 @@ def test_history_svg_draws_both_curves_to_scale() -> None:
     assert len(list(root.iter(f"{ns}circle"))) == 4
     # without any evaluation there is nothing to draw, and nothing breaks
     assert ET.fromstring(history_svg([])).findall(f"{ns}polyline") == []
+
+
+def test_runs_figure_draws_the_baseline_when_given() -> None:
+    from core.baseline import BaselineResult
+
+    trials = pd.DataFrame({"study": ["cnn"], "number": [0], "value": [0.8], "dropout": [0.1]})
+    base = BaselineResult(0.9, 0.89, 4.0, {}, 1, {}, 1.0, 1.0, "fp", "src", "stamp")
+    fig = build_runs_figure(trials, "dropout", baseline=base)
+    assert sorted(s.y0 for s in fig.layout.shapes) == [0.89, 0.9]
+    assert not build_runs_figure(trials, "dropout").layout.shapes

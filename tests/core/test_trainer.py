@@ -182,6 +182,34 @@ def test_max_length_does_not_retokenize(tiny_data: DataConfig) -> None:
         assert train_run(run, save=False, evaluate_test=False).status == "completed"
 
 
+@pytest.mark.parametrize("schedule", ["linear", "constant"])
+def test_warmup_ratio_ramps_the_learning_rate(
+    tiny_data: DataConfig, tmp_path: Path, schedule: str
+) -> None:
+    """warmup_ratio 0.25 of 40 steps: the rate starts at 0 and reaches learning_rate at step 10
+    (for the constant schedule too); at 0, the default, it starts at learning_rate."""
+    from core.models import build_model
+    from core.trainer import build_trainer, fit_to_data
+
+    def rates(warmup: float) -> list[float]:
+        overrides = TINY | {"warmup_ratio": warmup, "lr_scheduler_type": schedule}
+        run = build_run_config("cnn", overrides=overrides, data=tiny_data)
+        prepared = prepare_data(run.data)
+        model = build_model(fit_to_data(run.model, prepared))
+        trainer = build_trainer(run, prepared, model, str(tmp_path))
+        trainer.create_optimizer_and_scheduler(num_training_steps=run.train.max_steps)
+        out = []
+        for _ in range(11):
+            out.append(trainer.lr_scheduler.get_last_lr()[0])
+            trainer.optimizer.step()
+            trainer.lr_scheduler.step()
+        return out
+
+    warm = rates(0.25)
+    assert warm[0] == 0.0 and warm[5] == pytest.approx(0.005) and warm[10] == pytest.approx(0.01)
+    assert rates(0.0)[0] == pytest.approx(0.01)
+
+
 @pytest.mark.slow
 def test_imdb_subset_end_to_end(imdb_dir: Path) -> None:
     """A short CNN run on 4,000 IMDB reviews learns well above chance."""

@@ -294,3 +294,18 @@ def test_the_cli_summarises_a_landscape(grid_url: str, capsys: pytest.CaptureFix
     assert lines[first + 1].split() == ["cell:", "28.5", "points"]
     assert "best by validation: cell=gru, hidden_size=128, learning_rate=0.01" in out
     assert "sweep hidden_size (val): 32: 85.0%, 64: 86.0%, 128: 87.0%" in out
+
+
+def test_sweeps_draw_the_linear_baseline_when_given(grid_url: str) -> None:
+    from core.baseline import BaselineResult
+
+    land = load_landscape("landscape-rnn", grid_url)
+    at = land.default_point()
+    base = BaselineResult(0.903, 0.902, 4.0, {}, 1, {}, 1.0, 1.0, "abc", "src", "stamp")
+    fig = build_sweep_figure(land, "hidden_size", at, baseline=base)
+    lines = [s for s in fig.layout.shapes if s.type == "line"]
+    assert sorted(s.y0 for s in lines) == [0.902, 0.903]
+    assert "TF-IDF baseline" not in str(build_sweep_figure(land, "hidden_size", at).layout)
+    svg = sweep_svg(land, "hidden_size", at, baseline=base)
+    assert "baseline: validation 90.3%" in svg and "baseline: test 90.2%" in svg
+    assert "baseline" not in sweep_svg(land, "hidden_size", at)

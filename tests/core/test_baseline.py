@@ -1,0 +1,67 @@
+"""The linear baseline: it learns a separable dataset, is computed once and cached, and the
+pages' look-ups only read the cache."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from core.baseline import BaselineSettings, find_baseline, get_baseline, load_baseline, main
+from core.config import DataConfig
+
+
+def test_the_baseline_beats_chance_and_is_cached(
+    tiny_data: DataConfig, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert find_baseline(tiny_data.data) is None  # nothing cached: the pages show nothing
+    result = get_baseline(tiny_data)
+    assert result.val_accuracy > 0.9 and result.test_accuracy > 0.9  # the cue words are easy
+    assert result.sizes == {"train": 480, "validation": 120, "test": 200}
+    assert result.c in BaselineSettings().c_grid and set(result.val_by_c) == {"1", "4", "16"}
+    assert result.n_features > 0 and result.wall_s > 0
+
+    def no_fit(*args, **kwargs):
+        raise AssertionError("fit again")
+
+    monkeypatch.setattr("core.baseline.fit_baseline", no_fit)
+    assert get_baseline(tiny_data) == result
+    assert load_baseline(result.fingerprint) == result
+    assert find_baseline(tiny_data.data) == result
+    with pytest.raises(AssertionError, match="fit again"):  # other settings: another key
+        get_baseline(tiny_data, BaselineSettings(c_grid=(2.0,)))
+
+
+def test_look_ups_never_compute(tmp_path: Path) -> None:
+    assert load_baseline("0123456789abcdef") is None
+    assert load_baseline(None) is None
+    assert find_baseline(str(tmp_path)) is None
+
+
+def test_changed_files_hide_a_stale_baseline(tmp_path: Path) -> None:
+    from tests.conftest import make_reviews
+
+    folder = tmp_path / "data"
+    folder.mkdir()
+    make_reviews(120, seed=7).to_parquet(folder / "train.parquet")
+    make_reviews(40, seed=8).to_parquet(folder / "test.parquet")
+    get_baseline(DataConfig(data=str(folder), val_fraction=0.25))
+    assert find_baseline(str(folder)) is not None
+    make_reviews(130, seed=9).to_parquet(folder / "train.parquet")
+    assert find_baseline(str(folder)) is None
+
+
+def test_the_command_line_prints_the_numbers(
+    tiny_data_dir: Path, capsys: pytest.CaptureFixture
+) -> None:
+    assert main(["--data", str(tiny_data_dir)]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert printed["test_accuracy"] > 0.9 and printed["sizes"]["test"] == 200
+    assert find_baseline(str(tiny_data_dir)).test_accuracy == printed["test_accuracy"]
+
+
+def test_a_missing_folder_is_one_sentence(capsys: pytest.CaptureFixture) -> None:
+    assert main(["--data", "/no/such/folder"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "does not exist" in err and "\n" not in err
