@@ -11,7 +11,8 @@ from core.charts import build_highlighted_html, get_top_words
 from core.errors import ExplorerError
 from core.predict import predict
 from core.results import StoredRun
-from core.runs import get_study_best_run, list_saved_runs
+from core.runs import list_saved_runs, load_stored_run
+from core.studies.best_run import find_best_run_dir
 
 st.session_state.setdefault("predict_source", "Saved runs")
 st.session_state.setdefault(
@@ -35,7 +36,7 @@ def _label(run: StoredRun) -> str:
 def _has_model(study: str, storage: str) -> bool:
     """Whether the study's best trial has a stored model (those are offered first)."""
     try:
-        get_study_best_run(study, storage)
+        find_best_run_dir(study, storage)
     except ExplorerError:
         return False
     return True
@@ -62,7 +63,7 @@ else:
     else:
         study = st.selectbox("Study", names, key="predict_study")
         try:
-            chosen = get_study_best_run(study, storage)
+            chosen = load_stored_run(find_best_run_dir(study, storage))
         except ExplorerError as err:
             show_error(err)
 

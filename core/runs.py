@@ -1,5 +1,5 @@
-"""Find stored models: a runs folder, the example models committed under ``studies/models/``,
-or the best trial of a study (its ``run_dir`` user attribute, else ``studies/models/<study>``).
+"""Find stored models: a runs folder, and the example models committed under ``studies/models/``
+(a study's best trial's model is found by :mod:`core.studies.best_run`).
 
 Reads ``result.json`` and ``config.json`` only; loading a model is :mod:`core.predict`'s job.
 """
@@ -10,16 +10,11 @@ import json
 from pathlib import Path
 from typing import Any
 
-import optuna
-
-from core.errors import ExplorerError
 from core.knobs import family_of
 from core.results import StoredRun
 from core.settings import get_runs_dir, get_studies_dir
-from core.studies.names import check_study_name
-from core.studies.storage import open_storage
 
-__all__ = ["example_models_dir", "get_study_best_run", "list_saved_runs", "study_models_dir"]
+__all__ = ["example_models_dir", "list_saved_runs", "load_stored_run"]
 
 
 def example_models_dir() -> Path:
@@ -57,39 +52,20 @@ def _stored_run(run_dir: Path, result: dict[str, Any]) -> StoredRun:
     )
 
 
-def study_models_dir(study_name: str) -> Path:
-    """Where ``study keep-best`` keeps a study's best model (the name is checked first)."""
-    return example_models_dir() / check_study_name(study_name)
-
-
-def get_study_best_run(study_name: str, storage: str) -> StoredRun:
-    """The saved model of ``study_name``'s best trial (its ``run_dir`` user attribute)."""
-    try:
-        study = optuna.load_study(study_name=study_name, storage=open_storage(storage))
-    except KeyError:
-        raise ExplorerError(f"There is no study named '{study_name}' in this storage.") from None
-    try:
-        trial = study.best_trial
-    except ValueError:
-        raise ExplorerError(f"Study '{study_name}' has no completed trial yet.") from None
-    run_dir = trial.user_attrs.get("run_dir")
-    if not run_dir or not (Path(run_dir) / "model" / "config.json").exists():
-        run_dir = study_models_dir(study_name)  # a clone has the committed copy only
-    if not (Path(run_dir) / "model" / "config.json").exists():
-        raise ExplorerError(
-            f"The best trial (#{trial.number}) of study '{study_name}' kept no saved model."
-        )
-    result_file = Path(run_dir) / "result.json"
+def load_stored_run(run_dir: str | Path) -> StoredRun:
+    """The saved model under ``run_dir``: its ``result.json`` (numbers, config), else only its
+    ``config.json`` (family; no numbers)."""
+    run_dir = Path(run_dir)
+    result_file = run_dir / "result.json"
     if result_file.exists():
-        return _stored_run(Path(run_dir), json.loads(result_file.read_text()))
-    config = trial.user_attrs.get("config") or {}
+        return _stored_run(run_dir, json.loads(result_file.read_text()))
     return StoredRun(
         run_dir=str(run_dir),
-        family=_family_of_model(Path(run_dir)),
+        family=_family_of_model(run_dir),
         status="completed",
-        best_val_accuracy=trial.value,
-        test_accuracy=trial.user_attrs.get("test_accuracy"),
-        config=config,
+        best_val_accuracy=None,
+        test_accuracy=None,
+        config={},
     )
 
 

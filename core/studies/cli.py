@@ -13,8 +13,9 @@ from typing import Any
 import optuna
 from tqdm.auto import tqdm
 
-from core.runs import get_study_best_run, study_models_dir
+from core.runs import load_stored_run
 from core.settings import get_storage_url
+from core.studies.best_run import find_best_run_dir, study_models_dir
 from core.studies.cost import estimate_cost
 from core.studies.files import mask_url, read_only_url, require_study_file
 from core.studies.landscape import load_landscape
@@ -118,9 +119,10 @@ def _keep_best(args: argparse.Namespace) -> int:
 
     target = study_models_dir(args.name)
     require_study_file(args.storage)
-    run = get_study_best_run(args.name, read_only_url(args.storage or get_storage_url()))
-    export_model(run.run_dir, target)
-    print(f"{target} (val {run.best_val_accuracy:.4f}, test {run.test_accuracy})")
+    run_dir = find_best_run_dir(args.name, read_only_url(args.storage or get_storage_url()))
+    export_model(run_dir, target)
+    run = load_stored_run(target)
+    print(f"{target} (val {run.best_val_accuracy}, test {run.test_accuracy})")
     return 0
 
 

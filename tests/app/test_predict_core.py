@@ -101,7 +101,7 @@ def test_study_best_falls_back_to_the_committed_copy(
     import optuna
 
     from core.predict import export_model
-    from core.runs import get_study_best_run
+    from core.studies.best_run import find_best_run_dir
 
     url = f"sqlite:///{tmp_path / 'x.db'}"
     study = optuna.create_study(study_name="cnn", storage=url, direction="maximize")
@@ -110,7 +110,6 @@ def test_study_best_falls_back_to_the_committed_copy(
     study.tell(trial, 0.9)
     monkeypatch.setenv("EXPLORER_STUDIES", str(tmp_path / "studies"))
     with pytest.raises(ExplorerError, match="kept no saved model"):
-        get_study_best_run("cnn", url)
+        find_best_run_dir("cnn", url)
     export_model(trained_runs / "a-cnn", tmp_path / "studies" / "models" / "cnn")
-    run = get_study_best_run("cnn", url)
-    assert run.family == "cnn" and Path(run.run_dir) == tmp_path / "studies" / "models" / "cnn"
+    assert find_best_run_dir("cnn", url) == tmp_path / "studies" / "models" / "cnn"

@@ -7,7 +7,7 @@ from pathlib import Path
 import optuna
 
 from core.predict import load_model
-from core.runs import get_study_best_run
+from core.studies.best_run import find_best_run_dir
 from core.studies.spec import parse_spec
 from core.studies.storage import open_storage
 from core.studies.workers import create_study, run_worker
@@ -33,6 +33,5 @@ def test_only_new_bests_keep_a_model_and_predict_loads_the_best(
     best_dir = Path(study.best_trial.user_attrs["run_dir"])
     assert (best_dir / "model" / "config.json").exists()
 
-    stored = get_study_best_run("tiny", url)
-    assert Path(stored.run_dir) == best_dir
-    assert load_model(stored.run_dir).family == "cnn"
+    assert find_best_run_dir("tiny", url) == best_dir
+    assert load_model(best_dir).family == "cnn"
