@@ -17,9 +17,16 @@ from typing import Any
 
 import streamlit as st
 
-from app_pages._resources import data_config, get_job_manager, get_owner_id, show_error
+from app_pages._resources import (
+    current_dataset,
+    data_config,
+    get_job_manager,
+    get_owner_id,
+    show_error,
+)
 from app_pages._sidebar import follow_link, update_link, view_storage_url
 from core.baseline import load_baseline
+from core.data import loaded_fingerprint
 from core.errors import ConfigError, ExplorerError
 from core.exercise import parse_exercise
 from core.knobs import get_knob
@@ -112,9 +119,16 @@ try:
 except ExplorerError as err:
     show_error(err)
     st.stop()
+current = current_dataset()
+if land.dataset:
+    trained_on = land.dataset
+elif land.data_fingerprint and land.data_fingerprint == loaded_fingerprint(data_config()):
+    trained_on = current.name
+else:  # stored before runs kept their dataset's name: the content hash is all there is
+    trained_on = f"data {land.data_fingerprint[:8]}" if land.data_fingerprint else "unknown data"
 st.caption(
     f"{land.description} {len(land.points)} of {land.distinct_size} distinct points trained"
-    f" ({land.n_trials} trials). Held: {describe_point(land.held_shown())}."
+    f" ({land.n_trials} trials) on **{trained_on}**. Held: {describe_point(land.held_shown())}."
 )
 
 

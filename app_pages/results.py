@@ -23,7 +23,13 @@ from app_pages._sidebar import follow_link, update_link, view_storage_url
 from core.charts import build_comparison_figure
 from core.errors import ExplorerError
 from core.studies.figures import FIGURES, FigureResult, build_figure
-from core.studies.queries import describe_failures, list_studies, main_study, trials_frame
+from core.studies.queries import (
+    datasets_of,
+    describe_failures,
+    list_studies,
+    main_study,
+    trials_frame,
+)
 from core.studies.snapshots import SnapshotReader
 
 FIGURE_LABELS = {
@@ -92,6 +98,15 @@ except ExplorerError as err:
     st.stop()
 study = snapshot.study
 trials = study.get_trials(deepcopy=False)
+datasets = datasets_of(trials)
+if len(datasets) == 1:
+    st.caption(f"Data: **{next(iter(datasets.values()))}**.")
+elif len(datasets) > 1:
+    st.warning(
+        f"This study's trials trained on {len(datasets)} datasets "
+        f"({', '.join(sorted(datasets.values()))}): its best trial and figures mix them. The "
+        "table's dataset column tells them apart; filter it with `dataset == '...'`."
+    )
 
 # ---- best trial card ----------------------------------------------------------------------
 completed = [t for t in trials if t.state == optuna.trial.TrialState.COMPLETE]
@@ -207,6 +222,18 @@ if len(others) >= 2:
     for other in others:
         other_snapshot = snapshot if other == name else reader.read(other)
         frames[other] = _table(other_snapshot.version, other_snapshot.study)
+    mixed: dict[str, str] = {}  # data fingerprint -> dataset name (else the fingerprint)
+    for frame in frames.values():
+        if "data_fingerprint" in frame:
+            for fp, named in zip(frame["data_fingerprint"], frame["dataset"], strict=True):
+                if isinstance(fp, str) and (fp not in mixed or mixed[fp] == fp):
+                    mixed[fp] = named if isinstance(named, str) else fp
+    if len(mixed) > 1:
+        st.warning(
+            f"These studies trained on {len(mixed)} datasets "
+            f"({', '.join(sorted(mixed.values()))}): their accuracies are not comparable across "
+            "datasets."
+        )
     st.plotly_chart(build_comparison_figure(frames), key="results_compare_fig")
     st.dataframe(
         studies[studies["study"].isin(others)][

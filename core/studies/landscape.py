@@ -77,6 +77,7 @@ class Landscape:
     spec: StudySpec
     n_trials: int = 0  # trials stored (duplicates of a conditional knob included)
     data_fingerprint: str | None = None  # the data its runs trained on
+    dataset: str | None = None  # that data's display name (runs stored before names: None)
     _effects: dict[str, dict[str, float]] = field(default_factory=dict, repr=False)
 
     @property
@@ -262,6 +263,7 @@ def load_landscape(study_name: str, storage: str | BaseStorage | None = None) ->
     )
     for t in sorted(trials, key=lambda t: t.number):
         land.data_fingerprint = land.data_fingerprint or t.user_attrs.get("data_fingerprint")
+        land.dataset = land.dataset or t.user_attrs.get("dataset")
         p = _as_point(land, t)
         if p is None:
             continue

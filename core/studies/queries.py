@@ -26,6 +26,7 @@ from core.studies.storage import open_storage, rdb_of
 from core.studies.trial_sql import read_trials_sql, utc_to_local
 
 __all__ = [
+    "datasets_of",
     "describe_failures",
     "get_best_trial",
     "list_studies",
@@ -168,6 +169,7 @@ def trials_frame(trials: list[FrozenTrial]) -> pd.DataFrame:
             "duration_s": (end - start).total_seconds() if start and end else None,
             "message": u.get("message") or "",
             "data_fingerprint": u.get("data_fingerprint"),
+            "dataset": u.get("dataset"),
         }
         for name, value in sorted((u.get("flat") or t.params).items()):
             row[f"params_{name}"] = value
@@ -193,6 +195,17 @@ def main_study(studies: pd.DataFrame) -> str | None:
         _playground=studies["kind"] == "playground", _best=studies["best_value"].fillna(-1.0)
     ).sort_values(["_playground", "_best"], ascending=[True, False], kind="stable")
     return str(ranked["study"].iloc[0])
+
+
+def datasets_of(trials: list[FrozenTrial]) -> dict[str, str]:
+    """The datasets ``trials`` trained on: content fingerprint -> display name (the trial's
+    ``dataset`` attribute; a trial stored before names were kept shows its fingerprint)."""
+    found: dict[str, str] = {}
+    for t in trials:
+        fp = t.user_attrs.get("data_fingerprint")
+        if fp and (fp not in found or found[fp] == fp):
+            found[fp] = t.user_attrs.get("dataset") or fp
+    return found
 
 
 def describe_failures(trials: list[FrozenTrial], limit: int = 3) -> list[str]:

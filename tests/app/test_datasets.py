@@ -79,6 +79,14 @@ def test_switching_the_dataset_changes_home_and_the_playground(
     assert trials[0].user_attrs["data_fingerprint"] != trials[1].user_attrs["data_fingerprint"]
     assert [t.user_attrs["test_carved"] for t in trials] == [False, True]
 
+    # Results says the Playground study mixes two datasets, and which
+    at.switch_page("app_pages/results.py").run()
+    at.selectbox(key="study").set_value("playground-cnn").run()
+    warning = next(w.value for w in at.warning if "datasets" in w.value)
+    assert "trained on 2 datasets (Tiny News, reviews)" in warning
+    tables = [d.value for d in at.dataframe if "dataset" in d.value.columns]
+    assert any(set(t["dataset"]) == {"Tiny News", "reviews"} for t in tables)  # trials table
+
 
 def test_a_folder_without_datasets_is_one_sentence(
     app_env: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch

@@ -133,6 +133,8 @@ def test_a_link_carries_the_point(viewer: Path) -> None:
     point = {"cell": "rnn", "nonlinearity": "relu", "hidden_size": 64, "learning_rate": 0.001}
     for knob, value in point.items():
         assert at.select_slider(key=f"explore_landscape-rnn_{knob}").value == value
+    # which data: runs stored without a dataset name show their content fingerprint
+    assert any("trials) on **data abc**." in c.value for c in at.caption)
     assert _metric(at, "validation accuracy") == _pct(synthetic_accuracy(point))
     # a move away from the link's point sticks (the link follows it, not the other way round)
     at.select_slider(key="explore_landscape-rnn_hidden_size").set_value(128).run()

@@ -376,3 +376,21 @@ def test_timeline_draws_a_bar_per_trial_and_says_when_it_samples() -> None:
     assert sampled.note == "showing 50 of 302 trials"
     drawn = {int(n) for trace in sampled.figure.data for n in trace.y if not math.isnan(n)}
     assert drawn == set(range(252, 302))  # the most recent
+
+
+def test_datasets_of_names_each_fingerprint_once() -> None:
+    from optuna.trial import create_trial
+
+    from core.studies.queries import datasets_of
+
+    def trial(attrs: dict) -> object:
+        return create_trial(value=0.5, params={}, distributions={}, user_attrs=attrs)
+
+    trials = [
+        trial({"data_fingerprint": "aaa"}),  # stored before names were kept
+        trial({"data_fingerprint": "aaa", "dataset": "imdb"}),
+        trial({"data_fingerprint": "bbb", "dataset": "news"}),
+        trial({}),  # failed before its data was loaded
+    ]
+    assert datasets_of(trials) == {"aaa": "imdb", "bbb": "news"}
+    assert datasets_of(trials[:1]) == {"aaa": "aaa"}
