@@ -13,6 +13,7 @@ from core.predict import predict
 from core.results import StoredRun
 from core.runs import list_saved_runs, load_stored_run
 from core.studies.best_run import find_best_run_dir
+from core.studies.files import public_name
 
 st.session_state.setdefault("predict_source", "Saved runs")
 st.session_state.setdefault(
@@ -79,6 +80,11 @@ if chosen is not None:
         cols[0].metric("label", result.label)
         cols[1].metric("probability", f"{result.probability:.1%}")
         cols[2].metric("model", f"{model.family.upper()}")
+        trained_on = (chosen.config.get("data") or {}).get("data") if chosen.config else None
+        st.caption(
+            f"Classes: {', '.join(f'`{n}`' for n in model.label_names)}"
+            + (f" (trained on `{public_name(str(trained_on))}`)." if trained_on else ".")
+        )
         st.caption(
             f"Words coloured by {result.method}: green pushed toward **{result.label}**, red "
             "away from it. "

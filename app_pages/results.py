@@ -117,7 +117,16 @@ if completed:
         cols = st.columns(4)
         cols[0].metric("validation accuracy", f"{best.value:.1%}")
         test = best.user_attrs.get("test_accuracy")
-        cols[1].metric("test accuracy", f"{test:.1%}" if test is not None else "–")
+        f1 = best.user_attrs.get("test_macro_f1")  # stored where the test classes are unbalanced
+        cols[1].metric(
+            "test accuracy",
+            f"{test:.1%}" if test is not None else "–",
+            help=None if f1 is None else f"The test classes are unbalanced: macro-F1 {f1:.1%}.",
+        )
+        if f1 is not None:
+            st.caption(f"Unbalanced test classes: test macro-F1 {f1:.1%} beside the accuracy.")
+        if best.user_attrs.get("test_carved"):
+            st.caption("No test file: this test split was carved from train (20 %, seeded).")
         wall = best.user_attrs.get("wall_s")
         cols[2].metric("wall time", f"{wall:.0f} s" if wall else "–")
         cols[3].metric("completed trials", f"{len(completed)} / {len(trials)}")
