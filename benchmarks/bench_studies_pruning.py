@@ -1,10 +1,13 @@
 """The same study with and without pruning: best accuracy and total training steps.
 
     .venv/bin/python benchmarks/bench_studies_pruning.py studies/cnn.toml --n-trials 30
+    .venv/bin/python benchmarks/bench_studies_pruning.py studies/cnn.toml --pruners successive_halving,none
     .venv/bin/python benchmarks/bench_studies_pruning.py --tiny          # synthetic data, ~1 min
 
-Runs the study twice in this process (one worker, one torch thread): once with its own pruner and
-once with ``pruner = "none"``, same sampler and seed. The storage is in memory unless
+Runs the study once per pruner in this process (one worker, one torch thread), by default with its
+own pruner and with ``pruner = "none"``, same sampler and seed. A pruner other than the spec's
+runs with its default options (for successive halving and Hyperband: budgets from the spec's
+eval_steps and max_steps, see ``core.studies.samplers.build_pruner``). The storage is in memory unless
 ``--storage URL`` keeps both as studies ``<name>-pruner-<pruner>`` (the committed examples do). ``--set knob=value``
 fixes a knob for both runs (e.g. ``--set max_train_samples=...`` is a data setting: use --data
 and the spec's [data] instead). Prints, for each run, the best trial's validation and test
@@ -72,12 +75,35 @@ def run_once(spec, n_trials: int, storage_url: str = "memory") -> dict:
     }
 
 
+def _literal(text: str):
+    try:
+        return ast.literal_eval(text)
+    except (ValueError, SyntaxError):
+        return text
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("spec", nargs="?", help="A study file (default with --tiny: a built-in one).")
     p.add_argument("--tiny", action="store_true", help="Synthetic data from tests/conftest.py.")
     p.add_argument("--n-trials", type=int, default=20)
     p.add_argument("--data", help="Dataset folder or id (default: the spec's or EXPLORER_DATA).")
+    p.add_argument(
+        "--pruners",
+        help="Comma-separated pruners to compare, in this order (default: the spec's, then none).",
+    )
+    p.add_argument(
+        "--suffix",
+        default="",
+        help="Appended to each arm's study name, for a second arm of one pruner (e.g. -eval50).",
+    )
+    p.add_argument(
+        "--pruner-option",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="An option for every pruned arm, e.g. reduction_factor=4.",
+    )
     p.add_argument("--set", action="append", default=[], metavar="KNOB=VALUE")
     p.add_argument(
         "--storage",
@@ -106,35 +132,47 @@ def main() -> None:
             spec.data = spec.data | {"data": args.data}
         for item in args.set:
             key, value = item.split("=", 1)
-            try:
-                value = ast.literal_eval(value)
-            except (ValueError, SyntaxError):
-                pass
-            spec.fixed[key] = value
+            spec.fixed[key] = _literal(value)
             spec.params.pop(key, None)
         from core.config import build_run_config
         from core.trainer import prepare_data
 
         # Tokenize before timing, so the first variant does not pay for it.
         prepare_data(build_run_config(spec.model, spec.preset, spec.fixed, spec.data_config()).data)
-        for pruner in (spec.pruner, "none"):
+        pruners = args.pruners.split(",") if args.pruners else [spec.pruner, "none"]
+        names = [f"{spec.name}-pruner-{p}{args.suffix}" for p in pruners]
+        results = {}
+        for pruner, name in zip(pruners, names, strict=True):
+            # Every arm runs exactly n_trials: the spec's timeout would cut the slowest (unpruned) arm.
             variant = dataclasses.replace(
-                spec, pruner=pruner, name=f"{spec.name}-pruner-{pruner}", n_trials=args.n_trials
+                spec, pruner=pruner, name=name, n_trials=args.n_trials, timeout_s=None
             )
-            if pruner == "none":
+            if pruner != spec.pruner:
                 variant.pruner_options = {}
+            if pruner != "none":
+                for item in args.pruner_option:
+                    key, value = item.split("=", 1)
+                    variant.pruner_options = variant.pruner_options | {key: _literal(value)}
             variant.description = (
                 f"{spec.description} Pruning comparison: pruner={pruner}, {args.n_trials} trials, "
-                f"one worker, one thread; other arm: {spec.name}-pruner-"
-                f"{'none' if pruner != 'none' else spec.pruner}."
+                f"one worker, one thread; the other arms are the {spec.name}-pruner-* studies."
             )
-            r = run_once(variant, args.n_trials, args.storage)
+            r = results[pruner] = run_once(variant, args.n_trials, args.storage)
             test = "-" if r["best_test"] is None else f"{r['best_test']:.4f}"
             print(
-                f"pruner={pruner:<9} best val {r['best_val']:.4f} (test {test}), "
+                f"pruner={pruner:<18} best val {r['best_val']:.4f} (test {test}), "
                 f"{r['pruned']}/{args.n_trials} pruned, {r['steps']} training steps, "
-                f"{r['wall_s']:.0f} s; best params {r['best_params']}"
+                f"{r['wall_s']:.0f} s; best params {r['best_params']}",
+                flush=True,
             )
+        if "none" in results:
+            ref = results["none"]
+            for pruner, r in results.items():
+                if pruner != "none":
+                    print(
+                        f"{pruner}: {r['steps'] / ref['steps']:.2f} of the unpruned steps, "
+                        f"best val {100 * (r['best_val'] - ref['best_val']):+.2f} points"
+                    )
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 import optuna
 
 from core.errors import ConfigError
+from core.knobs import TrainConfig
 
 if TYPE_CHECKING:  # spec imports this module to check a spec's options; no cycle at run time
     from core.studies.spec import StudySpec
@@ -49,13 +50,46 @@ def build_sampler(spec: StudySpec, worker_index: int = 0) -> optuna.samplers.Bas
 
 
 def build_pruner(spec: StudySpec) -> optuna.pruners.BasePruner:
-    """The spec's pruner; ``none`` never prunes (but trials still report their curves)."""
+    """The spec's pruner; ``none`` never prunes (but trials still report their curves).
+
+    Successive halving and Hyperband get budgets matched to the study unless the file sets them:
+    the smallest budget is one validation (``eval_steps``), the largest the most steps a trial
+    may train (``max_steps``, its upper bound where it is searched). Trials report at every
+    validation, by training step, so the rungs fall on validations: with ``eval_steps = 100``
+    and a reduction factor of 3, at 100, 300 and 900 steps.
+    """
     if spec.pruner == "none":
         return optuna.pruners.NopPruner()
     if spec.pruner == "median":
         defaults: dict[str, Any] = {"n_startup_trials": 5, "n_warmup_steps": 0}
         return _with_options(optuna.pruners.MedianPruner, spec, defaults | spec.pruner_options)
-    return _with_options(optuna.pruners.HyperbandPruner, spec, dict(spec.pruner_options))
+    min_steps, max_steps = step_budget(spec)
+    if spec.pruner == "successive_halving":
+        defaults = {"min_resource": min_steps, "reduction_factor": 3}
+        factory: Any = optuna.pruners.SuccessiveHalvingPruner
+    else:
+        defaults = {"min_resource": min_steps, "max_resource": max_steps, "reduction_factor": 3}
+        factory = optuna.pruners.HyperbandPruner
+    return _with_options(factory, spec, defaults | spec.pruner_options)
+
+
+def step_budget(spec: StudySpec) -> tuple[int, int]:
+    """(steps between validations, most steps a trial may train) for this spec.
+
+    Each is the spec's fixed value, else the searched range's bound (the smallest eval_steps,
+    the largest max_steps), else the knob's default.
+    """
+
+    def bound(name: str, pick: str) -> int:
+        if name in spec.fixed:
+            return int(spec.fixed[name])
+        p = spec.params.get(name)
+        if p is not None:
+            values = list(p.choices) if p.choices is not None else [p.low, p.high]
+            return int(min(values) if pick == "min" else max(values))
+        return int(getattr(TrainConfig(), name))
+
+    return bound("eval_steps", "min"), bound("max_steps", "max")
 
 
 def _with_options(factory: Any, spec: StudySpec, options: dict[str, Any]) -> Any:

@@ -53,7 +53,7 @@ __all__ = [
 ]
 
 SAMPLERS = ("tpe", "random", "grid", "cmaes", "gp")
-PRUNERS = ("median", "hyperband", "none")
+PRUNERS = ("median", "successive_halving", "hyperband", "none")
 _TOP_KEYS = {
     "name",
     "model",

@@ -69,7 +69,10 @@ BAD_SPECS: list[tuple[dict[str, Any], str]] = [
     ({"seed": -1}, "seed must be a non-negative integer, got -1."),
     ({"score_test": "yes"}, "score_test must be true or false, got yes."),
     ({"sampler": "bayes"}, "sampler must be one of tpe, random, grid, cmaes, gp, got 'bayes'."),
-    ({"pruner": "asha"}, "pruner must be one of median, hyperband, none, got 'asha'."),
+    (
+        {"pruner": "asha"},
+        "pruner must be one of median, successive_halving, hyperband, none, got 'asha'.",
+    ),
     ({"sampler": {"name": "tpe", "n_startup": 3}}, "Bad option for TPESampler:"),
     ({"data": {"path": "x"}}, "Unknown data setting 'path'; expected one of"),
     ({"params": {}}, "The study needs at least one parameter to search under [params]."),
