@@ -76,11 +76,16 @@ def main() -> None:
     import optuna
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    from core.studies.storage import open_storage
+    import tempfile
 
-    source = optuna.load_study(study_name=args.study, storage=open_storage(args.storage))
+    from core.studies.storage import snapshot_storage
+
+    with tempfile.TemporaryDirectory() as tmp:  # a copy: opening a SQLite file writes to it
+        url = snapshot_storage(args.storage, Path(tmp) / "copy.db")
+        source = optuna.load_study(study_name=args.study, storage=url)
+        source_trials = source.trials
     done = optuna.trial.TrialState.COMPLETE
-    trials = sorted((t for t in source.trials if t.state == done), key=lambda t: t.number)
+    trials = sorted((t for t in source_trials if t.state == done), key=lambda t: t.number)
     if not trials:
         sys.exit(f"Study {args.study} has no completed trial to replay.")
     total = sum(int(t.user_attrs.get("steps") or max(t.intermediate_values)) for t in trials)
