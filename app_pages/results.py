@@ -20,17 +20,18 @@ import streamlit as st
 
 from app_pages._resources import show_error
 from app_pages._sidebar import follow_link, update_link, view_storage_url
+from core.baseline import BaselineResult, load_baseline
 from core.charts import build_comparison_figure
 from core.errors import ExplorerError
 from core.studies.figures import FIGURES, FigureResult, build_figure
+from core.studies.history_svg import history_svg
 from core.studies.queries import (
-    datasets_of,
-    describe_failures,
     list_studies,
     main_study,
-    trials_frame,
 )
 from core.studies.snapshots import SnapshotReader
+from core.studies.summary import StudySummary, summarize
+from core.studies.trial_table import TrialTable
 
 FIGURE_LABELS = {
     "history": "History",
@@ -55,27 +56,66 @@ def _reader(storage_url: str) -> SnapshotReader:
 
 
 @st.cache_resource(show_spinner="Drawing…", max_entries=32, ttl=600)
-def _figure(version: str, kind: str, options: tuple, _study: optuna.Study) -> FigureResult:
-    """One figure per (snapshot version, kind, options): a table filter or rerun never redraws
-    it. ``version`` names the snapshot ``_study`` exactly (the reader makes a new one on any
-    change), so it is the key."""
+def _figure(
+    version: str,
+    kind: str,
+    options: tuple,
+    baseline_key: tuple | None,
+    _study: optuna.Study,
+    _baseline: BaselineResult | None = None,
+) -> FigureResult:
+    """One figure per (snapshot version, kind, options, baseline): a table filter or rerun never
+    redraws it. ``version`` names the snapshot ``_study`` exactly (the reader makes a new one on
+    any change), so it is the key; ``baseline_key`` stands for ``_baseline``."""
     kwargs = {k: list(v) if isinstance(v, tuple) else v for k, v in options}
+    if _baseline is not None:
+        kwargs["baseline"] = _baseline
     return build_figure(kind, _study, **kwargs)
+
+
+@st.cache_resource(show_spinner=False, max_entries=32, ttl=600)
+def _history_svg(
+    version: str,
+    baseline_key: tuple | None,
+    _study: optuna.Study,
+    _baseline: BaselineResult | None = None,
+) -> tuple[str, str]:
+    """The history as static SVG (a few kB whatever the study's size), once per version."""
+    return history_svg(_study, _baseline)
 
 
 def _csv_bytes(frame: pd.DataFrame) -> bytes:
     return frame.to_csv(index=False).encode()
 
 
-@st.cache_data(show_spinner=False, max_entries=8, ttl=600)
-def _table(version: str, _study: optuna.Study) -> pd.DataFrame:
-    return trials_frame(_study.get_trials(deepcopy=False))
+@st.cache_resource(show_spinner=False, max_entries=64, ttl=600)
+def _trial_table(storage_url: str, study_name: str) -> TrialTable:
+    """The server's table of one study, shared by every session: a refresh rebuilds only the
+    rows of trials that changed."""
+    return TrialTable()
+
+
+def _table(name: str, study: optuna.Study) -> pd.DataFrame:
+    return _trial_table(storage, name).frame(study.get_trials(deepcopy=False))
+
+
+@st.cache_resource(show_spinner=False, max_entries=32, ttl=600)
+def _summary(version: str, _study: optuna.Study) -> StudySummary:
+    """The best trial, datasets, failures and pruning savings, once per snapshot version."""
+    return summarize(_study)
+
+
+@st.cache_data(show_spinner=False, ttl=2)
+def _studies(storage_url: str) -> pd.DataFrame:
+    """Every study's counts: one aggregate query (0.1 s at 50,000 trials), so a page refreshing
+    a running study reuses it for 2 s, the Studies page's refresh period."""
+    return list_studies(_reader(storage_url).storage)
 
 
 st.title("Results")
 try:
     reader = _reader(storage)
-    studies = list_studies(reader.storage)
+    studies = _studies(storage)
 except ExplorerError as err:
     show_error(err)
     st.stop()
@@ -97,8 +137,8 @@ except ExplorerError as err:
     show_error(err)
     st.stop()
 study = snapshot.study
-trials = study.get_trials(deepcopy=False)
-datasets = datasets_of(trials)
+summary = _summary(snapshot.version, study)
+datasets = summary.datasets
 if len(datasets) == 1:
     st.caption(f"Data: **{next(iter(datasets.values()))}**.")
 elif len(datasets) > 1:
@@ -108,10 +148,12 @@ elif len(datasets) > 1:
         "table's dataset column tells them apart; filter it with `dataset == '...'`."
     )
 
+# The cached linear baseline of the study's data (never computed here), when it has one dataset.
+baseline = load_baseline(next(iter(datasets))) if len(datasets) == 1 else None
+
 # ---- best trial card ----------------------------------------------------------------------
-completed = [t for t in trials if t.state == optuna.trial.TrialState.COMPLETE]
-if completed:
-    best = study.best_trial
+if summary.best is not None:
+    best = summary.best
     with st.container(border=True):
         st.subheader(f"Best trial #{best.number}")
         cols = st.columns(4)
@@ -129,7 +171,14 @@ if completed:
             st.caption("No test file: this test split was carved from train (20 %, seeded).")
         wall = best.user_attrs.get("wall_s")
         cols[2].metric("wall time", f"{wall:.0f} s" if wall else "–")
-        cols[3].metric("completed trials", f"{len(completed)} / {len(trials)}")
+        cols[3].metric("completed trials", f"{summary.n_completed} / {summary.n_trials}")
+        if baseline is not None:
+            beats = "beats" if best.value > baseline.val_accuracy else "does not beat"
+            st.caption(
+                f"The linear baseline on this data (TF-IDF uni- and bigrams, logistic regression): "
+                f"validation {baseline.val_accuracy:.1%}, test {baseline.test_accuracy:.1%}. "
+                f"This trial {beats} it on validation."
+            )
         params = best.user_attrs.get("flat") or best.params
         st.dataframe(
             pd.DataFrame([{k: str(v) for k, v in params.items()}]),
@@ -138,10 +187,28 @@ if completed:
         )
 else:
     st.info("No completed trial in this study yet.")
-failures = describe_failures(trials)
-if failures:
-    n_failed = sum(t.state == optuna.trial.TrialState.FAIL for t in trials)
-    st.warning(f"{n_failed} trial(s) failed. " + " ".join(failures))
+savings = summary.savings
+if savings is not None and savings.pruned:
+    with st.container(border=True):
+        st.markdown("**Pruning saved**")
+        cols = st.columns(3)
+        cols[0].metric("trials pruned", f"{savings.pruned} / {savings.trials}")
+        cols[1].metric("training steps used", f"{savings.steps_used:,}")
+        cols[2].metric(
+            "steps without pruning",
+            f"{savings.steps_unpruned:,}",
+            delta=f"{savings.saved_fraction:.0%} saved",
+            delta_color="off",
+            help="Each pruned trial counted at its full max_steps: an upper bound, since early "
+            "stopping might have ended it sooner.",
+        )
+        st.caption(
+            f"The pruner stopped {savings.pruned} trials early; trained to their end they would "
+            f"have cost up to {savings.steps_unpruned - savings.steps_used:,} more steps "
+            f"({savings.saved_fraction:.0%} of the total saved)."
+        )
+if summary.failures:
+    st.warning(f"{summary.n_failed} trial(s) failed. " + " ".join(summary.failures))
 
 # ---- figures ------------------------------------------------------------------------------
 st.header("Figures")
@@ -159,7 +226,7 @@ kind = (
     )
     or "history"
 )
-param_names = sorted({p for t in completed for p in t.params})
+param_names = summary.param_names
 kwargs: dict = {}
 if kind == "contour" and param_names:
     chosen = st.multiselect(
@@ -177,20 +244,35 @@ if kind == "curves" and param_names:
     )
 if kind == "curves" and not param_names:
     st.info("No completed trial has parameters to colour by yet.")
-elif completed or kind in ("timeline", "intermediate"):
+elif summary.n_completed or kind in ("timeline", "intermediate"):
+    with_baseline = baseline if kind == "history" else None
+    baseline_key = (
+        None if with_baseline is None else (with_baseline.val_accuracy, with_baseline.test_accuracy)
+    )
     try:
-        options = tuple((k, tuple(v) if isinstance(v, list) else v) for k, v in kwargs.items())
-        result = _figure(snapshot.version, kind, options, study)
+        if kind == "history" and not st.session_state.get("results_interactive"):
+            svg, note = _history_svg(snapshot.version, baseline_key, study, with_baseline)
+            st.markdown(svg, unsafe_allow_html=True)
+            st.caption(note)
+        else:
+            options = tuple((k, tuple(v) if isinstance(v, list) else v) for k, v in kwargs.items())
+            result = _figure(snapshot.version, kind, options, baseline_key, study, with_baseline)
+            if result.note:
+                st.caption(result.note)
+            st.plotly_chart(result.figure, key=f"results_fig_{kind}")
     except (ExplorerError, ValueError, RuntimeError) as err:
         st.warning(f"This figure cannot be drawn for this study: {err}")
-    else:
-        if result.note:
-            st.caption(result.note)
-        st.plotly_chart(result.figure, key=f"results_fig_{kind}")
+if kind == "history":
+    st.toggle(
+        "Interactive charts",
+        key="results_interactive",
+        help="The history as a plotly chart you can zoom and hover. Slower to open: plotly.js is "
+        "a 4.7 MB bundle, and every trial's point travels to the browser.",
+    )
 
 # ---- trial table --------------------------------------------------------------------------
 st.header("Trials")
-table = _table(snapshot.version, study).copy()
+table = _table(name, study).copy()
 if table.empty:
     st.info("No trials yet.")
 else:
@@ -230,7 +312,7 @@ if len(others) >= 2:
     frames = {}
     for other in others:
         other_snapshot = snapshot if other == name else reader.read(other)
-        frames[other] = _table(other_snapshot.version, other_snapshot.study)
+        frames[other] = _table(other, other_snapshot.study)
     mixed: dict[str, str] = {}  # data fingerprint -> dataset name (else the fingerprint)
     for frame in frames.values():
         if "data_fingerprint" in frame:

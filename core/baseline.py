@@ -32,7 +32,7 @@ from typing import Any
 
 from core.errors import ExplorerError
 from core.knobs import DataConfig
-from core.settings import get_cache_dir, get_data_source
+from core.settings import get_cache_dir, get_data_source, get_studies_dir
 
 __all__ = [
     "BaselineResult",
@@ -110,14 +110,19 @@ def source_stamp(source: str) -> str:
 def load_baseline(
     fingerprint: str | None, settings: BaselineSettings | None = None
 ) -> BaselineResult | None:
-    """The cached baseline for the data with this fingerprint, or None (never computes)."""
+    """The cached baseline for the data with this fingerprint, or None (never computes).
+
+    Looks in the cache, then in the studies folder's ``baselines/`` (where the committed
+    examples keep IMDB's, so a fresh clone's viewer draws it)."""
     if not fingerprint:
         return None
     path = _path(fingerprint, settings or BaselineSettings())
-    try:
-        return BaselineResult.from_dict(json.loads(path.read_text()))
-    except (OSError, ValueError, TypeError):
-        return None
+    for candidate in (path, get_studies_dir() / "baselines" / path.name):
+        try:
+            return BaselineResult.from_dict(json.loads(candidate.read_text()))
+        except (OSError, ValueError, TypeError):
+            continue
+    return None
 
 
 def find_baseline(

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import optuna
@@ -36,6 +36,10 @@ from core.studies._figure_base import (
     subset,
 )
 from core.studies.curve_figures import build_learning_curves_figure
+from core.studies.landscape_figures import add_baseline_lines
+
+if TYPE_CHECKING:
+    from core.baseline import BaselineResult
 
 __all__ = [
     "FIGURES",
@@ -54,9 +58,12 @@ __all__ = [
 ]
 
 
-def build_history_figure(study: optuna.Study) -> FigureResult:
+def build_history_figure(
+    study: optuna.Study, baseline: BaselineResult | None = None
+) -> FigureResult:
     """Objective value per finished trial, one trace per state, with the best so far (every trial
-    is drawn: WebGL markers and a best-so-far line with only its steps stay fast at 50,000)."""
+    is drawn: WebGL markers and a best-so-far line with only its steps stay fast at 50,000).
+    ``baseline``: the linear baseline on the study's data, as dashed lines."""
     if len(study.directions) != 1:
         raise ValueError("the history figure needs a study with one objective.")
     maximize = study.direction == StudyDirection.MAXIMIZE
@@ -89,6 +96,8 @@ def build_history_figure(study: optuna.Study) -> FigureResult:
         )
     )
     fig.update_layout(xaxis_title="trial", yaxis_title="val accuracy")
+    if baseline is not None:
+        add_baseline_lines(fig, baseline)
     n = len(trials)
     return FigureResult(finish(fig, "Optimisation history"), n, n)
 

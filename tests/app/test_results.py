@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
+
 import optuna
 import pytest
+from optuna.trial import TrialState
 
 from core.studies.figures import FIGURES
 from tests.app.conftest import new_app
@@ -144,3 +147,67 @@ def test_a_rerun_shows_what_changed_since(app_env: str) -> None:
     at.run()
     assert at.subheader[0].value == "Best trial #7"
     assert "RUNNING" not in at.multiselect(key="results_states").options
+
+
+def test_pruning_saved_panel(app_env: str) -> None:
+    """Three trials the pruner stopped at 100 of their 600 steps, one completed at 600."""
+    study = optuna.create_study(study_name="pruned", storage=app_env, direction="maximize")
+    dist = {"max_steps": optuna.distributions.IntDistribution(100, 1000)}
+    for i, (state, steps) in enumerate(
+        [(TrialState.COMPLETE, 600)] + [(TrialState.PRUNED, 100)] * 3
+    ):
+        study.add_trial(
+            optuna.trial.create_trial(
+                state=state,
+                value=0.9 if state == TrialState.COMPLETE else None,
+                params={"max_steps": 600},
+                distributions=dist,
+                intermediate_values={100: 0.8 - i / 100},
+                user_attrs={"steps": steps, "status": state.name.lower()},
+            )
+        )
+    make_study(app_env, "unpruned", 3)  # its trials record no steps: no panel
+    at = new_app(PAGE)
+    at.selectbox(key="study").set_value("pruned").run()
+    assert not at.exception
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["trials pruned"] == "3 / 4"
+    assert metrics["training steps used"] == "900"
+    assert metrics["steps without pruning"] == "2,400"
+    saved = f"{1 - 900 / 2400:.0%} of the total saved"
+    assert any(saved in c.value for c in at.caption)
+    at.selectbox(key="study").set_value("unpruned").run()
+    assert "trials pruned" not in {m.label for m in at.metric}
+
+
+def test_the_linear_baseline_is_drawn_beside_the_study(
+    app_env: str, tiny_data_dir, tmp_path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from core.baseline import get_baseline
+    from core.knobs import DataConfig
+
+    monkeypatch.setenv("EXPLORER_CACHE", str(tmp_path / "cache"))  # other tests expect none
+
+    base = get_baseline(DataConfig(data=str(tiny_data_dir)))  # cached, as `core.baseline` does
+    study = optuna.create_study(study_name="on-tiny", storage=app_env, direction="maximize")
+    for i in range(3):
+        t = study.ask()
+        t.suggest_float("learning_rate", 1e-3, 1e-1, log=True)
+        t.set_user_attr("data_fingerprint", base.fingerprint)
+        study.tell(t, 0.5 + i / 10)
+    at = new_app(PAGE)
+    assert not at.exception
+    caption = next(c.value for c in at.caption if "linear baseline" in c.value)
+    assert f"validation {base.val_accuracy:.1%}" in caption and "does not beat it" in caption
+    assert not at.get("plotly_chart")  # the history is static SVG by default: no plotly.js
+    svg = next(m.value for m in at.markdown if m.value.startswith("<svg"))
+    assert f"baseline, validation {base.val_accuracy:.1%}" in svg
+    assert svg.count("<circle") >= 3 + 4  # a dot per trial, plus the legend's
+    at.toggle(key="results_interactive").set_value(True).run()
+    spec = json.loads(
+        next(
+            c for c in at.get("plotly_chart") if c.proto.id.endswith("results_fig_history")
+        ).proto.spec
+    )
+    lines = [s["y0"] for s in spec["layout"]["shapes"] if s["line"].get("dash") == "dash"]
+    assert sorted(lines) == sorted([base.val_accuracy, base.test_accuracy])

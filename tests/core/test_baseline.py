@@ -4,6 +4,7 @@ pages' look-ups only read the cache."""
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -65,3 +66,17 @@ def test_a_missing_folder_is_one_sentence(capsys: pytest.CaptureFixture) -> None
     assert main(["--data", "/no/such/folder"]) == 2
     err = capsys.readouterr().err.strip()
     assert "does not exist" in err and "\n" not in err
+
+
+def test_a_baseline_kept_beside_the_studies_is_found(
+    tiny_data: DataConfig, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    result = get_baseline(tiny_data)
+    cached = next((Path(os.environ["EXPLORER_CACHE"]) / "baseline").glob(f"{result.fingerprint}-*"))
+    studies = tmp_path / "studies"
+    (studies / "baselines").mkdir(parents=True)
+    (studies / "baselines" / cached.name).write_text(cached.read_text())
+    monkeypatch.setenv("EXPLORER_STUDIES", str(studies))
+    monkeypatch.setenv("EXPLORER_CACHE", str(tmp_path / "empty-cache"))  # a fresh clone's
+    assert load_baseline(result.fingerprint) == result
+    assert load_baseline("0" * 16) is None

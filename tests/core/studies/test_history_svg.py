@@ -1,0 +1,58 @@
+"""The static history: a dot per trial for small studies, a fixed-size density for big ones."""
+
+from __future__ import annotations
+
+import re
+
+import optuna
+from optuna.trial import TrialState, create_trial
+
+from core.studies.history_svg import history_svg
+from core.studies.snapshots import snapshot_of
+
+
+def _study(values: list[tuple[TrialState, float]]) -> optuna.Study:
+    dist = {"x": optuna.distributions.FloatDistribution(0, 1)}
+    trials = []
+    for i, (state, v) in enumerate(values):
+        t = create_trial(
+            state=state,
+            value=v,
+            params={"x": 0.5},
+            distributions=dist,
+            intermediate_values={} if state == TrialState.COMPLETE else {100: v},
+        )
+        t.number = i
+        trials.append(t)
+    return snapshot_of(trials)
+
+
+def test_small_studies_get_a_named_dot_per_trial_and_the_best_so_far() -> None:
+    study = _study(
+        [(TrialState.COMPLETE, 0.7), (TrialState.COMPLETE, 0.9), (TrialState.COMPLETE, 0.8)]
+    )
+    svg, note = history_svg(study)
+    assert "trial #1, complete: 0.9000" in svg and "trial #2, complete: 0.8000" in svg
+    assert "best so far: 0.9000" in svg
+    # the step line: 0.7 from trial 0, up to 0.9 at trial 1, flat to the last trial
+    line = re.search(r'<polyline points="([^"]+)"', svg).group(1).split()
+    assert len(line) == 4 and line[1].split(",")[0] == line[2].split(",")[0]
+    assert note.startswith("All 3 finished trials")
+
+
+def test_big_studies_are_counted_in_cells_and_stay_small() -> None:
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    values = [
+        (
+            TrialState.COMPLETE if rng.random() < 0.5 else TrialState.PRUNED,
+            float(rng.uniform(0.5, 0.9)),
+        )
+        for _ in range(5000)
+    ]
+    svg, note = history_svg(_study(values), max_points=2000)
+    assert "<image" in svg and "data:image/png;base64," in svg
+    assert svg.count("<circle") < 10  # the legend and the best point, not 5,000 dots
+    assert len(svg) < 60_000
+    assert "All 5,000 finished trials, counted in cells" in note
