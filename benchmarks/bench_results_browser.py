@@ -6,7 +6,7 @@ Builds (or reuses, with --db: the file ``bench_studies_queries.py --db`` builds)
 synthetic trials, serves a copy of it with `streamlit run streamlit_app.py`, and prints:
 
 1. **first render**: from opening ``/results?study=bench`` until the best trial's card, the
-   history figure (drawn by plotly.js) and the trials table are on the page and the script run
+   history figure (static SVG, the default) and the trials table are on the page and the script run
    has ended; for the first visit of the freshly started server (its first read of the study),
    then for new visitors (each a fresh browser context, nothing cached);
 2. **refresh**: 5 trials are added to the study, then the page is rerun (the ``r`` key, as a
@@ -35,7 +35,7 @@ from tests.app.test_browser import launch_chromium, streamlit_server  # noqa: E4
 RUN_ENDED = "!document.querySelector('[data-testid=\"stStatusWidget\"]')"
 FIRST_RENDER = (
     """() => [...document.querySelectorAll('h3')].some(h => h.innerText.startsWith('Best trial #'))
-        && document.querySelector('[data-testid="stPlotlyChart"] .js-plotly-plot .main-svg')
+        && document.querySelector('[data-testid="stMarkdown"] svg[role="img"]')
         && document.querySelector('[data-testid="stDataFrame"] canvas')
         && """
     + RUN_ENDED
