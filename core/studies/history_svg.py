@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import base64
 import io
-from html import escape
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -25,7 +24,7 @@ from optuna.trial import TrialState
 from PIL import Image
 
 from core.studies._figure_base import STATE_COLORS
-from core.studies.landscape_svg import _dot, _polyline, _svg, _text, _ticks
+from core.studies.landscape_svg import _dot, _polyline, _svg, _text, _ticks, baseline_lines
 
 if TYPE_CHECKING:
     from core.baseline import BaselineResult
@@ -33,7 +32,7 @@ if TYPE_CHECKING:
 __all__ = ["history_svg"]
 
 _STATES = (TrialState.PRUNED, TrialState.FAIL, TrialState.COMPLETE)  # drawn in this order
-_BEST, _VAL, _TEST, _GRID = "#222222", "#1f77b4", "#ff7f0e", "#e5e5e5"
+_BEST, _GRID = "#222222", "#e5e5e5"
 
 
 def history_svg(
@@ -93,25 +92,8 @@ def history_svg(
         best = steps[-1][1]
         body.append(_polyline(pts, _BEST, stroke_linejoin="miter"))
         body.append(_dot(pts[-1][0], pts[-1][1], _BEST, f"best so far: {best:.4f}", r=4))
-    for acc, name, color in (
-        [] if baseline is None else zip(refs, ("validation", "test"), (_VAL, _TEST), strict=True)
-    ):
-        y = sy(acc)
-        tip = f"TF-IDF + logistic regression baseline: {name} {acc:.1%}"
-        body.append(
-            f'<line x1="{left}" x2="{right}" y1="{y:.1f}" y2="{y:.1f}" stroke="{color}" '
-            f'stroke-dasharray="6 4" stroke-width="1.5"><title>{escape(tip)}</title></line>'
-        )
-        body.append(
-            _text(
-                left + 6,
-                y - 4,
-                f"baseline, {name} {acc:.1%}",
-                anchor="start",
-                fill=color,
-                font_size="10",
-            )
-        )
+    if baseline is not None:
+        body += baseline_lines(baseline, left, right, sy, label=True)
     legend_x = left
     for name, color in [(s.name.lower(), STATE_COLORS[s.name]) for s in reversed(_STATES)] + [
         ("best so far", _BEST)

@@ -27,7 +27,7 @@ from core.studies.landscape_figures import describe_point, format_value
 if TYPE_CHECKING:
     from core.baseline import BaselineResult
 
-__all__ = ["curves_svg", "heatmap_svg", "sweep_svg"]
+__all__ = ["baseline_lines", "curves_svg", "heatmap_svg", "sweep_svg"]
 
 _VAL, _TEST, _LOSS, _EXTRA, _HERE = "#1f77b4", "#ff7f0e", "#7f7f7f", "#2ca02c", "#000"
 _GRID, _TEXT = "#e5e5e5", "#444"
@@ -78,6 +78,30 @@ def _nice_max(v: float) -> float:
         return 1.0
     mag = 10 ** math.floor(math.log10(v))
     return next(m * mag for m in (1, 1.5, 2, 2.5, 3, 4, 5, 6, 7, 8, 10) if m * mag >= v)
+
+
+def baseline_lines(
+    baseline: BaselineResult, x0: float, x1: float, sy: Any, label: bool = False
+) -> list[str]:
+    """The linear baseline's validation and test accuracy as dashed lines from ``x0`` to ``x1``
+    at heights ``sy(accuracy)``, each naming itself on hover (and, with ``label``, in a small
+    caption above its left end)."""
+    out = []
+    for acc, name, color in (
+        (baseline.val_accuracy, "validation", _VAL),
+        (baseline.test_accuracy, "test", _TEST),
+    ):
+        y = sy(acc)
+        tip = f"TF-IDF + logistic regression baseline: {name} {acc:.1%}"
+        out.append(
+            f'<line x1="{x0}" x2="{x1}" y1="{y:.1f}" y2="{y:.1f}" '
+            f'stroke="{color}" stroke-width="1.5" stroke-dasharray="6 4" opacity="0.8">'
+            f"<title>{escape(tip)}</title></line>"
+        )
+        if label:
+            text = f"baseline, {name} {acc:.1%}"
+            out.append(_text(x0 + 6, y - 4, text, anchor="start", fill=color, font_size="10"))
+    return out
 
 
 # --------------------------------------------------------------------------------------------
@@ -242,16 +266,7 @@ def sweep_svg(
             f'stroke="{_HERE}" stroke-width="2.5"><title>this point</title></circle>'
         )
     if baseline is not None:
-        for acc, name, color in (
-            (baseline.val_accuracy, "validation", _VAL),
-            (baseline.test_accuracy, "test", _TEST),
-        ):
-            tip = f"TF-IDF + logistic regression baseline: {name} {acc:.1%}"
-            body.append(
-                f'<line x1="{left}" x2="{width - right}" y1="{sy(acc):.1f}" y2="{sy(acc):.1f}" '
-                f'stroke="{color}" stroke-width="1.5" stroke-dasharray="6 4" opacity="0.8">'
-                f"<title>{escape(tip)}</title></line>"
-            )
+        body += baseline_lines(baseline, left, width - right, sy)
     for v, val, test in extra:
         x = place(v)
         if x is None or val is None:

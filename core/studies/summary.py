@@ -1,8 +1,9 @@
-"""What the Results page says about a study above its figures, from one pass over its trials.
+"""What the Results page says about a study above its figures, computed once per snapshot.
 
-At 50,000 trials each separate pass (datasets, completed trials, parameter names, failures,
-pruning savings) costs 10-30 ms; a page that refreshes a running study computes them once per
-snapshot, here, in one pass.
+At 50,000 trials each pass over the trials (datasets, completed trials, parameter names,
+failures, pruning savings) costs 10-30 ms; a page that refreshes a running study computes them
+here once per snapshot version: the datasets with :func:`~core.studies.queries.datasets_of`, the
+rest in one pass that sorts the trials by state for the others' helpers.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import optuna
 from optuna.trial import FrozenTrial, TrialState
 
 from core.studies.pruning import PruningSavings, pruning_savings
-from core.studies.queries import describe_failures
+from core.studies.queries import datasets_of, describe_failures
 
 __all__ = ["StudySummary", "summarize"]
 
@@ -32,15 +33,11 @@ class StudySummary:
 
 def summarize(study: optuna.Study) -> StudySummary:
     trials = study.get_trials(deepcopy=False)
-    datasets: dict[str, str] = {}
     finished: list[FrozenTrial] = []  # completed or pruned: what pruning savings count
     failed: list[FrozenTrial] = []
     params: set[str] = set()
     n_completed = 0
     for t in trials:
-        fp = t.user_attrs.get("data_fingerprint")
-        if fp and (fp not in datasets or datasets[fp] == fp):
-            datasets[fp] = t.user_attrs.get("dataset") or fp
         if t.state == TrialState.COMPLETE:
             n_completed += 1
             params.update(t.params)
@@ -54,7 +51,7 @@ def summarize(study: optuna.Study) -> StudySummary:
         n_completed=n_completed,
         n_failed=len(failed),
         best=study.best_trial if n_completed else None,
-        datasets=datasets,
+        datasets=datasets_of(trials),
         param_names=sorted(params),
         failures=describe_failures(failed),
         savings=pruning_savings(finished),
