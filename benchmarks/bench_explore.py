@@ -65,6 +65,20 @@ def open_explore(browser, url: str) -> tuple[object, float]:
     return page, time.perf_counter() - t0
 
 
+def time_first_renders(open_page, browser, url: str, visitors: int):
+    """(the server's first visit, each new visitor's first render, the last visitor's page,
+    left open): ``open_page(browser, url)`` returns (page, seconds), each in a fresh context."""
+    first, cold = open_page(browser, url)
+    first.context.close()
+    warm = []
+    for _ in range(visitors):
+        page, took = open_page(browser, url)
+        warm.append(took)
+        if len(warm) < visitors:
+            page.context.close()
+    return cold, warm, page
+
+
 def move(page, label: str) -> tuple[str, float]:
     """Move slider ``label`` one stop (right, or left at the end of its range); the key pressed
     and the seconds from the key press until the page has redrawn."""
@@ -111,15 +125,8 @@ def main() -> None:
     with streamlit_server(env, scratch / "streamlit.log") as url, sync_playwright() as p:
         browser = launch_chromium(p)
         try:
-            first, cold = open_explore(browser, url)
-            first.context.close()
+            cold, warm, page = time_first_renders(open_explore, browser, url, args.visitors)
             print(f"first render, first visit of the server: {cold:.2f} s")
-            warm = []
-            for _ in range(args.visitors):
-                page, took = open_explore(browser, url)
-                warm.append(took)
-                if len(warm) < args.visitors:
-                    page.context.close()
             print(
                 f"first render, a new visitor: median {statistics.median(warm):.2f} s, "
                 f"range {min(warm):.2f}-{max(warm):.2f} s over {len(warm)} visitors (target 2 s)"

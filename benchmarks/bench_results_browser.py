@@ -70,6 +70,7 @@ def main() -> None:
     import optuna
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
+    from bench_explore import time_first_renders
     from bench_studies_queries import build_study, synthetic_trials
 
     scratch = Path(tempfile.mkdtemp(prefix="bench-results-"))
@@ -85,15 +86,8 @@ def main() -> None:
         with streamlit_server(env, scratch / "streamlit.log") as url, sync_playwright() as pw:
             browser = launch_chromium(pw)
             try:
-                page, cold = open_results(browser, url)
-                page.context.close()
+                cold, warm, page = time_first_renders(open_results, browser, url, args.visitors)
                 print(f"  first render, first visit of the server: {cold:.2f} s")
-                warm = []
-                for _ in range(args.visitors):
-                    page, took = open_results(browser, url)
-                    warm.append(took)
-                    if len(warm) < args.visitors:
-                        page.context.close()
                 print(
                     f"  first render, a new visitor: median {statistics.median(warm):.2f} s "
                     f"(range {min(warm):.2f}-{max(warm):.2f}, {len(warm)} visitors)"
