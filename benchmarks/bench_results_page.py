@@ -19,6 +19,11 @@ import tempfile
 import time
 from pathlib import Path
 
+# Before anything imports huggingface_hub: the app's Home page (where AppTest opens) reads the
+# data, and without these a machine with no network retries the Hub for half a minute.
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
@@ -55,8 +60,6 @@ def main() -> None:
         url = snapshot_storage(f"sqlite:///{source}", Path(tmp) / "page.db")
         os.environ["EXPLORER_STORAGE"] = url
         os.environ.setdefault("EXPLORER_RUNS", str(Path(tmp) / "runs"))
-        os.environ.setdefault("HF_HUB_OFFLINE", "1")
-        os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
         from streamlit.testing.v1 import AppTest
 
         times: dict[str, list[float]] = {}

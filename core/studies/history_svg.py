@@ -15,12 +15,13 @@ from __future__ import annotations
 
 import base64
 import io
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
 import optuna
 from optuna.study import StudyDirection
-from optuna.trial import TrialState
+from optuna.trial import FrozenTrial, TrialState
 from PIL import Image
 
 from core.studies._figure_base import STATE_COLORS
@@ -29,10 +30,33 @@ from core.studies.landscape_svg import _dot, _polyline, _svg, _text, _ticks, bas
 if TYPE_CHECKING:
     from core.baseline import BaselineResult
 
-__all__ = ["history_svg"]
+__all__ = ["TrialPoints", "history_svg", "points_svg", "trial_points"]
 
 _STATES = (TrialState.PRUNED, TrialState.FAIL, TrialState.COMPLETE)  # drawn in this order
 _BEST, _GRID = "#222222", "#e5e5e5"
+
+
+@dataclass(frozen=True, eq=False)
+class TrialPoints:
+    """Every finished trial's point, as arrays: trial number, objective value (NaN when it has
+    none) and state (its TrialState value). Never changed once made."""
+
+    number: np.ndarray  # int64
+    value: np.ndarray  # float64
+    state: np.ndarray  # int8: TrialState values
+
+    def __len__(self) -> int:
+        return len(self.number)
+
+
+def trial_points(trials: list[FrozenTrial]) -> TrialPoints:
+    """The points of ``trials`` that have a finite value and a state the history draws."""
+    kept = [t for t in trials if t.state in _STATES and t.values and np.isfinite(t.values[0])]
+    return TrialPoints(
+        np.fromiter((t.number for t in kept), dtype=np.int64, count=len(kept)),
+        np.fromiter((t.values[0] for t in kept), dtype=np.float64, count=len(kept)),
+        np.fromiter((t.state.value for t in kept), dtype=np.int8, count=len(kept)),
+    )
 
 
 def history_svg(
@@ -41,15 +65,22 @@ def history_svg(
     """(the SVG, a note for under it) for a single-objective study."""
     if len(study.directions) != 1:
         raise ValueError("the history figure needs a study with one objective.")
-    maximize = study.direction == StudyDirection.MAXIMIZE
-    trials = [
-        t
-        for t in study.get_trials(deepcopy=False, states=_STATES)
-        if t.values and np.isfinite(t.values[0])
-    ]
-    number = np.fromiter((t.number for t in trials), dtype=np.int64, count=len(trials))
-    value = np.fromiter((t.values[0] for t in trials), dtype=np.float64, count=len(trials))
-    state = np.array([t.state.name for t in trials], dtype=object)
+    points = trial_points(study.get_trials(deepcopy=False))
+    return points_svg(points, study.direction == StudyDirection.MAXIMIZE, baseline, max_points)
+
+
+def points_svg(
+    points: TrialPoints,
+    maximize: bool,
+    baseline: BaselineResult | None = None,
+    max_points: int = 2000,
+) -> tuple[str, str]:
+    """:func:`history_svg` from the points (e.g. kept up to date by a
+    :class:`~core.studies.summary.SummaryTracker`); points without a finite value or with a
+    state the history does not draw are left out."""
+    keep = np.isin(points.state, [s.value for s in _STATES]) & np.isfinite(points.value)
+    number, value, state = points.number[keep], points.value[keep], points.state[keep]
+    n_points = int(keep.sum())
 
     width, height, left, right, top, bottom = 940, 330, 56, 920, 20, 290
     x_hi = float(max(number.max(initial=0), 1))
@@ -71,22 +102,22 @@ def history_svg(
         body.append(_text(sx(n), bottom + 16, f"{n:,.0f}"))
     body.append(_text((left + right) / 2, bottom + 34, "trial"))
 
-    if len(trials) <= max_points:
-        for name in (s.name for s in _STATES):
-            for n, v in zip(number[state == name], value[state == name], strict=True):
+    if n_points <= max_points:
+        for name, code in ((s.name, s.value) for s in _STATES):
+            for n, v in zip(number[state == code], value[state == code], strict=True):
                 title = f"trial #{n}, {name.lower()}: {v:.4f}"
                 body.append(_dot(sx(n), sy(v), STATE_COLORS[name], title, r=3, opacity="0.75"))
-        note = f"All {len(trials):,} finished trials, one dot each (hover one to name it)."
+        note = f"All {n_points:,} finished trials, one dot each (hover one to name it)."
     else:
         body.append(
             _density(number, value, state, x_hi, lo, hi, (left, top, right - left, bottom - top))
         )
         note = (
-            f"All {len(trials):,} finished trials, counted in cells (darker: more trials) so the "
+            f"All {n_points:,} finished trials, counted in cells (darker: more trials) so the "
             "page stays small; switch on Interactive charts to see each one."
         )
 
-    steps = _best_steps(number, value, state == "COMPLETE", maximize)
+    steps = _best_steps(number, value, state == TrialState.COMPLETE.value, maximize)
     if steps:
         pts = [(sx(n), sy(v)) for n, v in steps]
         best = steps[-1][1]
@@ -101,7 +132,7 @@ def history_svg(
         body.append(f'<circle cx="{legend_x + 5}" cy="10" r="4" fill="{color}"/>')
         body.append(_text(legend_x + 13, 14, name, anchor="start"))
         legend_x += 24 + 7 * len(name)
-    label = f"Optimisation history of {len(trials)} trials"
+    label = f"Optimisation history of {n_points} trials"
     return _svg(width, height, label, body), note
 
 
@@ -143,8 +174,8 @@ def _density(number, value, state, x_hi, lo, hi, box) -> str:
     left, top, w, h = box
     nx, ny = int(w // 3), int(h // 3)
     rgb = np.ones((ny, nx, 3))  # white paper
-    for name in (s.name for s in _STATES):
-        keep = state == name
+    for name, code in ((s.name, s.value) for s in _STATES):
+        keep = state == code
         if not keep.any():
             continue
         counts, _, _ = np.histogram2d(

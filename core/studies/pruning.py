@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from optuna.trial import FrozenTrial, TrialState
 
-__all__ = ["PruningSavings", "pruning_savings"]
+__all__ = ["PruningSavings", "pruning_savings", "savings_of", "trial_steps"]
 
 
 @dataclass(frozen=True)
@@ -38,26 +38,35 @@ def _planned_steps(t: FrozenTrial) -> int | None:
     return int(planned) if planned is not None else None
 
 
+def trial_steps(t: FrozenTrial) -> tuple[int, int, bool] | None:
+    """One trial's share of the savings: (steps used, steps it would have used unpruned,
+    whether the pruner stopped it); None when it does not count (see the module)."""
+    steps = t.user_attrs.get("steps")
+    if steps is None:
+        return None
+    if t.state == TrialState.COMPLETE:
+        return int(steps), int(steps), False
+    if t.state == TrialState.PRUNED and t.user_attrs.get("status") == "pruned":
+        planned = _planned_steps(t)
+        if planned is None:
+            return None
+        return int(steps), max(int(steps), planned), True
+    return None
+
+
 def pruning_savings(trials: Iterable[FrozenTrial]) -> PruningSavings | None:
     """The steps pruning saved over ``trials``; None when no trial records its steps (e.g. a
     study made outside this app)."""
+    return savings_of(share for share in map(trial_steps, trials) if share is not None)
+
+
+def savings_of(shares: Iterable[tuple[int, int, bool]]) -> PruningSavings | None:
+    """The savings of trials given by their :func:`trial_steps`; None when there are none."""
     counted = pruned = used = unpruned = 0
-    for t in trials:
-        steps = t.user_attrs.get("steps")
-        if steps is None:
-            continue
-        if t.state == TrialState.COMPLETE:
-            full = int(steps)
-        elif t.state == TrialState.PRUNED and t.user_attrs.get("status") == "pruned":
-            planned = _planned_steps(t)
-            if planned is None:
-                continue
-            full = max(int(steps), planned)
-            pruned += 1
-        else:
-            continue
+    for steps, full, was_pruned in shares:
         counted += 1
-        used += int(steps)
+        pruned += was_pruned
+        used += steps
         unpruned += full
     if counted == 0:
         return None

@@ -37,8 +37,10 @@ def find_free_port(host: str = "127.0.0.1") -> int:
 
 
 @contextlib.contextmanager
-def streamlit_server(env: dict[str, str], log_path: Path) -> Iterator[str]:
-    """`streamlit run` on a free localhost port with ``env``; stopped after (SIGTERM)."""
+def streamlit_server(
+    env: dict[str, str], log_path: Path, script: str = "streamlit_app.py"
+) -> Iterator[str]:
+    """`streamlit run script` on a free localhost port with ``env``; stopped after (SIGTERM)."""
     port = find_free_port()
     log = log_path.open("wb")
     proc = subprocess.Popen(
@@ -47,7 +49,7 @@ def streamlit_server(env: dict[str, str], log_path: Path) -> Iterator[str]:
             "-m",
             "streamlit",
             "run",
-            "streamlit_app.py",
+            script,
             "--server.headless",
             "true",
             "--server.port",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import optuna
+import pandas as pd
 import pytest
 from optuna.trial import TrialState
 
@@ -61,13 +62,44 @@ def test_every_figure_and_the_table(two_studies: str) -> None:
         assert not at.warning, (kind, [w.value for w in at.warning])
     at.text_input(key="results_query").input("value > 0.85").run()
     caption = next(c.value for c in at.caption if c.value.startswith("showing"))
-    assert caption.endswith("of 12 trials (click a column to sort)")
+    assert caption.endswith("of 12 trials, sorted by value (click a column to sort)")
     assert at.download_button(key="results_csv") is not None
     at.text_input(key="results_query").input("no_such_column > 1").run()
     assert len(at.error) == 1 and "could not be applied" in at.error[0].value
     # comparison of the two studies
     assert sorted(at.multiselect(key="results_compare").value) == ["alpha", "beta"]
     assert not at.exception
+
+
+def test_the_table_is_sorted_and_paged_on_the_server(
+    two_studies: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The browser gets one page of rows, best first; the filter and the pages agree."""
+    monkeypatch.setattr("core.studies.trial_table.PAGE_ROWS", 5)
+    at = new_app(PAGE)
+    at.selectbox(key="study").set_value("alpha").run()
+
+    def rows() -> pd.DataFrame:
+        return next(d.value for d in at.dataframe if "state" in d.value.columns)
+
+    def caption() -> str:
+        return next(c.value for c in at.caption if c.value.startswith("showing"))
+
+    all_values = optuna.load_study(study_name="alpha", storage=two_studies).trials
+    best_five = sorted((t.value for t in all_values), reverse=True)[:5]
+    assert rows()["value"].tolist() == best_five
+    assert caption().startswith("showing 12 of 12 trials: rows 1–5, page 1 of 3, sorted by value")
+    at.selectbox(key="results_page").set_value(3).run()
+    assert len(rows()) == 2 and "rows 11–12, page 3 of 3" in caption()
+    at.toggle(key="results_descending").set_value(False).run()
+    assert rows()["value"].tolist() == sorted(t.value for t in all_values)[-2:]
+    at.selectbox(key="results_sort").set_value("number").run()
+    assert rows()["number"].tolist() == [10, 11]
+    at.text_input(key="results_query").input("number < 7").run()  # 2 pages left: page 3 -> 2
+    assert "page 2 of 2" in caption() and rows()["number"].tolist() == [5, 6]
+    at.text_input(key="results_query").input("number < 3").run()  # one page: no page input
+    assert caption().startswith("showing 3 of 12 trials, sorted by number")
+    assert "results_page" not in [s.key for s in at.selectbox] and not at.exception
 
 
 @needs_postgres
