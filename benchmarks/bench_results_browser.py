@@ -6,7 +6,7 @@ Builds (or reuses, with --db: the file ``bench_studies_queries.py --db`` builds)
 synthetic trials, serves a copy of it with `streamlit run streamlit_app.py`, and prints:
 
 1. **first render**: from opening ``/results?study=bench`` until the first screen (the best
-   trial's card and the history figure, static SVG by default) is drawn and the script run has
+   trial's card and the history figure, static SVG by default, an image above 2,000 trials) is drawn and the script run has
    ended; and until the trials table below it is drawn too. For the first visit of the freshly
    started server (its first read of the study), then for new visitors (each a fresh browser
    context, nothing cached);
@@ -39,7 +39,9 @@ from tests.app.test_browser import launch_chromium, streamlit_server  # noqa: E4
 RUN_ENDED = "!document.querySelector('[data-testid=\"stStatusWidget\"]')"
 FIRST_SCREEN = (
     """() => [...document.querySelectorAll('h3')].some(h => h.innerText.startsWith('Best trial #'))
-        && document.querySelector('[data-testid="stMarkdown"] svg[role="img"]')
+        && [...document.querySelectorAll(
+            '[data-testid="stMarkdown"] svg[role="img"], [data-testid="stMarkdown"] img')]
+            .some(e => e.tagName === 'svg' || (e.complete && e.naturalWidth > 0))
         && """
     + RUN_ENDED
 )

@@ -243,3 +243,22 @@ def test_the_linear_baseline_is_drawn_beside_the_study(
     )
     lines = [s["y0"] for s in spec["layout"]["shapes"] if s["line"].get("dash") == "dash"]
     assert sorted(lines) == sorted([base.val_accuracy, base.test_accuracy])
+
+
+def test_a_big_study_s_history_is_an_image(
+    two_studies: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Above the dot limit the history has nothing to hover: it goes as a Markdown image (no raw
+    HTML for the browser to parse), the SVG inside it."""
+    import base64
+
+    monkeypatch.setattr("core.studies.history_svg.DOT_LIMIT", 10)
+    at = new_app(PAGE)
+    at.selectbox(key="study").set_value("alpha").run()  # 12 trials: an image
+    image = next(m.value for m in at.markdown if m.value.startswith("!["))
+    assert image.startswith("![Optimisation history of alpha](data:image/svg+xml;base64,")
+    svg = base64.b64decode(image.split(",", 1)[1].rstrip(")")).decode()
+    assert svg.startswith("<svg") and "Optimisation history of 12 trials" in svg
+    at.selectbox(key="study").set_value("beta").run()  # 6 trials: inline, hover names each dot
+    assert any(m.value.startswith("<svg") and "trial #0" in m.value for m in at.markdown)
+    assert not any(m.value.startswith("![") for m in at.markdown) and not at.exception

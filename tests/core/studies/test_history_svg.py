@@ -56,3 +56,17 @@ def test_big_studies_are_counted_in_cells_and_stay_small() -> None:
     assert svg.count("<circle") < 10  # the legend and the best point, not 5,000 dots
     assert len(svg) < 60_000
     assert "All 5,000 finished trials, counted in cells" in note
+
+
+def test_a_markdown_image_carries_the_svg_and_a_safe_alt_text() -> None:
+    import base64
+
+    from core.studies.history_svg import markdown_image
+
+    svg, _ = history_svg(_study([(TrialState.COMPLETE, 0.7)]))
+    md = markdown_image(svg, "history of [a] study")
+    alt, uri = re.fullmatch(
+        r"!\[([^\]]*)\]\((data:image/svg\+xml;base64,[A-Za-z0-9+/=]+)\)", md
+    ).groups()
+    assert alt == "history of [a) study"
+    assert base64.b64decode(uri.split(",", 1)[1]).decode() == svg
