@@ -92,6 +92,19 @@ def _short(value: object) -> str:
     return f"{value:.4g}" if isinstance(value, float) else str(value)
 
 
+def _follow_new_states(options: list[str]) -> None:
+    """Keep the States filter's choice across refreshes, but show a state that was not there
+    before (say, the first running trial of a study being watched): selected unless deselected."""
+    known = st.session_state.get("_results_states_seen")
+    chosen = st.session_state.get("results_states")
+    if chosen is None or known is None:
+        st.session_state["results_states"] = list(options)
+    else:
+        new = [s for s in options if s not in known]
+        st.session_state["results_states"] = [s for s in options if s in chosen or s in new]
+    st.session_state["_results_states_seen"] = list(options)
+
+
 def _csv_bytes(frame: pd.DataFrame) -> bytes:
     return frame.to_csv(index=False).encode()
 
@@ -300,12 +313,9 @@ if table.empty:
 else:
     table = table.rename(columns=lambda c: c.removeprefix("params_"))
     left, right = st.columns(2)
-    states = left.multiselect(
-        "States",
-        sorted(table["state"].unique()),
-        default=sorted(table["state"].unique()),
-        key="results_states",
-    )
+    options = sorted(table["state"].unique())
+    _follow_new_states(options)
+    states = left.multiselect("States", options, key="results_states")
     query = right.text_input(
         "Filter (pandas query, e.g. `value > 0.8 and batch_size == 64`)", key="results_query"
     )

@@ -171,8 +171,13 @@ def test_a_rerun_shows_what_changed_since(app_env: str) -> None:
     running = study.ask({"learning_rate": lr})
     running.report(0.5, step=100)
     at.run()
-    assert "of 8 trials" in table_caption()
-    assert "RUNNING" in at.multiselect(key="results_states").options
+    assert table_caption().startswith("showing 8 of 8 trials")  # the new state is shown
+    assert "RUNNING" in at.multiselect(key="results_states").value
+    at.multiselect(key="results_states").unselect("COMPLETE").run()  # a choice is kept
+    assert table_caption().startswith("showing 1 of 8 trials")
+    at.run()
+    assert at.multiselect(key="results_states").value == ["RUNNING"]
+    at.multiselect(key="results_states").select("COMPLETE").run()
     at.segmented_control(key="plot").set_value("timeline").run()
     assert not at.exception and not at.warning
     study.tell(running, 0.995)
