@@ -12,8 +12,6 @@ table are cached per snapshot version.
 
 from __future__ import annotations
 
-from functools import partial
-
 import optuna
 import pandas as pd
 import streamlit as st
@@ -21,6 +19,7 @@ from optuna.study import StudyDirection
 
 from app_pages._resources import show_error
 from app_pages._sidebar import follow_link, update_link, view_storage_url
+from app_pages._trials_view import draw_trials
 from core.baseline import BaselineResult, load_baseline
 from core.charts import build_comparison_figure
 from core.errors import ExplorerError
@@ -32,7 +31,7 @@ from core.studies.queries import (
 )
 from core.studies.snapshots import SnapshotReader
 from core.studies.summary import StudySummary, SummaryTracker
-from core.studies.trial_table import PAGE_ROWS, TrialTable, table_page
+from core.studies.trial_table import TrialTable
 
 FIGURE_LABELS = {
     "history": "History",
@@ -90,23 +89,6 @@ def _history_svg(
 def _short(value: object) -> str:
     """A parameter's value for the best trial's line: floats to 4 significant digits."""
     return f"{value:.4g}" if isinstance(value, float) else str(value)
-
-
-def _follow_new_states(options: list[str]) -> None:
-    """Keep the States filter's choice across refreshes, but show a state that was not there
-    before (say, the first running trial of a study being watched): selected unless deselected."""
-    known = st.session_state.get("_results_states_seen")
-    chosen = st.session_state.get("results_states")
-    if chosen is None or known is None:
-        st.session_state["results_states"] = list(options)
-    else:
-        new = [s for s in options if s not in known]
-        st.session_state["results_states"] = [s for s in options if s in chosen or s in new]
-    st.session_state["_results_states_seen"] = list(options)
-
-
-def _csv_bytes(frame: pd.DataFrame) -> bytes:
-    return frame.to_csv(index=False).encode()
 
 
 @st.cache_resource(show_spinner=False, max_entries=64, ttl=600)
@@ -307,69 +289,7 @@ if kind == "history":
 
 # ---- trial table --------------------------------------------------------------------------
 st.header("Trials")
-table = _table(name, study)
-if table.empty:
-    st.info("No trials yet.")
-else:
-    table = table.rename(columns=lambda c: c.removeprefix("params_"))
-    left, right = st.columns(2)
-    options = sorted(table["state"].unique())
-    _follow_new_states(options)
-    states = left.multiselect("States", options, key="results_states")
-    query = right.text_input(
-        "Filter (pandas query, e.g. `value > 0.8 and batch_size == 64`)", key="results_query"
-    )
-    shown = table[table["state"].isin(states)]
-    if query.strip():
-        try:
-            shown = shown.query(query)
-        except Exception as err:  # noqa: BLE001 - a user's expression: one sentence back
-            st.error(f"The filter could not be applied: {err}.")
-    # Sorted and paged here, not in the browser: the browser gets one page of rows, not the
-    # whole study (7.5 MB of rows at 50,000 trials, on every refresh).
-    columns = list(shown.columns)
-    sort_col, order_col, page_col = st.columns([2, 1, 1])
-    sort_by = sort_col.selectbox(
-        "Sort by",
-        columns,
-        index=columns.index("value") if "value" in columns else 0,
-        key="results_sort",
-    )
-    maximize = len(study.directions) > 1 or study.direction == StudyDirection.MAXIMIZE
-    descending = order_col.toggle("Descending", value=maximize, key="results_descending")
-    pages = max(1, -(-len(shown) // PAGE_ROWS))
-    if st.session_state.get("results_page", 1) > pages:  # the filter left fewer pages
-        st.session_state["results_page"] = pages
-    number = (
-        page_col.selectbox(  # a selectbox, not a number input: one widget type fewer to load
-            "Rows",
-            range(1, pages + 1),
-            format_func=lambda p: f"{(p - 1) * PAGE_ROWS + 1:,}–{min(p * PAGE_ROWS, len(shown)):,}",
-            key="results_page",
-        )
-        if pages > 1
-        else 1
-    )
-    page = table_page(shown, sort_by, descending, number, size=PAGE_ROWS)
-    if page.pages > 1:
-        st.caption(
-            f"showing {len(shown)} of {len(table)} trials: rows {page.first:,}–{page.last:,}, "
-            f"page {page.page} of {page.pages}, sorted by {sort_by}. Clicking a column sorts "
-            f"this page only; the CSV has all {len(shown):,} rows."
-        )
-    else:
-        st.caption(
-            f"showing {len(shown)} of {len(table)} trials, sorted by {sort_by} "
-            "(click a column to sort)"
-        )
-    st.dataframe(page.frame, hide_index=True, key="results_trials")
-    st.download_button(
-        "Download CSV",
-        partial(_csv_bytes, shown),  # written on click only: 10,000 rows take ~0.15 s
-        file_name=f"{name}-trials.csv",
-        mime="text/csv",
-        key="results_csv",
-    )
+draw_trials(name, study, _table(name, study))
 
 # ---- comparison ---------------------------------------------------------------------------
 st.header("Compare studies")

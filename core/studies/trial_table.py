@@ -21,7 +21,7 @@ from optuna.trial import FrozenTrial
 
 from core.studies.queries import trials_frame
 
-__all__ = ["PAGE_ROWS", "TablePage", "TrialTable", "table_page"]
+__all__ = ["PAGE_ROWS", "TablePage", "TrialTable", "page_count", "table_page"]
 
 # More changed rows than this share of the table and a full rebuild is as quick.
 _MAX_CHANGED_SHARE = 0.2
@@ -112,6 +112,11 @@ class TablePage:
     total: int
 
 
+def page_count(rows: int, size: int = PAGE_ROWS) -> int:
+    """Pages of ``size`` rows that ``rows`` rows fill (one, even when empty)."""
+    return max(1, -(-rows // size))
+
+
 def table_page(
     frame: pd.DataFrame,
     sort_by: str | None,
@@ -133,7 +138,7 @@ def table_page(
             order = sort(kind="stable", key=lambda c: c.map(lambda v: v if pd.isna(v) else str(v)))
             order = order.index
     total = len(frame)
-    pages = max(1, -(-total // size))
+    pages = page_count(total, size)
     page = min(max(int(page), 1), pages)
     start = (page - 1) * size
     rows = slice(start, start + size) if order is None else order[start : start + size]
