@@ -20,6 +20,10 @@ config's own field names (:func:`core.knobs.get_knobs`)::
     batch_size = { choices = [32, 64, 128] }
     nonlinearity = { choices = ["tanh", "relu"], when = { cell = "rnn" } }
 
+    [[enqueue]]                     # optional: points to try first, e.g. an earlier study's best
+    learning_rate = 3e-3
+    batch_size = 64
+
 :func:`load_spec` raises :class:`~core.errors.ConfigError` with one sentence for the first
 mistake it finds. :func:`suggest_overrides` turns a trial's suggestions into knob overrides.
 """
@@ -68,6 +72,7 @@ _TOP_KEYS = {
     "data",
     "fixed",
     "params",
+    "enqueue",
 }
 _DATA_KEYS = {f.name for f in dataclasses.fields(DataConfig)} - {"vocab_size", "val_fraction"}
 
@@ -91,6 +96,7 @@ class StudySpec:
     score_test: bool = True
     data: dict[str, Any] = field(default_factory=dict)
     fixed: dict[str, Any] = field(default_factory=dict)
+    enqueue: list[dict[str, Any]] = field(default_factory=list)
 
     def data_config(self) -> DataConfig:
         """The :class:`DataConfig` every trial uses (searched data knobs are set per trial)."""
@@ -112,6 +118,7 @@ class StudySpec:
             "data": dict(self.data),
             "fixed": dict(self.fixed),
             "params": {n: p.to_dict() for n, p in self.params.items()},
+            "enqueue": [dict(point) for point in self.enqueue],
         }
 
 
@@ -216,12 +223,58 @@ def parse_spec(raw: dict[str, Any]) -> StudySpec:
         score_test=score_test,
         data=dict(data),
         fixed=dict(fixed),
+        enqueue=_parse_enqueue(raw.get("enqueue", []), params),
     )
     _check_sampler_fits(spec)
     _check_endpoints(spec)
     build_sampler(spec)  # the sampler's and pruner's options: fail now, not in a worker
     build_pruner(spec)
     return spec
+
+
+def _parse_enqueue(raw: Any, params: dict[str, ParamSpec]) -> list[dict[str, Any]]:
+    """``[[enqueue]]`` tables: points the study tries before its sampler proposes any. A point
+    names searched parameters only (the others are sampled), each within its range or choices."""
+    if not isinstance(raw, list) or not all(isinstance(p, dict) for p in raw):
+        raise ConfigError("enqueue must be a list of tables ([[enqueue]] with knob = value).")
+    points = []
+    for i, point in enumerate(raw, 1):
+        where = f"enqueue point {i}"
+        if not point:
+            raise ConfigError(f"{where} is empty; give it the searched values to try.")
+        out = {}
+        for name, value in point.items():
+            p = params.get(name)
+            if p is None:
+                raise ConfigError(
+                    f"{where}: '{name}' is not searched under [params]; fix it under [fixed]."
+                )
+            out[name] = _enqueued_value(f"{where}: {name}", p, value)
+        points.append(out)
+    return points
+
+
+def _enqueued_value(where: str, p: ParamSpec, value: Any) -> Any:
+    if p.choices is not None:
+        if value not in p.choices or isinstance(value, bool) != isinstance(p.choices[0], bool):
+            raise ConfigError(
+                f"{where} = {value!r} is not one of {', '.join(map(repr, p.choices))}."
+            )
+        return value
+    if not is_number(value):
+        raise ConfigError(f"{where} must be a number, got {value!r}.")
+    whole = isinstance(p.low, int)
+    if whole and not float(value).is_integer():
+        raise ConfigError(f"{where} must be a whole number, got {value}.")
+    if not p.low <= value <= p.high:
+        raise ConfigError(f"{where} = {value} is outside its range {p.low} to {p.high}.")
+    if p.step is not None:
+        k = (value - p.low) / p.step
+        if abs(k - round(k)) > 1e-9:
+            raise ConfigError(
+                f"{where} = {value} is not on the range's steps of {p.step} from {p.low}."
+            )
+    return int(value) if whole else float(value)
 
 
 def _named_table(value: Any, what: str, allowed: tuple[str, ...]) -> tuple[str, dict[str, Any]]:

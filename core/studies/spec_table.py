@@ -67,7 +67,8 @@ def table_to_raw_spec(
     base: StudySpec, table: pd.DataFrame, settings: dict[str, Any]
 ) -> dict[str, Any]:
     """The study definition (as parsed TOML, for :func:`~core.studies.spec.parse_spec`) from
-    the edited table and the form's other settings; ``base``'s ``when`` conditions are kept."""
+    the edited table and the form's other settings; ``base``'s ``when`` conditions are kept, and
+    so are its ``[[enqueue]]`` points whose parameters are all still searched unchanged."""
     raw = base.to_dict() | settings
     params: dict[str, Any] = {}
     fixed: dict[str, Any] = {}
@@ -95,4 +96,9 @@ def table_to_raw_spec(
         elif not _blank(row["fixed"]):
             fixed[row["knob"]] = coerce(knob, row["fixed"])
     raw["params"], raw["fixed"] = params, fixed
+    raw["enqueue"] = [
+        point
+        for point in raw.get("enqueue", [])
+        if all(n in params and params[n] == base.params[n].to_dict() for n in point)
+    ]
     return raw

@@ -59,7 +59,10 @@ def split_trials(n_trials: int, workers: int) -> list[int]:
 
 
 def create_study(spec: StudySpec, storage: str | BaseStorage | None = None) -> optuna.Study:
-    """Create the study (or reuse one of the same name and model) and store its spec with it."""
+    """Create the study (or reuse one of the same name and model) and store its spec with it.
+
+    The spec's ``[[enqueue]]`` points are queued once: a point already queued or tried (by an
+    earlier run of the same file) is not queued again."""
     ensure_writable("create a study")
     s = open_storage(storage)
     study = optuna.create_study(
@@ -80,6 +83,8 @@ def create_study(spec: StudySpec, storage: str | BaseStorage | None = None) -> o
         raise ConfigError(f"'{spec.name}' is the playground study; give the study another name.")
     study.set_user_attr(SPEC_ATTR, spec.to_dict())
     study.set_user_attr("kind", "search")
+    for point in spec.enqueue:
+        study.enqueue_trial(point, skip_if_exists=True)
     return study
 
 

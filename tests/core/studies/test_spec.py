@@ -203,6 +203,32 @@ BAD_SPECS: list[tuple[dict[str, Any], str]] = [
     ({"sampler": 3}, "sampler must be a name or a table with a name, got 3."),
     ({"data": ["x"]}, "[data] must be a table of data settings."),
     ({"fixed": 3}, "[fixed] must be a table of knob = value."),
+    ({"enqueue": {"dropout": 0.1}}, "enqueue must be a list of tables ([[enqueue]] with"),
+    ({"enqueue": [{}]}, "enqueue point 1 is empty; give it the searched values to try."),
+    (
+        {"enqueue": [{"dropout": 0.1}, {"embedding_dim": 32}]},
+        "enqueue point 2: 'embedding_dim' is not searched under [params]; fix it under [fixed].",
+    ),
+    (
+        {"enqueue": [{"learning_rate": 0.5}]},
+        "enqueue point 1: learning_rate = 0.5 is outside its range 0.001 to 0.03.",
+    ),
+    (
+        {"enqueue": [{"dropout": 0.25}]},
+        "enqueue point 1: dropout = 0.25 is not on the range's steps of 0.1 from 0.0.",
+    ),
+    ({"enqueue": [{"dropout": "low"}]}, "enqueue point 1: dropout must be a number, got 'low'."),
+    (
+        {
+            "param_batch_size": {"choices": [16, 32]},
+            "enqueue": [{"batch_size": 64}],
+        },
+        "enqueue point 1: batch_size = 64 is not one of 16, 32.",
+    ),
+    (
+        {"param_embedding_dim": {"low": 8, "high": 64}, "enqueue": [{"embedding_dim": 9.5}]},
+        "enqueue point 1: embedding_dim must be a whole number, got 9.5.",
+    ),
     # names become file names (worker logs, kept models): never a path
     *[
         (

@@ -51,3 +51,13 @@ def test_a_broken_spec_file_is_skipped_not_fatal(tmp_path: Path) -> None:
     )
     (tmp_path / "bad.toml").write_text('model = "mlp"\n', encoding="utf-8")
     assert list(load_spec_files(tmp_path)) == ["good"]
+
+
+def test_enqueued_points_survive_the_table_unless_their_ranges_change() -> None:
+    spec = parse_spec(load_spec_files(PROJECT_ROOT / "studies")["cnn"].to_dict())
+    spec.enqueue = [{"learning_rate": 0.003}, {"dropout": 0.2, "batch_size": 64}]
+    table = spec_to_table(spec)
+    assert parse_spec(table_to_raw_spec(spec, table, {})).enqueue == spec.enqueue
+    lr = table.index[table["knob"] == "learning_rate"][0]
+    table.loc[lr, "high"] = 0.005  # the first point's range changed: that point is dropped
+    assert parse_spec(table_to_raw_spec(spec, table, {})).enqueue == spec.enqueue[1:]

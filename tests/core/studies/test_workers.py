@@ -13,7 +13,7 @@ import optuna
 import pytest
 from optuna.trial import FrozenTrial, TrialState
 
-from core.studies.spec import StudySpec, parse_spec
+from core.studies.spec import StudySpec, parse_spec, suggest_overrides
 from core.studies.stop import request_stop
 from core.studies.storage import open_storage
 from core.studies.workers import launch_workers, run_worker
@@ -136,3 +136,28 @@ def test_two_study_runs_share_the_study_budget(tiny_data_dir: Path, tmp_path: Pa
     reap.append(third)
     assert third.wait(timeout=300) == 0
     assert len(optuna.load_study(study_name="tiny", storage=url).trials) == len(trials)
+
+
+def test_enqueued_points_run_first_and_once(tiny_data_dir: Path, tmp_path: Path) -> None:
+    """A file's [[enqueue]] points are the study's first trials (unnamed parameters sampled);
+    running the file again does not queue them again."""
+    from core.studies.workers import create_study
+
+    url = f"sqlite:///{tmp_path / 's.db'}"
+    points = [{"learning_rate": 0.004, "dropout": 0.3}, {"dropout": 0.1}]
+    spec = parse_spec(tiny_spec_dict(tiny_data_dir, n_trials=3, enqueue=points))
+    assert spec.enqueue == points and parse_spec(spec.to_dict()).enqueue == points
+    create_study(spec, url)
+    run_worker(
+        "tiny",
+        url,
+        heartbeat_interval=None,
+        objective=lambda t: suggest_overrides(t, spec)["dropout"],
+    )
+    trials = optuna.load_study(study_name="tiny", storage=url).trials
+    assert [t.state for t in trials] == [TrialState.COMPLETE] * 3
+    assert trials[0].params == points[0]
+    assert trials[1].params["dropout"] == 0.1
+    assert 1e-3 <= trials[1].params["learning_rate"] <= 3e-2  # sampled
+    create_study(spec, url)  # the same file run again: nothing queued twice
+    assert len(optuna.load_study(study_name="tiny", storage=url).trials) == 3
