@@ -9,6 +9,7 @@ exception, with one seed for all (see :func:`build_sampler`).
 
 from __future__ import annotations
 
+import math
 import warnings
 from typing import TYPE_CHECKING, Any
 
@@ -53,17 +54,21 @@ def build_pruner(spec: StudySpec) -> optuna.pruners.BasePruner:
     """The spec's pruner; ``none`` never prunes (but trials still report their curves).
 
     Successive halving and Hyperband get budgets matched to the study unless the file sets them:
-    the smallest budget is one validation (``eval_steps``), the largest the most steps a trial
-    may train (``max_steps``, its upper bound where it is searched). Trials report at every
-    validation, by training step, so the rungs fall on validations: with ``eval_steps = 100``
-    and a reduction factor of 3, at 100, 300 and 900 steps.
+    the smallest budget is the first validation after the longest learning-rate warm-up a trial
+    may have (one validation, ``eval_steps``, when there is no warm-up), the largest the most
+    steps a trial may train (``max_steps``, its upper bound where it is searched). Trials report
+    at every validation, by training step, so the rungs fall on validations: with
+    ``eval_steps = 100`` and a reduction factor of 3, at 100, 300 and 900 steps. A trial still
+    warming up is not yet comparable with one that finished: on rnn_pretrained_long.toml a rung
+    at 100 steps pruned the two trials whose warm-up had not ended.
     """
     if spec.pruner == "none":
         return optuna.pruners.NopPruner()
     if spec.pruner == "median":
         defaults: dict[str, Any] = {"n_startup_trials": 5, "n_warmup_steps": 0}
         return _with_options(optuna.pruners.MedianPruner, spec, defaults | spec.pruner_options)
-    min_steps, max_steps = step_budget(spec)
+    eval_steps, max_steps = step_budget(spec)
+    min_steps = eval_steps * max(1, math.ceil(longest_warmup(spec) / eval_steps))
     if spec.pruner == "successive_halving":
         defaults = {"min_resource": min_steps, "reduction_factor": 3}
         factory: Any = optuna.pruners.SuccessiveHalvingPruner
@@ -90,6 +95,21 @@ def step_budget(spec: StudySpec) -> tuple[int, int]:
         return int(getattr(TrainConfig(), name))
 
     return bound("eval_steps", "min"), bound("max_steps", "max")
+
+
+def longest_warmup(spec: StudySpec) -> int:
+    """The most warm-up steps a trial of this spec may have: the largest ``warmup_ratio`` times
+    the largest ``max_steps`` (as the trainer rounds it, up)."""
+
+    def largest(name: str) -> float:
+        if name in spec.fixed:
+            return float(spec.fixed[name])
+        p = spec.params.get(name)
+        if p is not None:
+            return float(max(p.choices) if p.choices is not None else p.high)
+        return float(getattr(TrainConfig(), name))
+
+    return math.ceil(largest("warmup_ratio") * largest("max_steps"))
 
 
 def _with_options(factory: Any, spec: StudySpec, options: dict[str, Any]) -> Any:

@@ -32,6 +32,22 @@ def test_budgets_come_from_eval_steps_and_max_steps(tiny_data_dir: Path) -> None
     assert own._min_resource == 20
 
 
+def test_the_first_rung_waits_for_the_longest_warm_up(tiny_data_dir: Path) -> None:
+    """A trial still warming up is not judged against finished ones: the smallest budget is the
+    first validation after the longest warm-up the space allows."""
+    raw = tiny_spec_dict(tiny_data_dir, pruner="successive_halving")
+    raw["fixed"] = {k: v for k, v in raw["fixed"].items() if k != "max_steps"}
+    raw["params"]["max_steps"] = {"low": 40, "high": 120, "log": True}
+    raw["params"]["warmup_ratio"] = {"low": 0.0, "high": 0.2, "step": 0.05}
+    assert build_pruner(parse_spec(raw))._min_resource == 30  # 0.2 * 120 = 24 steps -> 30
+    raw["fixed"]["warmup_ratio"] = 0.05  # fixed: 6 steps of warm-up -> the first validation
+    del raw["params"]["warmup_ratio"]
+    assert build_pruner(parse_spec(raw))._min_resource == 10
+    raw["fixed"]["warmup_ratio"] = 0.25  # exactly 30 steps: validated at 30
+    hyperband = build_pruner(parse_spec(raw | {"pruner": "hyperband"}))
+    assert hyperband._min_resource == 30 and hyperband._max_resource == 120
+
+
 def test_knob_defaults_fill_what_the_file_leaves_out(tiny_data_dir: Path) -> None:
     raw = tiny_spec_dict(tiny_data_dir)
     raw["fixed"] = {k: v for k, v in raw["fixed"].items() if k not in ("eval_steps", "max_steps")}
