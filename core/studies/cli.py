@@ -146,9 +146,17 @@ def _run(args: argparse.Namespace) -> int:
         return 0
     total = args.n_trials or spec.n_trials
     bar = tqdm(total=total, desc=spec.name, unit="trial", file=sys.stderr)
+    # In a terminal the bar redraws in place at every poll (its clock ticks); in a log file each
+    # redraw is a new line, so there it is drawn only when a count or the best value changes.
+    redraw_always = sys.stderr.isatty()
+    last: list[tuple] = []
 
     def progress(counts: dict[str, int], best: float | None) -> None:
         done = counts.get("COMPLETE", 0) + counts.get("PRUNED", 0)
+        state = (done, best, counts.get("FAIL", 0), counts.get("RUNNING", 0))
+        if not redraw_always and last and last[-1] == state:
+            return
+        last[:] = [state]
         bar.update(max(0, done - bar.n))
         bar.set_postfix(
             best="-" if best is None else f"{best:.4f}",

@@ -140,3 +140,29 @@ def test_list_leaves_a_study_file_byte_for_byte_unchanged(
     assert "cnn" in capsys.readouterr().out
     assert hashlib.sha256(path.read_bytes()).hexdigest() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["examples.db"]  # no -wal, no -shm
+
+
+def test_run_writes_a_progress_line_per_change_into_a_log(
+    tiny_data_dir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
+    """Watching workers polls every 2 s; in a log file (no terminal) the bar is drawn when a count
+    or the best changes, not at every poll (3,000 lines an hour in a nohup log before)."""
+    import core.studies.cli as cli
+
+    raw = tiny_spec_dict(tiny_data_dir)
+    polls = [({"RUNNING": 1}, None)] * 50 + [({"COMPLETE": 1, "RUNNING": 1}, 0.6)] * 50
+    polls += [({"COMPLETE": 2, "RUNNING": 1}, 0.7)] * 50 + [({"COMPLETE": 3}, 0.7)]
+
+    def watch(name, handles, storage, on_progress):
+        for counts, best in polls:
+            on_progress(counts, best)
+        return 0
+
+    monkeypatch.setattr(cli, "load_spec", lambda _: parse_spec(raw))
+    monkeypatch.setattr(cli, "launch_workers", lambda *a, **k: [])
+    monkeypatch.setattr(cli, "watch_workers", watch)
+    monkeypatch.setattr(cli, "_print_best", lambda *a: None)
+    assert main(["study", "run", "tiny.toml", "--storage", "memory"]) == 0
+    err = capsys.readouterr().err  # captured: not a terminal
+    draws = err.count("trial/s") + err.count("s/trial")
+    assert 4 <= draws <= 8, err  # 4 states (plus tqdm's first and last draw), not 151 polls
