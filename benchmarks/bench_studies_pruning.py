@@ -106,6 +106,12 @@ def main() -> None:
     )
     p.add_argument("--set", action="append", default=[], metavar="KNOB=VALUE")
     p.add_argument(
+        "--seed",
+        type=int,
+        help="The sampler's seed instead of the file's, for a repeat of the comparison "
+        "(give the arms a --suffix too).",
+    )
+    p.add_argument(
         "--storage",
         default="memory",
         help="Keep both runs as studies <name>-pruner-<pruner> in this storage (default: memory).",
@@ -130,6 +136,8 @@ def main() -> None:
             spec = load_spec(args.spec)
         if args.data:
             spec.data = spec.data | {"data": args.data}
+        if args.seed is not None:
+            spec.seed = args.seed
         for item in args.set:
             key, value = item.split("=", 1)
             spec.fixed[key] = _literal(value)

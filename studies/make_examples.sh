@@ -42,12 +42,23 @@ $PY benchmarks/bench_studies_pruning.py studies/cnn.toml --n-trials 30 \
     --pruners successive_halving --suffix=-eval50 --pruner-option reduction_factor=3 \
     --set eval_steps=50 --set early_stopping_patience=8 --set max_length=256 --set batch_size=64 \
     --storage "$S"
+# Two more arms from a later session (2026-11-29, one thread each, beside an RNN trial)
+$PY benchmarks/bench_studies_pruning.py studies/cnn.toml --n-trials 30 \
+    --pruners successive_halving --suffix=-rf5 --pruner-option reduction_factor=5 \
+    --set max_length=256 --set batch_size=64 --storage "$S"
+$PY benchmarks/bench_studies_pruning.py studies/cnn.toml --n-trials 30 \
+    --pruners successive_halving --suffix=-rf4-b1 --pruner-option reduction_factor=4 \
+    --pruner-option bootstrap_count=1 --set max_length=256 --set batch_size=64 --storage "$S"
 # Issue 15: the pretrained-vector searches (one core each, side by side, 2026-11-29) and the
 # linear baseline, kept beside the studies so the viewer draws it
 $PY -m core study run studies/cnn_pretrained.toml --workers 1 --threads 1 --storage "$S"
 $PY -m core study run studies/rnn_pretrained.toml --workers 1 --threads 1 --storage "$S"
 $PY -m core study keep-best cnn-pretrained --storage "$S"
 $PY -m core study keep-best rnn-pretrained --storage "$S"
+# The RNN's second stage: the committed study ran its enqueued point only (26 min on one thread)
+$PY -m core study run studies/rnn_pretrained_long.toml --workers 1 --threads 1 --n-trials 1 \
+    --storage "$S"
+$PY -m core study keep-best rnn-pretrained-long --storage "$S"
 $PY -m core.baseline
 mkdir -p studies/baselines && cp "${EXPLORER_CACHE:-.cache}"/baseline/*.json studies/baselines/
 # The landscapes for Explore: grid studies, every point trained once, one torch thread per
