@@ -49,6 +49,15 @@ $PY benchmarks/bench_studies_pruning.py studies/cnn.toml --n-trials 30 \
 $PY benchmarks/bench_studies_pruning.py studies/cnn.toml --n-trials 30 \
     --pruners successive_halving --suffix=-rf4-b1 --pruner-option reduction_factor=4 \
     --pruner-option bootstrap_count=1 --set max_length=256 --set batch_size=64 --storage "$S"
+# The comparison repeated with another sampler seed (the same session, side by side)
+$PY benchmarks/bench_studies_pruning.py studies/cnn.toml --n-trials 30 --pruners none \
+    --suffix=-seed1 --seed 1 --set max_length=256 --set batch_size=64 --storage "$S"
+$PY benchmarks/bench_studies_pruning.py studies/cnn.toml --n-trials 30 \
+    --pruners successive_halving --suffix=-rf4-seed1 --seed 1 \
+    --set max_length=256 --set batch_size=64 --storage "$S"
+$PY benchmarks/bench_studies_pruning.py studies/cnn.toml --n-trials 30 \
+    --pruners successive_halving --suffix=-rf5-seed1 --pruner-option reduction_factor=5 --seed 1 \
+    --set max_length=256 --set batch_size=64 --storage "$S"
 # Issue 15: the pretrained-vector searches (one core each, side by side, 2026-11-29) and the
 # linear baseline, kept beside the studies so the viewer draws it
 $PY -m core study run studies/cnn_pretrained.toml --workers 1 --threads 1 --storage "$S"
