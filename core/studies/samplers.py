@@ -60,7 +60,7 @@ def build_pruner(spec: StudySpec) -> optuna.pruners.BasePruner:
     at every validation, by training step, so the rungs fall on validations: with
     ``eval_steps = 100`` and a reduction factor of 3, at 100, 300 and 900 steps. A trial still
     warming up is not yet comparable with one that finished: on rnn_pretrained_long.toml a rung
-    at 100 steps pruned the two trials whose warm-up had not ended.
+    at 100 steps pruned the two trials with the longest warm-up (100 and 120 steps).
     """
     if spec.pruner == "none":
         return optuna.pruners.NopPruner()
