@@ -12,7 +12,7 @@ reads, and a training process never waits for the server's interpreter.
   the trials of a server that is gone as failed, with the reason.
 - Cancel sets a flag in shared memory that the trainer checks after every step and every
   evaluation batch; a job still running ``CANCEL_GRACE_S`` later has its process stopped and
-  replaced, so a cancel takes effect within a second whatever the job is doing.
+  replaced, so a cancel takes effect within about a second whatever the job is doing.
 - A job whose run is already in the store (same data, config, seed and thread count) is answered
   from it at once (:mod:`core.studies.replay`), unless the caller asks for a fresh run.
 - Jobs are keyed by an *owner* (the app passes one id per browser session): one owner can

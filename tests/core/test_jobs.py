@@ -138,7 +138,10 @@ def test_a_job_that_ignores_cancel_has_its_process_replaced(
     t0 = time.monotonic()
     manager.cancel("alice", job)
     assert manager.wait("alice", job, 5).state == "cancelled"
-    assert time.monotonic() - t0 < 1.0
+    # the grace period (0.6 s) plus a monitor tick and the kill: 0.76-0.81 s on an idle 2-core
+    # machine, 1.45 s once in a full CI run beside other tests; a frozen process that is never
+    # replaced would not be cancelled at all (the wait above would time out)
+    assert time.monotonic() - t0 < 2.0
     assert manager.wait_ready(120) and manager._procs[0].pid != old_pid
     assert manager.wait("alice", manager.submit("alice", _run(tiny_data)), 60).state == "completed"
 
