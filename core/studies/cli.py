@@ -149,14 +149,15 @@ def _run(args: argparse.Namespace) -> int:
     # In a terminal the bar redraws in place at every poll (its clock ticks); in a log file each
     # redraw is a new line, so there it is drawn only when a count or the best value changes.
     redraw_always = sys.stderr.isatty()
-    last: list[tuple] = []
+    last: tuple | None = None
 
     def progress(counts: dict[str, int], best: float | None) -> None:
+        nonlocal last
         done = counts.get("COMPLETE", 0) + counts.get("PRUNED", 0)
         state = (done, best, counts.get("FAIL", 0), counts.get("RUNNING", 0))
-        if not redraw_always and last and last[-1] == state:
+        if state == last and not redraw_always:
             return
-        last[:] = [state]
+        last = state
         bar.update(max(0, done - bar.n))
         bar.set_postfix(
             best="-" if best is None else f"{best:.4f}",

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import warnings
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import optuna
@@ -84,32 +85,24 @@ def step_budget(spec: StudySpec) -> tuple[int, int]:
     Each is the spec's fixed value, else the searched range's bound (the smallest eval_steps,
     the largest max_steps), else the knob's default.
     """
-
-    def bound(name: str, pick: str) -> int:
-        if name in spec.fixed:
-            return int(spec.fixed[name])
-        p = spec.params.get(name)
-        if p is not None:
-            values = list(p.choices) if p.choices is not None else [p.low, p.high]
-            return int(min(values) if pick == "min" else max(values))
-        return int(getattr(TrainConfig(), name))
-
-    return bound("eval_steps", "min"), bound("max_steps", "max")
+    return int(_bound(spec, "eval_steps", min)), int(_bound(spec, "max_steps", max))
 
 
 def longest_warmup(spec: StudySpec) -> int:
     """The most warm-up steps a trial of this spec may have: the largest ``warmup_ratio`` times
     the largest ``max_steps`` (as the trainer rounds it, up)."""
+    return math.ceil(_bound(spec, "warmup_ratio", max) * _bound(spec, "max_steps", max))
 
-    def largest(name: str) -> float:
-        if name in spec.fixed:
-            return float(spec.fixed[name])
-        p = spec.params.get(name)
-        if p is not None:
-            return float(max(p.choices) if p.choices is not None else p.high)
-        return float(getattr(TrainConfig(), name))
 
-    return math.ceil(largest("warmup_ratio") * largest("max_steps"))
+def _bound(spec: StudySpec, name: str, pick: Callable[[list[float]], float]) -> float:
+    """A knob's value for every trial of the spec: the fixed value, else ``pick`` (min or max)
+    of its searched range or choices, else the knob's default."""
+    if name in spec.fixed:
+        return float(spec.fixed[name])
+    p = spec.params.get(name)
+    if p is not None:
+        return float(pick(list(p.choices) if p.choices is not None else [p.low, p.high]))
+    return float(getattr(TrainConfig(), name))
 
 
 def _with_options(factory: Any, spec: StudySpec, options: dict[str, Any]) -> Any:
