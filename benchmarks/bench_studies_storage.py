@@ -7,7 +7,7 @@ SQLite and on PostgreSQL in the same run.
 
 PostgreSQL runs against ``--postgres`` (default: ``$EXPLORER_TEST_POSTGRES_URL``), each
 measurement in a study of its own that is deleted afterwards; without a URL only SQLite runs.
-Each worker runs the real worker loop (``core.studies.workers.run_worker``, with heartbeats)
+Each worker runs the real worker loop (``core.studies.worker.run_worker``, with heartbeats)
 around an objective that only suggests, reports and stores one user attribute. Throughput is
 counted from the trials' own timestamps (first start to last completion), so process start-up
 (importing torch) is left out. It also checks that no trial was lost or failed.
