@@ -24,7 +24,7 @@ from core.baseline import BaselineResult, load_baseline
 from core.charts import build_comparison_figure
 from core.errors import ExplorerError
 from core.studies.figures import FIGURES, FigureResult, build_figure
-from core.studies.history_svg import DOT_LIMIT, markdown_image, points_svg
+from core.studies.history_svg import draws_density, markdown_image, points_svg
 from core.studies.queries import (
     list_studies,
     main_study,
@@ -266,7 +266,7 @@ elif summary.n_completed or kind in ("timeline", "intermediate"):
             svg, note = _history_svg(
                 snapshot.version, baseline_key, summary, maximize, with_baseline
             )
-            if len(summary.points) > DOT_LIMIT:  # a density image: nothing to hover
+            if draws_density(summary.points):  # a density image: nothing to hover
                 st.markdown(markdown_image(svg, f"Optimisation history of {name}"))
             else:  # inline, so each trial's dot names it on hover
                 st.markdown(svg, unsafe_allow_html=True)

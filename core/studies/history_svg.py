@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DOT_LIMIT",
+    "draws_density",
     "TrialPoints",
     "history_svg",
     "markdown_image",
@@ -86,7 +87,7 @@ def points_svg(
     """:func:`history_svg` from the points (e.g. kept up to date by a
     :class:`~core.studies.summary.SummaryTracker`); points without a finite value or with a
     state the history does not draw are left out."""
-    keep = np.isin(points.state, [s.value for s in _STATES]) & np.isfinite(points.value)
+    keep = _drawn(points)
     number, value, state = points.number[keep], points.value[keep], points.state[keep]
     n_points = int(keep.sum())
 
@@ -142,6 +143,17 @@ def points_svg(
         legend_x += 24 + 7 * len(name)
     label = f"Optimisation history of {n_points} trials"
     return _svg(width, height, label, body), note
+
+
+def draws_density(points: TrialPoints, max_points: int = DOT_LIMIT) -> bool:
+    """Whether :func:`points_svg` draws these points as a density image (nothing to hover) rather
+    than a dot each: it counts only the points it draws."""
+    return int(_drawn(points).sum()) > max_points
+
+
+def _drawn(points: TrialPoints) -> np.ndarray:
+    """The points the history draws: a finite value and a state it shows."""
+    return np.isin(points.state, [s.value for s in _STATES]) & np.isfinite(points.value)
 
 
 def _value_range(values: np.ndarray) -> tuple[float, float]:

@@ -70,3 +70,24 @@ def test_a_markdown_image_carries_the_svg_and_a_safe_alt_text() -> None:
     ).groups()
     assert alt == "history of [a) study"
     assert base64.b64decode(uri.split(",", 1)[1]).decode() == svg
+
+
+def test_the_page_sends_dots_inline_when_few_of_many_trials_are_drawn() -> None:
+    """Results sends the density as an image (no hover) and dots inline; it asks
+    ``draws_density``, which counts what the figure draws, not the trials it is given."""
+    import numpy as np
+
+    from core.studies.history_svg import DOT_LIMIT, TrialPoints, draws_density, points_svg
+
+    n = DOT_LIMIT + 500
+    value = np.full(n, np.nan)
+    value[:10] = np.linspace(0.5, 0.9, 10)  # 10 finished with a value; the rest failed without
+    points = TrialPoints(
+        np.arange(n, dtype=np.int64), value, np.full(n, TrialState.COMPLETE.value, dtype=np.int8)
+    )
+    assert not draws_density(points)
+    svg, _ = points_svg(points, maximize=True)
+    assert "trial #9, complete: 0.9000" in svg  # a dot each, named on hover
+    value[:] = 0.8
+    assert draws_density(points)
+    assert "trial #9" not in points_svg(points, maximize=True)[0]
