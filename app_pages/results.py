@@ -17,7 +17,7 @@ import pandas as pd
 import streamlit as st
 from optuna.study import StudyDirection
 
-from app_pages._resources import show_error
+from app_pages._resources import get_study_reader, show_error
 from app_pages._sidebar import follow_link, update_link, view_storage_url
 from app_pages._trials_view import draw_trials
 from core.baseline import BaselineResult, load_baseline
@@ -29,7 +29,6 @@ from core.studies.queries import (
     list_studies,
     main_study,
 )
-from core.studies.snapshots import SnapshotReader
 from core.studies.summary import StudySummary, SummaryTracker
 from core.studies.trial_table import TrialTable
 
@@ -45,14 +44,6 @@ FIGURE_LABELS = {
     "curves": "Learning curves",
 }
 storage = view_storage_url()
-
-
-@st.cache_resource(show_spinner=False, ttl=600)
-def _reader(storage_url: str) -> SnapshotReader:
-    """The server's reader of this storage, shared by every session like a connection pool: it
-    keeps each study's last read and, on a rerun, fetches only the trials that changed. It is
-    thread-safe and never changes a snapshot it returned."""
-    return SnapshotReader(storage_url)
 
 
 @st.cache_resource(show_spinner="Drawing…", max_entries=32, ttl=600)
@@ -120,12 +111,12 @@ def _summary(version: str, name: str, _study: optuna.Study) -> StudySummary:
 def _studies(storage_url: str) -> pd.DataFrame:
     """Every study's counts: one aggregate query (0.1 s at 50,000 trials), so a page refreshing
     a running study reuses it for 2 s, the Studies page's refresh period."""
-    return list_studies(_reader(storage_url).storage)
+    return list_studies(get_study_reader(storage_url).storage)
 
 
 st.title("Results")
 try:
-    reader = _reader(storage)
+    reader = get_study_reader(storage)
     studies = _studies(storage)
 except ExplorerError as err:
     show_error(err)

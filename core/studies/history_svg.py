@@ -69,7 +69,7 @@ def trial_points(trials: list[FrozenTrial]) -> TrialPoints:
 
 
 def history_svg(
-    study: optuna.Study, baseline: BaselineResult | None = None, max_points: int = DOT_LIMIT
+    study: optuna.Study, baseline: BaselineResult | None = None, max_points: int | None = None
 ) -> tuple[str, str]:
     """(the SVG, a note for under it) for a single-objective study."""
     if len(study.directions) != 1:
@@ -82,11 +82,12 @@ def points_svg(
     points: TrialPoints,
     maximize: bool,
     baseline: BaselineResult | None = None,
-    max_points: int = DOT_LIMIT,
+    max_points: int | None = None,
 ) -> tuple[str, str]:
     """:func:`history_svg` from the points (e.g. kept up to date by a
     :class:`~core.studies.summary.SummaryTracker`); points without a finite value or with a
-    state the history does not draw are left out."""
+    state the history does not draw are left out. Above ``max_points`` (default
+    :data:`DOT_LIMIT`) drawn points, a density image instead of a dot each."""
     keep = _drawn(points)
     number, value, state = points.number[keep], points.value[keep], points.state[keep]
     n_points = int(keep.sum())
@@ -111,7 +112,7 @@ def points_svg(
         body.append(_text(sx(n), bottom + 16, f"{n:,.0f}"))
     body.append(_text((left + right) / 2, bottom + 34, "trial"))
 
-    if n_points <= max_points:
+    if not draws_density(points, max_points):
         for name, code in ((s.name, s.value) for s in _STATES):
             for n, v in zip(number[state == code], value[state == code], strict=True):
                 title = f"trial #{n}, {name.lower()}: {v:.4f}"
@@ -145,10 +146,10 @@ def points_svg(
     return _svg(width, height, label, body), note
 
 
-def draws_density(points: TrialPoints, max_points: int = DOT_LIMIT) -> bool:
+def draws_density(points: TrialPoints, max_points: int | None = None) -> bool:
     """Whether :func:`points_svg` draws these points as a density image (nothing to hover) rather
     than a dot each: it counts only the points it draws."""
-    return int(_drawn(points).sum()) > max_points
+    return int(_drawn(points).sum()) > (DOT_LIMIT if max_points is None else max_points)
 
 
 def _drawn(points: TrialPoints) -> np.ndarray:

@@ -61,3 +61,33 @@ def test_launch_a_tiny_study_and_follow_it(app_env: str) -> None:
     from app_pages._resources import get_worker_registry
 
     wait_for(at, lambda a: not get_worker_registry().alive(), timeout=30)  # the worker exits
+
+
+def test_the_monitor_follows_new_trials_through_the_servers_reader(app_env: str) -> None:
+    """The monitor reads the followed study through the server's shared reader (only the changed
+    trials on each refresh): a trial that fails after the first read is reported on the next."""
+    import optuna
+    from optuna.trial import TrialState
+
+    from app_pages._resources import get_study_reader
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    study = optuna.create_study(study_name="watched", storage=app_env, direction="maximize")
+    study.add_trial(
+        optuna.trial.create_trial(
+            value=0.8,
+            params={"x": 0.5},
+            distributions={"x": optuna.distributions.FloatDistribution(0, 1)},
+        )
+    )
+    at = new_app(PAGE)
+    assert at.selectbox(key="studies_follow").value == "watched"
+    assert metric(at, "complete") == "1" and not at.warning
+    first = get_study_reader(app_env).read("watched")
+    study.add_trial(
+        optuna.trial.create_trial(state=TrialState.FAIL, user_attrs={"message": "out of memory"})
+    )
+    at.run()
+    assert [w.value for w in at.warning] == ["Trial #1 failed: out of memory"]
+    again = get_study_reader(app_env).read("watched")
+    assert again.version != first.version and again.reread == 0  # nothing new since the page
