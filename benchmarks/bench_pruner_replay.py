@@ -28,6 +28,8 @@ sys.path.insert(0, str(ROOT))
 def candidates(max_steps: int):
     import optuna
 
+    from core.studies.halving import FirstRungCapPruner
+
     p = optuna.pruners
     yield "median (5 startup, warm-up 200)", p.MedianPruner(n_startup_trials=5, n_warmup_steps=200)
     yield "median (5 startup, no warm-up)", p.MedianPruner(n_startup_trials=5, n_warmup_steps=0)
@@ -41,6 +43,10 @@ def candidates(max_steps: int):
                 f"hyperband (min {low}, max {max_steps}, factor {rf})",
                 p.HyperbandPruner(min_resource=low, max_resource=max_steps, reduction_factor=rf),
             )
+        yield (
+            f"successive halving, first rung capped (min 100, factor {rf})",
+            FirstRungCapPruner(min_resource=100, reduction_factor=rf),
+        )
 
 
 def replay(trials, pruner) -> tuple[int, float | None]:
@@ -95,7 +101,7 @@ def main() -> None:
     for label, pruner in candidates(longest):
         steps, kept = replay(trials, pruner)
         kept_text = "-" if kept is None else f"{kept:.4f} ({100 * (kept - best):+.2f} points)"
-        print(f"  {label:<42} {steps:>7} steps ({steps / total:.2f})  best val {kept_text}")
+        print(f"  {label:<60} {steps:>7} steps ({steps / total:.2f})  best val {kept_text}")
 
 
 if __name__ == "__main__":

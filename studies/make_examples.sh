@@ -58,6 +58,23 @@ $PY benchmarks/bench_studies_pruning.py studies/cnn.toml --n-trials 30 \
 $PY benchmarks/bench_studies_pruning.py studies/cnn.toml --n-trials 30 \
     --pruners successive_halving --suffix=-rf5-seed1 --pruner-option reduction_factor=5 --seed 1 \
     --set max_length=256 --set batch_size=64 --storage "$S"
+# Successive halving with its first rung capped (core.studies.halving), at both seeds, and with
+# max_steps fixed so the pruner alone decides a trial's length (a later session, 2026-11-29; the
+# first two side by side, the fixed ones beside other training)
+$PY benchmarks/bench_studies_pruning.py studies/cnn.toml --n-trials 30 \
+    --pruners successive_halving --suffix=-rf4-cap --pruner-option reduction_factor=4 \
+    --pruner-option first_rung_cap=True --set max_length=256 --set batch_size=64 --storage "$S"
+$PY benchmarks/bench_studies_pruning.py studies/cnn.toml --n-trials 30 \
+    --pruners successive_halving --suffix=-rf4-cap-seed1 --seed 1 --pruner-option reduction_factor=4 \
+    --pruner-option first_rung_cap=True --set max_length=256 --set batch_size=64 --storage "$S"
+$PY benchmarks/bench_studies_pruning.py studies/cnn.toml --n-trials 30 \
+    --pruners successive_halving --suffix=-rf4-cap-fixed1200 --pruner-option reduction_factor=4 \
+    --pruner-option first_rung_cap=True --set max_length=256 --set batch_size=64 \
+    --set max_steps=1200 --storage "$S"
+$PY benchmarks/bench_studies_pruning.py studies/cnn.toml --n-trials 30 \
+    --pruners successive_halving --suffix=-rf4-cap-fixed1200-seed1 --seed 1 \
+    --pruner-option reduction_factor=4 --pruner-option first_rung_cap=True \
+    --set max_length=256 --set batch_size=64 --set max_steps=1200 --storage "$S"
 # Issue 15: the pretrained-vector searches (one core each, side by side, 2026-11-29) and the
 # linear baseline, kept beside the studies so the viewer draws it
 $PY -m core study run studies/cnn_pretrained.toml --workers 1 --threads 1 --storage "$S"

@@ -18,6 +18,7 @@ import optuna
 
 from core.errors import ConfigError
 from core.knobs import TrainConfig
+from core.studies.halving import FirstRungCapPruner
 
 if TYPE_CHECKING:  # spec imports this module to check a spec's options; no cycle at run time
     from core.studies.spec import StudySpec
@@ -62,6 +63,10 @@ def build_pruner(spec: StudySpec) -> optuna.pruners.BasePruner:
     ``eval_steps = 100`` and a reduction factor of 3, at 100, 300 and 900 steps. A trial still
     warming up is not yet comparable with one that finished: on rnn_pretrained_long.toml a rung
     at 100 steps pruned the two trials with the longest warm-up (100 and 120 steps).
+
+    ``first_rung_cap = true`` (successive halving only) promotes at most one trial in
+    ``reduction_factor`` out of the first rung, as asynchronous successive halving does
+    (:mod:`core.studies.halving`).
     """
     if spec.pruner == "none":
         return optuna.pruners.NopPruner()
@@ -72,11 +77,14 @@ def build_pruner(spec: StudySpec) -> optuna.pruners.BasePruner:
     min_steps = eval_steps * max(1, math.ceil(longest_warmup(spec) / eval_steps))
     if spec.pruner == "successive_halving":
         defaults = {"min_resource": min_steps, "reduction_factor": 3}
-        factory: Any = optuna.pruners.SuccessiveHalvingPruner
-    else:
-        defaults = {"min_resource": min_steps, "max_resource": max_steps, "reduction_factor": 3}
-        factory = optuna.pruners.HyperbandPruner
-    return _with_options(factory, spec, defaults | spec.pruner_options)
+        options = dict(spec.pruner_options)
+        capped = options.pop("first_rung_cap", False)
+        if not isinstance(capped, bool):
+            raise ConfigError("first_rung_cap is true or false.")
+        factory: Any = FirstRungCapPruner if capped else optuna.pruners.SuccessiveHalvingPruner
+        return _with_options(factory, spec, defaults | options)
+    defaults = {"min_resource": min_steps, "max_resource": max_steps, "reduction_factor": 3}
+    return _with_options(optuna.pruners.HyperbandPruner, spec, defaults | spec.pruner_options)
 
 
 def step_budget(spec: StudySpec) -> tuple[int, int]:
