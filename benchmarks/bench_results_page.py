@@ -1,6 +1,7 @@
 """Results page speed (AppTest) on a synthetic study of many trials in SQLite.
 
     .venv/bin/python benchmarks/bench_results_page.py [--trials 10000] [--db PATH] [--repeat 3]
+    .venv/bin/python benchmarks/bench_results_page.py --page studies ...  # the Studies monitor
 
 Builds (or reuses, with --db: the same file ``bench_studies_queries.py --db`` builds) a study
 of synthetic trials, copies it (the refreshes add trials to the copy), then times what a user
@@ -8,6 +9,8 @@ sees: the Results page's first render in a fresh session, a rerun with nothing n
 after a few trials were added and one after a running trial reported a new intermediate value,
 and the first render of a second session (the server's reader and caches already warm).
 Targets (issue 17): first render <= 2 s at 10,000 trials and <= 5 s at 50,000; a refresh <= 0.3 s.
+``--page studies`` times the same on the Studies page, whose monitor follows the study (its
+counts, failures and history) every 2 s while a study runs.
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 APP = str(ROOT / "streamlit_app.py")
-PAGE = "app_pages/results.py"
+PAGES = {"results": "app_pages/results.py", "studies": "app_pages/studies.py"}
 
 
 def timed_run(label: str, at, times: dict[str, list[float]]) -> None:
@@ -45,7 +48,9 @@ def main() -> None:
     p.add_argument("--trials", type=int, default=10000)
     p.add_argument("--db", help="SQLite file to build once and reuse (default: a temporary one).")
     p.add_argument("--repeat", type=int, default=3, help="refreshes to time (the median is shown)")
+    p.add_argument("--page", choices=sorted(PAGES), default="results")
     args = p.parse_args()
+    page = PAGES[args.page]
 
     import optuna
 
@@ -64,9 +69,12 @@ def main() -> None:
 
         times: dict[str, list[float]] = {}
         at = AppTest.from_file(APP, default_timeout=600).run()  # the app, on its Home page
-        at.switch_page(PAGE)
+        at.switch_page(page)
         timed_run("first render (fresh server)", at, times)
-        assert at.subheader[0].value.startswith("Best trial #")
+        if args.page == "results":
+            assert at.subheader[0].value.startswith("Best trial #")
+        else:
+            assert any(m.label == "complete" for m in at.metric), "the monitor did not draw"
         for _ in range(args.repeat):
             timed_run("rerun, nothing new", at, times)
         study = optuna.load_study(study_name="bench", storage=url)
@@ -78,14 +86,16 @@ def main() -> None:
             running.report(0.5 + step / 100, step=step)
             timed_run("refresh: running trial reported", at, times)
         study.tell(running, 0.5)
-        caption = next(c.value for c in at.caption if c.value.startswith("showing"))
-        n = len(study.trials)
-        assert f"of {n} trials" in caption, caption
+        if args.page == "results":
+            caption = next(c.value for c in at.caption if c.value.startswith("showing"))
+            n = len(study.trials)
+            assert f"of {n} trials" in caption, caption
         other = AppTest.from_file(APP, default_timeout=600).run()
-        other.switch_page(PAGE)
+        other.switch_page(page)
         timed_run("first render (2nd session)", other, times)
 
-        print(f"Results page, {args.trials} trials (history figure and trial table):")
+        what = "history figure and trial table" if args.page == "results" else "the monitor"
+        print(f"{args.page.title()} page, {args.trials} trials ({what}):")
         for label, ts in times.items():
             ts = sorted(ts)
             median = ts[len(ts) // 2]

@@ -14,12 +14,15 @@ from core.knobs import resolve
 from core.studies._optuna_compat import study_id_of
 from core.studies.files import StorageError
 from core.studies.spec import StudySpec
-from core.studies.storage import open_storage
+from core.studies.storage import open_storage, rdb_of
+from core.studies.trial_sql import latest_user_attr
 
 # Training throughput (samples/s, all cores) assumed before anything was measured: the default
 # knobs on a 2-core laptop-class CPU. Measured values from stored trials replace them.
 DEFAULT_SAMPLES_PER_S = {"cnn": 900.0, "rnn": 300.0}
 EVAL_SPEEDUP = 3.0  # inference is about 3x faster per sample than a training step
+_MEASURED_RUNS = 200  # the newest completed runs per study that set the measured throughput
+_KEY = "train_samples_per_s"  # the trials' user attribute that holds it
 
 
 @dataclass
@@ -92,6 +95,9 @@ def _mean_value(spec: StudySpec, name: str, base: dict[str, Any]) -> float:
 
 
 def _measured_throughput(family: str, storage: str | BaseStorage | None) -> tuple[float, str]:
+    """The median throughput of the newest 200 completed runs per study of ``family``. On an
+    RDB storage one query per study reads just that attribute: loading every trial took 7.4 s
+    per Studies page run beside a 10,000-trial study."""
     try:
         s = open_storage(storage)
         values = []
@@ -99,12 +105,15 @@ def _measured_throughput(family: str, storage: str | BaseStorage | None) -> tupl
             model = (fs.user_attrs.get("spec") or {}).get("model") or fs.user_attrs.get("model")
             if model != family:
                 continue
-            for t in s.get_all_trials(
-                study_id_of(fs), deepcopy=False, states=(TrialState.COMPLETE,)
-            )[-200:]:
-                v = t.user_attrs.get("train_samples_per_s")
-                if v and math.isfinite(v):
-                    values.append(v)
+            sid = study_id_of(fs)
+            rdb = rdb_of(s)
+            if rdb is not None:
+                found = latest_user_attr(rdb, sid, _KEY, _MEASURED_RUNS)
+            else:
+                done = s.get_all_trials(sid, deepcopy=False, states=(TrialState.COMPLETE,))
+                found = [t.user_attrs[_KEY] for t in done if _KEY in t.user_attrs]
+                found = found[::-1][:_MEASURED_RUNS]
+            values += [v for v in found if isinstance(v, (int, float)) and math.isfinite(v) and v]
     except StorageError:
         values = []
     if values:

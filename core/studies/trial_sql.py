@@ -21,7 +21,13 @@ from sqlalchemy import Connection, bindparam, text
 
 from core.studies._optuna_compat import rdb_models
 
-__all__ = ["count_trials_up_to", "read_trial_stamps", "read_trials_sql", "utc_to_local"]
+__all__ = [
+    "count_trials_up_to",
+    "latest_user_attr",
+    "read_trial_stamps",
+    "read_trials_sql",
+    "utc_to_local",
+]
 
 # Ids per "IN (...)" query: far below every driver's limit on bound parameters.
 _CHUNK = 500
@@ -101,6 +107,19 @@ def count_trials_up_to(storage: RDBStorage, study_id: int, last_id: int) -> int:
                 {"sid": study_id, "last": last_id},
             ).scalar_one()
         )
+
+
+def latest_user_attr(storage: RDBStorage, study_id: int, key: str, limit: int) -> list[Any]:
+    """The user attribute ``key`` of a study's newest ``limit`` completed trials that have it,
+    newest first: one query, however many trials the study holds."""
+    query = text(
+        "SELECT a.value_json FROM trial_user_attributes a JOIN trials t ON t.trial_id = a.trial_id "
+        "WHERE t.study_id = :sid AND t.state = 'COMPLETE' AND a.key = :key "
+        "ORDER BY t.trial_id DESC LIMIT :n"
+    )
+    with storage.engine.connect() as conn:
+        rows = conn.execute(query, {"sid": int(study_id), "key": key, "n": int(limit)})
+        return [json.loads(value) for (value,) in rows]
 
 
 def read_trials_sql(

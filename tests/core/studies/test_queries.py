@@ -208,6 +208,37 @@ def test_cost_estimate_uses_measured_throughput(sqlite_study: str, tiny_data_dir
     assert "samples/s" in given.describe()
 
 
+def test_measured_throughput_is_the_newest_runs_on_every_storage(tmp_path: Path) -> None:
+    """An RDB storage reads the newest runs' throughput with one query per study; any other
+    storage loads the trials. Both take the newest completed runs that measured it."""
+    from core.studies import cost
+
+    dist = {"x": optuna.distributions.FloatDistribution(0, 1)}
+    trials = [
+        optuna.trial.create_trial(
+            value=0.5, params={"x": 0.5}, distributions=dist, user_attrs={"train_samples_per_s": v}
+        )
+        for v in (10.0, 20.0, 30.0, 40.0, 50.0)
+    ]
+    trials.insert(2, optuna.trial.create_trial(value=0.5, params={"x": 0.5}, distributions=dist))
+    trials.append(
+        optuna.trial.create_trial(
+            state=optuna.trial.TrialState.FAIL, user_attrs={"train_samples_per_s": 1e6}
+        )
+    )
+    url = f"sqlite:///{tmp_path / 'cost.db'}"
+    memory = optuna.storages.InMemoryStorage()
+    for storage in (url, memory):
+        study = optuna.create_study(study_name="cnn-runs", storage=storage)
+        study.set_user_attr("model", "cnn")
+        study.add_trials(trials)
+    for storage in (url, memory):
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setattr(cost, "_MEASURED_RUNS", 3)  # the newest three: 30, 40, 50
+            assert cost._measured_throughput("cnn", storage) == (40.0, "measured over 3 runs")
+        assert cost._measured_throughput("rnn", storage)[1].startswith("assumed")
+
+
 # ---- incremental reads ------------------------------------------------------------------------
 
 
