@@ -10,7 +10,7 @@ from typing import Any
 from optuna.storages import BaseStorage
 from optuna.trial import TrialState
 
-from core.knobs import resolve
+from core.knob_values import resolve
 from core.studies._optuna_compat import study_id_of
 from core.studies.files import StorageError
 from core.studies.spec import StudySpec
@@ -100,13 +100,13 @@ def _measured_throughput(family: str, storage: str | BaseStorage | None) -> tupl
     per Studies page run beside a 10,000-trial study."""
     try:
         s = open_storage(storage)
+        rdb = rdb_of(s)
         values = []
         for fs in s.get_all_studies():
             model = (fs.user_attrs.get("spec") or {}).get("model") or fs.user_attrs.get("model")
             if model != family:
                 continue
             sid = study_id_of(fs)
-            rdb = rdb_of(s)
             if rdb is not None:
                 found = latest_user_attr(rdb, sid, _KEY, _MEASURED_RUNS)
             else:

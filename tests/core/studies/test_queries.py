@@ -208,7 +208,7 @@ def test_cost_estimate_uses_measured_throughput(sqlite_study: str, tiny_data_dir
     assert "samples/s" in given.describe()
 
 
-def test_measured_throughput_is_the_newest_runs_on_every_storage(tmp_path: Path) -> None:
+def test_measured_throughput_is_the_newest_runs_on_every_storage(shared_url: str) -> None:
     """An RDB storage reads the newest runs' throughput with one query per study; any other
     storage loads the trials. Both take the newest completed runs that measured it."""
     from core.studies import cost
@@ -226,13 +226,12 @@ def test_measured_throughput_is_the_newest_runs_on_every_storage(tmp_path: Path)
             state=optuna.trial.TrialState.FAIL, user_attrs={"train_samples_per_s": 1e6}
         )
     )
-    url = f"sqlite:///{tmp_path / 'cost.db'}"
     memory = optuna.storages.InMemoryStorage()
-    for storage in (url, memory):
+    for storage in (shared_url, memory):
         study = optuna.create_study(study_name="cnn-runs", storage=storage)
         study.set_user_attr("model", "cnn")
         study.add_trials(trials)
-    for storage in (url, memory):
+    for storage in (shared_url, memory):
         with pytest.MonkeyPatch.context() as mp:
             mp.setattr(cost, "_MEASURED_RUNS", 3)  # the newest three: 30, 40, 50
             assert cost._measured_throughput("cnn", storage) == (40.0, "measured over 3 runs")
