@@ -21,6 +21,7 @@ from typing import Any
 from transformers import PretrainedConfig
 
 from core.errors import ConfigError
+from core.knob_values import check_values, coerce, family_of, resolve
 from core.knobs import (
     FAMILIES,
     FAMILY_OF_MODEL_TYPE,
@@ -28,13 +29,9 @@ from core.knobs import (
     Knob,
     ModelKnobs,
     TrainConfig,
-    check_values,
-    coerce,
-    family_of,
     get_knob,
     get_knobs,
     knob,
-    resolve,
 )
 from core.presets import PRESETS
 
@@ -159,5 +156,5 @@ def build_run_config(
 
 def validate(run: RunConfig) -> None:
     """Raise :class:`ConfigError` with one sentence for the first impossible value found
-    (:func:`core.knobs.check_values` on the run's flat values)."""
+    (:func:`core.knob_values.check_values` on the run's flat values)."""
     check_values(run.family, run.to_flat(), max_tokens=run.data.max_tokens)

@@ -6,7 +6,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from core.errors import ConfigError
-from core.knobs import FAMILIES, Knob, coerce, get_knob, get_knobs
+from core.knob_values import coerce
+from core.knobs import FAMILIES, Knob, get_knob, get_knobs
 
 
 @dataclass

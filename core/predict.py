@@ -178,7 +178,7 @@ class Prediction:
     text: str
     words: list[tuple[int, int]]  # character spans in ``text``
     scores: list[float]  # one per word, same order
-    method: str  # "max-pool windows" or "occlusion"
+    method: str  # "max-pool windows", "pooled windows" (max and mean) or "occlusion"
     truncated: bool
 
 
@@ -194,7 +194,7 @@ def predict(loaded: LoadedModel, text: str) -> Prediction:
         scores = [0.0] * len(enc.words)
         for t, w in enumerate(enc.token_words):
             scores[w] += token_scores[t]
-        method = "max-pool windows"
+        method = "max-pool windows" if loaded.config.filter_pooling == "max" else "pooled windows"
     else:
         scores = occlusion_word_scores(loaded, enc, label_id)
         method = "occlusion"
@@ -213,35 +213,45 @@ def predict(loaded: LoadedModel, text: str) -> Prediction:
 
 @torch.no_grad()
 def cnn_token_scores(loaded: LoadedModel, token_ids: list[int], label_id: int) -> list[float]:
-    """Per-token share of the label's logit margin, from the windows the max-pool picked.
+    """Per-token share of the label's logit margin, from the windows the pooling read.
 
     Each filter's pooled value ``v`` reaches the logits through the classifier, adding
-    ``v * (w[label] - mean of w[other labels])`` to the label's margin. That amount is spread
-    evenly over the real tokens of the window where the filter peaked. The scores add up to
-    the margin, less the classifier's bias and any share that fell on padding.
+    ``v * (w[label] - mean of w[other labels])`` to the label's margin. For the max, that amount
+    is spread evenly over the real tokens of the window where the filter peaked; for the mean
+    (``filter_pooling = "max_mean"``), each window's own activation over the number of windows
+    is spread over that window's tokens. The scores add up to the margin, less the classifier's
+    bias and any share that fell on padding.
     """
     model, cfg = loaded.model, loaded.config
     batch = _batch(loaded, [token_ids])
     n = len(token_ids)
     x = model.embed(batch["input_ids"]).transpose(1, 2)  # (1, embed, seq)
-    weight = model.classifier.weight  # (labels, filters * widths)
+    weight = model.classifier.weight  # (labels, filters * widths * pools)
     others = [i for i in range(weight.shape[0]) if i != label_id]
     margin_w = weight[label_id] - weight[others].mean(dim=0)  # (filters * widths,)
     scores = [0.0] * n
+
+    def spread(share: float, start: int, k: int) -> None:
+        for t in range(start, min(start + k, n)):  # a window's tokens inside the review
+            scores[t] += share / k
+
     offset = 0
     for conv in model.convs:
         k = conv.kernel_size[0]
         h = torch.relu(conv(x))[0]  # (filters, seq - k + 1)
+        windows = h.shape[1]
         if cfg.mask_padding:
-            h[:, max(n - k, 0) + 1 :] = 0.0  # windows that start past the review's last window
+            windows = min(max(n - k, 0) + 1, windows)  # the windows that start inside the review
+            h[:, windows:] = 0.0
         values, starts = h.max(dim=1)  # (filters,)
         for f in range(h.shape[0]):
-            share = float(values[f] * margin_w[offset + f])
-            start = int(starts[f])
-            inside = [t for t in range(start, start + k) if t < n]
-            for t in inside:
-                scores[t] += share / k
+            spread(float(values[f] * margin_w[offset + f]), int(starts[f]), k)
         offset += h.shape[0]
+        if cfg.filter_pooling == "max_mean":  # the mean's columns follow the max's
+            per_window = (margin_w[offset : offset + h.shape[0], None] * h).sum(dim=0) / windows
+            for start in range(windows):
+                spread(float(per_window[start]), start, k)
+            offset += h.shape[0]
     return scores
 
 

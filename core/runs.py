@@ -10,7 +10,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from core.knobs import family_of
+from core.knob_values import family_of
 from core.results import StoredRun
 from core.settings import get_runs_dir, get_studies_dir
 

@@ -85,6 +85,9 @@ $PY -m core study keep-best rnn-pretrained --storage "$S"
 $PY -m core study run studies/rnn_pretrained_long.toml --workers 1 --threads 1 --n-trials 1 \
     --storage "$S"
 $PY -m core study keep-best rnn-pretrained-long --storage "$S"
+# The CNN's second stage, max and mean pooling (two one-thread workers, the file's 45 minutes)
+$PY -m core study run studies/cnn_pretrained_pooled.toml --workers 2 --threads 1 --storage "$S"
+$PY -m core study keep-best cnn-pretrained-pooled --storage "$S"
 $PY -m core.baseline
 mkdir -p studies/baselines && cp "${EXPLORER_CACHE:-.cache}"/baseline/*.json studies/baselines/
 # The landscapes for Explore: grid studies, every point trained once, one torch thread per

@@ -1,8 +1,12 @@
-"""TextCNN: embedding, 1-D convolutions of one or several widths, max-pool over time, linear.
+"""TextCNN: embedding, 1-D convolutions of one or several widths, pooling over time, linear.
 
-With ``num_filter_sizes=1``, no dropout and ``mask_padding=False`` it is the report's
-``SimpleCNN``. ``mask_padding`` excludes windows that reach into the padding from the max-pool,
-so a prediction does not depend on how much padding its batch carried.
+With ``num_filter_sizes=1``, no dropout, ``mask_padding=False`` and ``filter_pooling="max"`` it
+is the report's ``SimpleCNN``. ``mask_padding`` excludes windows that reach into the padding from
+the pooling, so a prediction does not depend on how much padding its batch carried.
+``filter_pooling="max_mean"`` also feeds the classifier each filter's mean ReLU activation over
+the review's windows: how much of a review matches, where the max says only that some part does.
+On the cnn-pretrained study's best configuration it added 0.4 points of validation accuracy at
+two seeds (README, "Results on IMDB").
 """
 
 from __future__ import annotations
@@ -26,8 +30,9 @@ class TextCNNForSequenceClassification(TextClassifierPreTrainedModel):
             nn.Conv1d(config.embedding_dim, config.num_filters, k) for k in config.filter_sizes
         )
         self.dropout = nn.Dropout(config.dropout)
+        pools = 2 if config.filter_pooling == "max_mean" else 1
         self.classifier = nn.Linear(
-            config.num_filters * len(config.filter_sizes), config.num_labels
+            config.num_filters * len(config.filter_sizes) * pools, config.num_labels
         )
         self.post_init()
 
@@ -46,6 +51,7 @@ class TextCNNForSequenceClassification(TextClassifierPreTrainedModel):
         seq = input_ids.shape[1]
         lengths = attention_mask.sum(dim=1) if attention_mask is not None else None
         masked = self.config.mask_padding and lengths is not None and bool((lengths < seq).any())
+        with_mean = self.config.filter_pooling == "max_mean"
         pooled = []
         for conv in self.convs:
             k = conv.kernel_size[0]
@@ -53,14 +59,25 @@ class TextCNNForSequenceClassification(TextClassifierPreTrainedModel):
                 x, conv.weight.unsqueeze(2), conv.bias
             )  # (batch, filters, 1, seq - k + 1)
             h = h.squeeze(2)  # (batch, filters, seq - k + 1)
+            inside = None
             if masked:  # windows that reach into the padding never win the max-pool
                 last_start = (lengths - k).clamp(min=0)  # a review shorter than k keeps window 0
                 starts = torch.arange(h.shape[-1], device=h.device)
-                inside = starts[None, :] <= last_start[:, None]  # (batch, seq - k + 1)
-                h = h.masked_fill(~inside[:, None, :], float("-inf"))
+                inside = (starts[None, :] <= last_start[:, None])[:, None, :]  # (batch, 1, windows)
+            mean = None
+            if with_mean:  # the mean ReLU activation over the review's own windows
+                r = torch.relu(h)
+                if inside is None:
+                    mean = r.mean(dim=2)
+                else:
+                    mean = (r * inside).sum(dim=2) / inside.sum(dim=2).to(r.dtype)
+            if inside is not None:
+                h = h.masked_fill(~inside, float("-inf"))
             # max-pool, then ReLU: the same as ReLU then max-pool (ReLU is monotonic), on a
             # (batch, filters) tensor instead of the whole feature map
             pooled.append(torch.relu(h.max(dim=2).values))  # (batch, filters)
-        z = torch.cat(pooled, dim=1)  # (batch, filters * widths)
+            if mean is not None:
+                pooled.append(mean)  # (batch, filters)
+        z = torch.cat(pooled, dim=1)  # (batch, filters * widths * pools)
         logits = self.classifier(self.dropout(z))  # (batch, labels)
         return self._output(logits, labels)

@@ -26,7 +26,7 @@ from optuna.storages import BaseStorage
 from optuna.trial import FrozenTrial, TrialState
 
 from core.errors import ExplorerError
-from core.knobs import resolve
+from core.knob_values import resolve
 from core.studies._optuna_compat import study_id_of
 from core.studies.queries import read_trials_sql
 from core.studies.samplers import grid_space

@@ -35,7 +35,8 @@ from optuna.exceptions import UpdateFinishedTrialError
 from optuna.storages import BaseStorage
 from optuna.trial import TrialState
 
-from core.knobs import FAMILIES, Knob, flat_of_config, get_knobs
+from core.knob_values import flat_of_config
+from core.knobs import FAMILIES, Knob, get_knobs
 from core.results import RunResult, result_attrs
 from core.settings import ensure_writable
 from core.studies._optuna_compat import study_id_of, trial_id_of, validate_trial

@@ -38,7 +38,8 @@ from pathlib import Path
 from typing import Any
 
 from core.errors import ConfigError
-from core.knobs import FAMILIES, DataConfig, Knob, get_knobs, resolve
+from core.knob_values import resolve
+from core.knobs import FAMILIES, DataConfig, Knob, get_knobs
 from core.presets import PRESETS
 from core.studies.names import check_study_name
 from core.studies.params import ParamSpec, active, is_int, is_number, parse_param

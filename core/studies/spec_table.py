@@ -15,7 +15,8 @@ from typing import Any
 import pandas as pd
 
 from core.errors import ExplorerError
-from core.knobs import coerce, get_knob, get_knobs
+from core.knob_values import coerce
+from core.knobs import get_knob, get_knobs
 from core.studies.spec import StudySpec, load_spec
 
 __all__ = ["SPACE_COLUMNS", "load_spec_files", "spec_to_table", "table_to_raw_spec"]

@@ -50,6 +50,33 @@ def test_cnn_prediction_and_scores_add_up(trained_runs: Path) -> None:
     assert total == pytest.approx(float(margin), rel=1e-4, abs=1e-5)
 
 
+def test_max_mean_scores_add_up_too(trained_runs: Path) -> None:
+    """With max and mean pooling, the max's share goes to each filter's peak window and the
+    mean's to every window: together still the whole margin, less the bias."""
+    import dataclasses
+
+    from core.models import build_model
+
+    loaded = load_model(trained_runs / "a-cnn")
+    config = loaded.config.__class__.from_dict(
+        loaded.config.to_dict() | {"filter_pooling": "max_mean"}
+    )
+    torch.manual_seed(0)
+    pooled = dataclasses.replace(loaded, model=build_model(config).eval())
+    result = predict(pooled, REVIEW)
+    assert result.method == "pooled windows"
+    enc = encode(pooled, REVIEW)
+    label_id = pooled.label_names.index(result.label)
+    with torch.no_grad():
+        logits = pooled.model(input_ids=torch.tensor([enc.token_ids])).logits[0]
+    bias = pooled.model.classifier.bias.detach()
+    margin = (logits[label_id] - logits[1 - label_id]) - (bias[label_id] - bias[1 - label_id])
+    scores = cnn_token_scores(pooled, enc.token_ids, label_id)
+    assert sum(scores) == pytest.approx(float(margin), rel=1e-4, abs=1e-5)
+    # the mean reaches every token, the max only the peaks' windows
+    assert all(s != 0.0 for s in scores)
+
+
 def test_rnn_occlusion(trained_runs: Path) -> None:
     model = load_model(trained_runs / "c-packed-rnn")
     result = predict(model, REVIEW)

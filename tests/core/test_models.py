@@ -69,8 +69,9 @@ def test_fixed_rnn_prediction_ignores_padding(overrides: dict) -> None:
     torch.testing.assert_close(short, long, atol=1e-5, rtol=1e-5)
 
 
-def test_fixed_cnn_prediction_ignores_padding() -> None:
-    model = _model("cnn")
+@pytest.mark.parametrize("pooling", ["max", "max_mean"])
+def test_fixed_cnn_prediction_ignores_padding(pooling: str) -> None:
+    model = _model("cnn", filter_pooling=pooling)
     review = _review(10)
     with torch.no_grad():
         short = model(*_pad(review, 10)).logits
@@ -111,3 +112,20 @@ def test_save_pretrained_round_trip(tmp_path: Path, family: str, preset: str) ->
     ids, mask = _pad(torch.randint(1, 50, (3, 20)), 24)
     with torch.no_grad():
         torch.testing.assert_close(model(ids, mask).logits, loaded(ids, mask).logits)
+
+
+def test_max_mean_pooling_adds_each_filters_mean_over_the_reviews_own_windows() -> None:
+    model = _model("cnn", filter_pooling="max_mean", num_filter_sizes=2, filter_size=3)
+    n = model.config.num_filters
+    assert model.classifier.in_features == 2 * 2 * n  # max and mean, for each of two widths
+    seen = []
+    model.classifier.register_forward_hook(lambda _m, args, _out: seen.append(args[0]))
+    review = _review(12)
+    with torch.no_grad():
+        model(*_pad(review, 40))  # 28 padding tokens: their windows are not averaged
+        x = model.embed(review).transpose(1, 2)  # (1, embed, 12)
+        for i, conv in enumerate(model.convs):  # features: [max, mean] per width, in order
+            h = torch.relu(conv(x))  # (1, filters, 12 - k + 1): the review's own windows
+            block = seen[0][:, 2 * i * n : 2 * (i + 1) * n]
+            torch.testing.assert_close(block[:, :n], h.max(dim=2).values, atol=1e-5, rtol=1e-5)
+            torch.testing.assert_close(block[:, n:], h.mean(dim=2), atol=1e-5, rtol=1e-5)
