@@ -77,5 +77,6 @@ class FirstRungCapPruner(BasePruner):
                 promoted += bool(t.system_attrs.get(PROMOTED_ATTR))
         if promoted >= (reached + 1) // self._reduction_factor:
             return True
+        # recorded on the trial in the storage, as Optuna's own pruners record their rungs
         study._storage.set_trial_system_attr(trial._trial_id, PROMOTED_ATTR, True)
         return False
