@@ -46,6 +46,7 @@ ADDED_LATER: dict[str, Any] = {
     "embedding_init": "random",
     "freeze_embeddings": False,
     "warmup_ratio": 0.0,
+    "filter_pooling": "max",
 }
 
 

@@ -93,9 +93,12 @@ def test_the_new_knobs_change_the_key_only_when_they_change_the_run() -> None:
             {"embedding_init": "word2vec"},
             {"embedding_init": "word2vec", "freeze_embeddings": True},
             {"warmup_ratio": 0.1},
+            {"filter_pooling": "max_mean"},
         )
     }
-    assert len(keys) == 3 and base not in keys
+    assert len(keys) == 4 and base not in keys
+    # filter_pooling at "max" is the CNN as it was: the key of the runs stored before it existed
+    assert replay_key(build_run_config("cnn", overrides={"filter_pooling": "max"}), "fp", 2) == base
 
 
 def test_every_committed_trial_keeps_its_stored_key() -> None:
