@@ -1,6 +1,7 @@
 """What a Results visitor waits for on a big study, in chromium against a real `streamlit run`.
 
     python benchmarks/bench_results_browser.py --trials 10000 [--db PATH] [--visitors 3] [--refreshes 3]
+    python benchmarks/bench_results_browser.py --page studies ...  # the Studies page beside it
 
 Builds (or reuses, with --db: the file ``bench_studies_queries.py --db`` builds) a study of
 synthetic trials, serves a copy of it with `streamlit run streamlit_app.py`, and prints:
@@ -17,6 +18,10 @@ synthetic trials, serves a copy of it with `streamlit run streamlit_app.py`, and
    is loaded and compiled by each new visitor's browser).
 
 Targets (issue 17): first render <= 2 s at 10,000 trials and <= 5 s at 50,000; a refresh <= 0.3 s.
+
+``--page studies`` times the Studies page instead: its first screen is the monitor following
+the study (its counts and its history figure) with the script run ended, and a refresh ends when
+the monitor's "complete" count includes the 5 added trials.
 """
 
 from __future__ import annotations
@@ -72,6 +77,33 @@ def open_results(browser, url: str) -> tuple[object, tuple[float, float]]:
     return page, (screen, time.perf_counter() - t0)
 
 
+STUDIES_SCREEN = (
+    """() => [...document.querySelectorAll('[data-testid="stMetric"]')]
+            .some(m => m.innerText.split('\\n')[0].trim() === 'complete')
+        && document.querySelector('[data-testid="stPlotlyChart"] .main-svg')
+        && """
+    + RUN_ENDED
+)
+STUDIES_COUNTED = (
+    """n => [...document.querySelectorAll('[data-testid="stMetric"]')]
+        .some(m => m.innerText.split('\\n').map(s => s.trim()).filter(s => s).join(' ') === `complete ${n}`)
+        && """
+    + RUN_ENDED
+)
+
+
+def open_studies(browser, url: str) -> tuple[object, tuple[float, float]]:
+    """A new visitor's Studies page, and its first-screen time in seconds (twice: the shape of
+    :func:`open_results`, whose second time is the table's)."""
+    page = browser.new_context(viewport={"width": 1400, "height": 1100}).new_page()
+    page.set_default_timeout(300_000)
+    t0 = time.perf_counter()
+    page.goto(f"{url}/studies", wait_until="commit")
+    page.wait_for_function(STUDIES_SCREEN, polling="raf")
+    took = time.perf_counter() - t0
+    return page, (took, took)
+
+
 def open_floor(browser, url: str) -> tuple[object, float]:
     page = browser.new_context(viewport={"width": 1400, "height": 1100}).new_page()
     t0 = time.perf_counter()
@@ -93,9 +125,12 @@ def main() -> None:
     p.add_argument("--visitors", type=int, default=3)
     p.add_argument("--refreshes", type=int, default=3)
     p.add_argument("--floor", action="store_true", help="also time a page with one dataframe")
+    p.add_argument("--page", choices=["results", "studies"], default="results")
     args = p.parse_args()
+    studies_page = args.page == "studies"
 
     import optuna
+    from optuna.trial import TrialState
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     from bench_explore import time_first_renders
@@ -109,31 +144,39 @@ def main() -> None:
     url_db = f"sqlite:///{served}"
     n = len(optuna.load_study(study_name="bench", storage=url_db).get_trials(deepcopy=False))
     env = os.environ | {"EXPLORER_STORAGE": url_db, "EXPLORER_RUNS": str(scratch / "runs")}
-    print(f"Results page, study of {n} trials (a copy of {source}), chromium")
+    print(f"{args.page.title()} page, study of {n} trials (a copy of {source}), chromium")
     try:
         with streamlit_server(env, scratch / "streamlit.log") as url, sync_playwright() as pw:
             browser = launch_chromium(pw)
             try:
-                cold, warm, page = time_first_renders(open_results, browser, url, args.visitors)
-                print(
-                    f"  first visit of the server: first screen {cold[0]:.2f} s, "
-                    f"table {cold[1]:.2f} s"
-                )
+                opener = open_studies if studies_page else open_results
+                cold, warm, page = time_first_renders(opener, browser, url, args.visitors)
+                table = "" if studies_page else f", table {cold[1]:.2f} s"
+                print(f"  first visit of the server: first screen {cold[0]:.2f} s{table}")
                 print(
                     f"  a new visitor ({len(warm)}), first screen: {_median([w[0] for w in warm])}"
                 )
-                print(
-                    f"  a new visitor ({len(warm)}), table drawn:  {_median([w[1] for w in warm])}"
-                )
+                if not studies_page:
+                    print(
+                        f"  a new visitor ({len(warm)}), table drawn:  "
+                        f"{_median([w[1] for w in warm])}"
+                    )
                 study = optuna.load_study(study_name="bench", storage=url_db)
                 times = []
                 for i in range(args.refreshes):
                     study.add_trials(synthetic_trials(5, seed=100 + i))
                     n += 5
-                    page.mouse.click(1390, 600)  # blank margin: focus the page, not a widget
+                    complete = len(study.get_trials(deepcopy=False, states=[TrialState.COMPLETE]))
+                    if studies_page:  # its editable table reaches the margin: just unfocus
+                        page.evaluate("() => document.activeElement?.blur()")
+                    else:
+                        page.mouse.click(1390, 600)  # blank margin: focus the page, not a widget
                     t0 = time.perf_counter()
                     page.keyboard.press("r")
-                    page.wait_for_function(COUNTED, arg=n, polling="raf")
+                    if studies_page:
+                        page.wait_for_function(STUDIES_COUNTED, arg=complete, polling="raf")
+                    else:
+                        page.wait_for_function(COUNTED, arg=n, polling="raf")
                     times.append(time.perf_counter() - t0)
                 print(f"  refresh after 5 trials were added: {_median(times)}")
             finally:
