@@ -228,7 +228,7 @@ def cnn_token_scores(loaded: LoadedModel, token_ids: list[int], label_id: int) -
     x = model.embed(batch["input_ids"]).transpose(1, 2)  # (1, embed, seq)
     weight = model.classifier.weight  # (labels, filters * widths * pools)
     others = [i for i in range(weight.shape[0]) if i != label_id]
-    margin_w = weight[label_id] - weight[others].mean(dim=0)  # (filters * widths,)
+    margin_w = weight[label_id] - weight[others].mean(dim=0)  # (filters * widths * pools,)
     scores = [0.0] * n
 
     def spread(share: float, start: int, k: int) -> None:
