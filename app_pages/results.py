@@ -15,8 +15,8 @@ from __future__ import annotations
 import optuna
 import pandas as pd
 import streamlit as st
-from optuna.study import StudyDirection
 
+from app_pages._history import INTERACTIVE_HELP, draw_history, study_counts, study_summary
 from app_pages._resources import get_study_reader, show_error
 from app_pages._sidebar import follow_link, update_link, view_storage_url
 from app_pages._trials_view import draw_trials
@@ -24,12 +24,7 @@ from core.baseline import BaselineResult, load_baseline
 from core.charts import build_comparison_figure
 from core.errors import ExplorerError
 from core.studies.figures import FIGURES, FigureResult, build_figure
-from core.studies.history_svg import draws_density, markdown_image, points_svg
-from core.studies.queries import (
-    list_studies,
-    main_study,
-)
-from core.studies.summary import StudySummary, SummaryTracker
+from core.studies.queries import main_study
 from core.studies.trial_table import TrialTable
 
 FIGURE_LABELS = {
@@ -64,19 +59,6 @@ def _figure(
     return build_figure(kind, _study, **kwargs)
 
 
-@st.cache_resource(show_spinner=False, max_entries=32, ttl=600)
-def _history_svg(
-    version: str,
-    baseline_key: tuple | None,
-    _summary: StudySummary,
-    _maximize: bool,
-    _baseline: BaselineResult | None = None,
-) -> tuple[str, str]:
-    """The history as static SVG (a few kB whatever the study's size), once per version, from
-    the points the summary keeps."""
-    return points_svg(_summary.points, _maximize, _baseline)
-
-
 def _short(value: object) -> str:
     """A parameter's value for the best trial's line: floats to 4 significant digits."""
     return f"{value:.4g}" if isinstance(value, float) else str(value)
@@ -93,31 +75,10 @@ def _table(name: str, study: optuna.Study) -> pd.DataFrame:
     return _trial_table(storage, name).frame(study.get_trials(deepcopy=False))
 
 
-@st.cache_resource(show_spinner=False, max_entries=64, ttl=600)
-def _tracker(storage_url: str, study_name: str) -> SummaryTracker:
-    """The server's summary of one study, shared by every session: a refresh reads only the
-    trials that changed."""
-    return SummaryTracker()
-
-
-@st.cache_resource(show_spinner=False, max_entries=32, ttl=600)
-def _summary(version: str, name: str, _study: optuna.Study) -> StudySummary:
-    """The best trial, datasets, failures, pruning savings and history points, once per
-    snapshot version."""
-    return _tracker(storage, name).summarize(_study)
-
-
-@st.cache_data(show_spinner=False, ttl=2)
-def _studies(storage_url: str) -> pd.DataFrame:
-    """Every study's counts: one aggregate query (0.1 s at 50,000 trials), so a page refreshing
-    a running study reuses it for 2 s, the Studies page's refresh period."""
-    return list_studies(get_study_reader(storage_url).storage)
-
-
 st.title("Results")
 try:
     reader = get_study_reader(storage)
-    studies = _studies(storage)
+    studies = study_counts(storage)
 except ExplorerError as err:
     show_error(err)
     st.stop()
@@ -139,7 +100,7 @@ except ExplorerError as err:
     show_error(err)
     st.stop()
 study = snapshot.study
-summary = _summary(snapshot.version, name, study)
+summary = study_summary(storage, snapshot.version, name, study)
 datasets = summary.datasets
 if len(datasets) == 1:
     st.caption(f"Data: **{next(iter(datasets.values()))}**.")
@@ -251,17 +212,7 @@ elif summary.n_completed or kind in ("timeline", "intermediate"):
     )
     try:
         if kind == "history" and not st.session_state.get("results_interactive"):
-            if len(study.directions) != 1:
-                raise ValueError("the history figure needs a study with one objective.")
-            maximize = study.direction == StudyDirection.MAXIMIZE
-            svg, note = _history_svg(
-                snapshot.version, baseline_key, summary, maximize, with_baseline
-            )
-            if draws_density(summary.points):  # a density image: nothing to hover
-                st.markdown(markdown_image(svg, f"Optimisation history of {name}"))
-            else:  # inline, so each trial's dot names it on hover
-                st.markdown(svg, unsafe_allow_html=True)
-            st.caption(note)
+            draw_history(name, snapshot.version, study, summary, with_baseline)
         else:
             options = tuple((k, tuple(v) if isinstance(v, list) else v) for k, v in kwargs.items())
             result = _figure(snapshot.version, kind, options, baseline_key, study, with_baseline)
@@ -274,8 +225,7 @@ if kind == "history":
     st.toggle(
         "Interactive charts",
         key="results_interactive",
-        help="The history as a plotly chart you can zoom and hover. Slower to open: plotly.js is "
-        "a 4.7 MB bundle, and every trial's point travels to the browser.",
+        help=INTERACTIVE_HELP,
     )
 
 # ---- trial table --------------------------------------------------------------------------

@@ -3,9 +3,9 @@ workers, and follow every study in the storage while it runs."""
 
 from __future__ import annotations
 
-import pandas as pd
 import streamlit as st
 
+from app_pages._history import INTERACTIVE_HELP, draw_history, study_counts, study_summary
 from app_pages._resources import (
     current_dataset,
     get_study_reader,
@@ -20,7 +20,6 @@ from core.settings import (
 )
 from core.studies.cost import estimate_cost
 from core.studies.figures import build_history_figure
-from core.studies.queries import describe_failures, list_studies
 from core.studies.spec import PRUNERS, SAMPLERS, parse_spec
 from core.studies.spec_table import load_spec_files, spec_to_table, table_to_raw_spec
 from core.studies.stop import request_stop
@@ -107,6 +106,7 @@ with st.expander("New study", expanded=True):
                 data=current_dataset().source,
             )
             get_worker_registry().add(spec.name, handles)
+            study_counts.clear()  # the launcher sees the new study now, not up to 2 s later
             st.session_state["studies_watch"] = spec.name
             st.success(f"Launched {len(handles)} worker(s) for study '{spec.name}'.")
         except ExplorerError as err:
@@ -116,7 +116,7 @@ with st.expander("New study", expanded=True):
 def render_monitor() -> None:
     """Every search study in the storage: counts, best so far, live history, Stop."""
     try:
-        studies = list_studies(storage)
+        studies = study_counts(storage)
     except ExplorerError as err:
         show_error(err)
         return
@@ -152,28 +152,47 @@ def render_monitor() -> None:
         "Follow", names, index=names.index(watch) if watch in names else 0, key="studies_follow"
     )
     row = studies[studies["study"] == chosen].iloc[0]
+    # The followed study through the server's shared reader: each refresh fetches only the
+    # trials that changed (a full read is 0.7 s at 10,000 trials), so its counts are current
+    # while the table above may be up to 2 s old.
+    snapshot = get_study_reader(storage).read(chosen)
+    summary = study_summary(storage, snapshot.version, chosen, snapshot.study)
+    counts = {
+        "complete": summary.n_completed,
+        "running": summary.n_running,
+        "pruned": summary.n_pruned,
+        "fail": summary.n_failed,
+    }
     cols = st.columns(5)
-    for col, label in zip(cols, ["complete", "running", "pruned", "fail"], strict=False):
-        col.metric(label, int(row[label]))
-    cols[4].metric("best so far", "–" if pd.isna(row["best_value"]) else f"{row['best_value']:.1%}")
+    for col, (label, count) in zip(cols, counts.items(), strict=False):
+        col.metric(label, count)
+    best = summary.best
+    cols[4].metric("best so far", "–" if best is None else f"{best.value:.1%}")
     if st.button(
         "Stop (finish current evaluations)",
         key="studies_stop",
-        disabled=bool(row["stop_requested"]) or row["running"] == 0 and not alive.get(chosen),
+        disabled=bool(row["stop_requested"]) or summary.n_running == 0 and not alive.get(chosen),
     ):
         request_stop(chosen, storage)
+        study_counts.clear()
         st.toast(f"Stop requested for '{chosen}'.")
-    if row["fail"] + row["complete"] + row["pruned"] == 0:
+    if summary.failures:
+        st.warning(f"{summary.n_failed} trial(s) failed. " + " ".join(summary.failures))
+    if summary.n_completed + summary.n_pruned == 0:
         return
-    # The server's shared reader: every 2 s it fetches only the trials that changed, not the
-    # whole study (a full read is 0.7 s at 10,000 trials, per visitor and refresh).
-    snapshot = get_study_reader(storage).read(chosen).study
-    if row["fail"] > 0:
-        for line in describe_failures(snapshot.get_trials(deepcopy=False)):
-            st.warning(line)
-    if row["complete"] + row["pruned"] > 0:
-        fig = build_history_figure(snapshot)
-        st.plotly_chart(fig.figure, key="studies_history")
+    try:
+        if st.session_state.get("studies_interactive"):
+            fig = build_history_figure(snapshot.study)
+            st.plotly_chart(fig.figure, key="studies_history")
+        else:  # the same SVG as Results' (no plotly.js), cached per snapshot version
+            draw_history(chosen, snapshot.version, snapshot.study, summary)
+    except ValueError as err:
+        st.warning(f"The history cannot be drawn for this study: {err}")
+    st.toggle(
+        "Interactive charts",
+        key="studies_interactive",
+        help=INTERACTIVE_HELP,
+    )
 
 
 st.header("Studies in the storage")
@@ -183,7 +202,7 @@ def _any_running() -> bool:
     if get_worker_registry().alive():
         return True
     try:  # workers started before this server (or elsewhere): the storage knows
-        return bool((list_studies(storage)["running"] > 0).any())
+        return bool((study_counts(storage)["running"] > 0).any())
     except ExplorerError:
         return False
 

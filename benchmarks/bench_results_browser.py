@@ -20,7 +20,7 @@ synthetic trials, serves a copy of it with `streamlit run streamlit_app.py`, and
 Targets (issue 17): first render <= 2 s at 10,000 trials and <= 5 s at 50,000; a refresh <= 0.3 s.
 
 ``--page studies`` times the Studies page instead: its first screen is the monitor following
-the study (its counts and its history figure) with the script run ended, and a refresh ends when
+the study (its counts and its history, the same SVG as Results') with the script run ended, and a refresh ends when
 the monitor's "complete" count includes the 5 added trials.
 """
 
@@ -42,12 +42,14 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 from tests.app.test_browser import launch_chromium, streamlit_server  # noqa: E402
 
 RUN_ENDED = "!document.querySelector('[data-testid=\"stStatusWidget\"]')"
+HISTORY_DRAWN = """[...document.querySelectorAll(
+            '[data-testid="stMarkdown"] svg[role="img"], [data-testid="stMarkdown"] img')]
+            .some(e => e.tagName === 'svg' || (e.complete && e.naturalWidth > 0))"""
 FIRST_SCREEN = (
     """() => [...document.querySelectorAll('h3')].some(h => h.innerText.startsWith('Best trial #'))
-        && [...document.querySelectorAll(
-            '[data-testid="stMarkdown"] svg[role="img"], [data-testid="stMarkdown"] img')]
-            .some(e => e.tagName === 'svg' || (e.complete && e.naturalWidth > 0))
         && """
+    + HISTORY_DRAWN
+    + " && "
     + RUN_ENDED
 )
 TABLE = """() => document.querySelector('[data-testid="stDataFrame"] canvas')"""
@@ -80,8 +82,9 @@ def open_results(browser, url: str) -> tuple[object, tuple[float, float]]:
 STUDIES_SCREEN = (
     """() => [...document.querySelectorAll('[data-testid="stMetric"]')]
             .some(m => m.innerText.split('\\n')[0].trim() === 'complete')
-        && document.querySelector('[data-testid="stPlotlyChart"] .main-svg')
         && """
+    + HISTORY_DRAWN
+    + " && "
     + RUN_ENDED
 )
 STUDIES_COUNTED = (

@@ -32,6 +32,8 @@ class StudySummary:
     n_trials: int
     n_completed: int
     n_failed: int
+    n_pruned: int
+    n_running: int
     best: FrozenTrial | None  # the trial chosen on validation (Optuna's rule)
     datasets: dict[str, str]  # data fingerprint -> display name, as in queries.datasets_of
     param_names: list[str]  # the completed trials' parameters, sorted
@@ -45,14 +47,17 @@ def summarize(study: optuna.Study) -> StudySummary:
     finished: list[FrozenTrial] = []  # completed or pruned: what pruning savings count
     failed: list[FrozenTrial] = []
     params: set[str] = set()
-    n_completed = 0
+    n_completed = n_pruned = n_running = 0
     for t in trials:
         if t.state == TrialState.COMPLETE:
             n_completed += 1
             params.update(t.params)
             finished.append(t)
         elif t.state == TrialState.PRUNED:
+            n_pruned += 1
             finished.append(t)
+        elif t.state == TrialState.RUNNING:
+            n_running += 1
         elif t.state == TrialState.FAIL:
             failed.append(t)
     return StudySummary(
@@ -60,6 +65,8 @@ def summarize(study: optuna.Study) -> StudySummary:
         n_trials=len(trials),
         n_completed=n_completed,
         n_failed=len(failed),
+        n_pruned=n_pruned,
+        n_running=n_running,
         best=study.best_trial if n_completed and len(study.directions) == 1 else None,
         datasets=datasets_of(trials),
         param_names=sorted(params),
@@ -185,6 +192,8 @@ class SummaryTracker:
             n_trials=len(trials),
             n_completed=n_completed,
             n_failed=self._states[TrialState.FAIL],
+            n_pruned=self._states[TrialState.PRUNED],
+            n_running=self._states[TrialState.RUNNING],
             best=best,
             datasets=datasets,
             param_names=sorted(k for k, c in self._params.items() if c > 0),

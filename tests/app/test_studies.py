@@ -65,7 +65,8 @@ def test_launch_a_tiny_study_and_follow_it(app_env: str) -> None:
 
 def test_the_monitor_follows_new_trials_through_the_servers_reader(app_env: str) -> None:
     """The monitor reads the followed study through the server's shared reader (only the changed
-    trials on each refresh): a trial that fails after the first read is reported on the next."""
+    trials on each refresh): a trial that fails after the first read is reported on the next,
+    and the history is Results' SVG (no plotly chart, so no plotly.js for a new visitor)."""
     import optuna
     from optuna.trial import TrialState
 
@@ -83,11 +84,16 @@ def test_the_monitor_follows_new_trials_through_the_servers_reader(app_env: str)
     at = new_app(PAGE)
     assert at.selectbox(key="studies_follow").value == "watched"
     assert metric(at, "complete") == "1" and not at.warning
+    assert not at.get("plotly_chart")
+    assert any("<svg" in m.value for m in at.markdown)
+    at.toggle(key="studies_interactive").set_value(True).run()
+    assert len(at.get("plotly_chart")) == 1  # the zoomable history, on demand
+    at.toggle(key="studies_interactive").set_value(False).run()
     first = get_study_reader(app_env).read("watched")
     study.add_trial(
         optuna.trial.create_trial(state=TrialState.FAIL, user_attrs={"message": "out of memory"})
     )
     at.run()
-    assert [w.value for w in at.warning] == ["Trial #1 failed: out of memory"]
+    assert [w.value for w in at.warning] == ["1 trial(s) failed. Trial #1 failed: out of memory"]
     again = get_study_reader(app_env).read("watched")
     assert again.version != first.version and again.reread == 0  # nothing new since the page
