@@ -9,7 +9,8 @@ Sources (the ``data`` setting, ``EXPLORER_DATA`` or ``--data``):
 - a local folder in the original ``aclImdb/`` layout (``train/pos/*.txt`` ...);
 - a Hugging Face Hub dataset id (default ``stanfordnlp/imdb``).
 
-Validation is carved from train, stratified and seeded; the test split is never used for model
+Validation is carved from train, the same share of each class, at random (seeded) or as each
+class's last rows in the file's order (``val_split``, see :func:`_carve_validation`); the test split is never used for model
 selection. Without a test file, a seeded test split (:data:`CARVED_TEST_FRACTION`) is carved from
 train first, and :attr:`TextData.test_carved` says so. Reading the files is
 :mod:`core.data_files`. Every problem a user can cause becomes a
@@ -83,6 +84,7 @@ def _cache_key(cfg: DataConfig) -> tuple:
         source,
         desc,
         cfg.val_fraction,
+        cfg.val_split,
         cfg.split_seed,
         cfg.max_train_samples,
         cfg.max_test_samples,
@@ -94,6 +96,7 @@ def _load_data_cached(
     source: str,
     desc: DataDescription,
     val_fraction: float,
+    val_split: str,
     split_seed: int,
     max_train: int | None,
     max_test: int | None,
@@ -113,15 +116,7 @@ def _load_data_cached(
     test = Dataset.from_dict({"text": test_df["text"].tolist(), "label": test_ids}, features)
     if len(train) < 2:
         raise DataError(f"The training data in {source} has fewer than 2 labelled rows.")
-    try:
-        parts = train.train_test_split(
-            test_size=val_fraction, seed=split_seed, stratify_by_column="label"
-        )
-    except ValueError as err:
-        raise DataError(
-            f"Cannot carve a {val_fraction:.0%} validation split from {len(train)} rows ({err})."
-        ) from None
-    train, val = parts["train"], parts["test"]
+    train, val = _carve_validation(train, val_fraction, val_split, split_seed, names)
     if max_train is not None and max_train < len(train):
         train = train.shuffle(seed=split_seed).select(range(max_train))
         val = val.select(range(min(len(val), max(max_train // 5, 16))))
@@ -129,8 +124,47 @@ def _load_data_cached(
         test = test.shuffle(seed=split_seed).select(range(max_test))
     splits = DatasetDict(train=train, validation=val, test=test)
     prints = {name: split_fingerprint(ds) for name, ds in splits.items()}
-    fingerprint = _fingerprint(prints, val_fraction, split_seed)
+    fingerprint = _fingerprint(prints, val_fraction, split_seed)  # the splits' contents tell
     return TextData(splits, names, source, fingerprint, prints, desc.name, carved)
+
+
+def _carve_validation(
+    train: Dataset, val_fraction: float, how: str, seed: int, names: list[str]
+) -> tuple[Dataset, Dataset]:
+    """(train, validation): ``val_fraction`` of each class, drawn at random (``"random"``) or
+    the last rows of each class in the file's order (``"tail"``).
+
+    A random split puts rows that are stored together on both sides: in the Hub's IMDB files one
+    film's reviews sit together, so nearly every validation review has reviews of its film in
+    train, while the test reviews' films are all unseen. The tail split keeps such groups (and
+    time-ordered rows) on one side, cutting at most one group per class.
+    """
+    if how == "tail":
+        labels = np.asarray(train["label"])
+        val_rows: list[int] = []
+        for label in np.unique(labels):
+            rows = np.flatnonzero(labels == label)
+            n_val = int(round(len(rows) * val_fraction))
+            if not 0 < n_val < len(rows):
+                raise DataError(
+                    f"Cannot carve a {val_fraction:.0%} validation split from {len(rows)} rows "
+                    f"of class '{names[label]}': each side needs at least one."
+                )
+            val_rows.extend(rows[len(rows) - n_val :].tolist())
+        held = set(val_rows)
+        return (
+            train.select([i for i in range(len(train)) if i not in held]),
+            train.select(sorted(val_rows)).shuffle(seed=seed),  # classes mixed, for capping
+        )
+    try:
+        parts = train.train_test_split(
+            test_size=val_fraction, seed=seed, stratify_by_column="label"
+        )
+    except ValueError as err:
+        raise DataError(
+            f"Cannot carve a {val_fraction:.0%} validation split from {len(train)} rows ({err})."
+        ) from None
+    return parts["train"], parts["test"]
 
 
 def _carve_test(train: pd.DataFrame, seed: int, source: str) -> tuple[pd.DataFrame, pd.DataFrame]:

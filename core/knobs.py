@@ -41,8 +41,11 @@ def knob(default: Any, help: str, **meta: Any) -> Any:
 
     ``meta``: ``low``/``high`` (the legal range, which the sliders, the CLI and
     :func:`core.config.validate` all use), ``log`` (a log scale), ``step``, ``choices``,
-    ``family`` (only that model family has it) and ``requires`` (``{"cell": "rnn"}``: the knob
-    only matters when those other knobs have those values).
+    ``family`` (only that model family has it), ``requires`` (``{"cell": "rnn"}``: the knob
+    only matters when those other knobs have those values) and ``before`` (for a knob added after
+    runs were stored: the value at which training does exactly what it did before the knob
+    existed; :func:`core.studies.replay.replay_key` leaves the knob out of the key there, so the
+    stored runs keep their keys).
     """
     return field(default=default, metadata={"help": help, "knob": True, **meta})
 
@@ -82,12 +85,14 @@ class ModelKnobs:
         "Starting token vectors: random, or word2vec learnt without labels from the training "
         "and unlabelled reviews.",
         choices=["random", "word2vec"],
+        before="random",
     )
     freeze_embeddings: bool = knob(
         False,
         "Keep the pretrained token vectors fixed (only the layers above them learn) instead of "
         "fine-tuning them.",
         requires={"embedding_init": "word2vec"},
+        before=False,
     )
     dropout: float = knob(
         0.0,
@@ -120,6 +125,7 @@ class ModelKnobs:
         "Per filter, its strongest match (max), or also how much of the review matches (mean).",
         choices=["max", "max_mean"],
         family="cnn",
+        before="max",
     )
     # RNN
     cell: str = knob(
@@ -190,6 +196,7 @@ class TrainConfig:
         low=0.0,
         high=0.5,
         step=0.01,
+        before=0.0,
     )
     seed: int = knob(42, "Seed for initial weights and batch order.", low=0, high=2**31 - 1)
     eval_batch_size: int = 256
@@ -205,6 +212,13 @@ class DataConfig:
     label_names: list[str] | None = None  # names for integer labels; None: see core.data
     val_fraction: float = knob(
         0.1, "Share of the training reviews held out for validation.", low=0.02, high=0.5
+    )
+    val_split: str = knob(
+        "random",
+        "Validation: random rows of each class, or each class's last rows in file order (tail: "
+        "grouped rows stay together).",
+        choices=["random", "tail"],
+        before="random",
     )
     split_seed: int = 42
     vocab_size: int = knob(
@@ -236,6 +250,8 @@ class Knob:
     choices: tuple[Any, ...] | None = None
     family: str | None = None  # None: both families
     requires: tuple[tuple[str, Any], ...] = ()  # (knob, value) pairs under which it matters
+    added_later: bool = False  # added after runs were stored: see ``before``
+    before: Any = None  # if added_later: the value that trains as before the knob existed
 
     def applies(self, values: dict[str, Any]) -> bool:
         """Whether this knob matters given the other knobs' ``values`` (missing: default)."""
@@ -290,6 +306,8 @@ def _knobs_of(cls: type, scope: str) -> list[Knob]:
                 choices=tuple(m["choices"]) if "choices" in m else None,
                 family=m.get("family"),
                 requires=tuple(m.get("requires", {}).items()),
+                added_later="before" in m,
+                before=m.get("before"),
             )
         )
     return out

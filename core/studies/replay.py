@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from optuna.storages import BaseStorage
 from optuna.trial import FrozenTrial, TrialState
 
-from core.knobs import get_knob
+from core.knobs import get_knob, get_knobs
 from core.results import RunResult
 from core.studies._optuna_compat import study_id_of, trials_with_user_attr
 from core.studies.storage import open_storage, rdb_of
@@ -40,14 +40,10 @@ REPLAY_ATTR = "replay_key"
 # code), so that runs stored by an older engine are never replayed as if they were current.
 ENGINE_VERSION = 2
 # Knobs added after runs were stored, each with the value at which training does exactly what it
-# did before the knob existed. At that value (or where the knob does not apply) a knob is left
-# out of the key, so the stored runs, whose configs lack it, keep their keys and still replay.
-ADDED_LATER: dict[str, Any] = {
-    "embedding_init": "random",
-    "freeze_embeddings": False,
-    "warmup_ratio": 0.0,
-    "filter_pooling": "max",
-}
+# did before the knob existed (the knob's ``before``, declared in core/knobs.py). At that value (or
+# where the knob does not apply) a knob is left out of the key, so the stored runs, whose configs
+# lack it, keep their keys and still replay.
+ADDED_LATER: dict[str, Any] = {k.name: k.before for k in get_knobs() if k.added_later}
 
 
 def replay_key(run: RunConfig, data_fingerprint: str, threads: int) -> str:

@@ -75,7 +75,11 @@ _TOP_KEYS = {
     "params",
     "enqueue",
 }
-_DATA_KEYS = {f.name for f in dataclasses.fields(DataConfig)} - {"vocab_size", "val_fraction"}
+# The [data] table: where the reviews come from; the data knobs (vocab_size, val_fraction,
+# val_split) are set in [fixed] or searched in [params], like every knob.
+_DATA_KEYS = {f.name for f in dataclasses.fields(DataConfig)} - {
+    k.name for k in get_knobs() if k.scope == "data"
+}
 
 
 @dataclass

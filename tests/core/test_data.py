@@ -86,6 +86,41 @@ def test_validation_is_disjoint_from_train_stratified_and_seeded(tiny_data_dir: 
     assert other.fingerprint != data.fingerprint
 
 
+def test_tail_validation_holds_out_each_classs_last_rows_in_file_order(tmp_path: Path) -> None:
+    # Rows stored in groups (one film's reviews together): the tail split keeps each group on one
+    # side, so no validation group has rows in train; a random split spreads every group across.
+    rows = [
+        {"text": f"film{g} review {i} " + ("great" if g % 2 else "awful"), "label": g % 2}
+        for g in range(40)
+        for i in range(5)
+    ]
+    df = pd.DataFrame(rows).sort_values("label", kind="stable")  # as the Hub's IMDB: by label
+    df.to_parquet(tmp_path / "train.parquet")
+    make_reviews(20, 2).to_parquet(tmp_path / "test.parquet")
+    tail = load_data(DataConfig(data=str(tmp_path), val_fraction=0.2, val_split="tail"))
+    val = list(tail.splits["validation"]["text"])
+    per_class = {label: df[df["label"] == label]["text"].tolist() for label in (0, 1)}
+    assert sorted(val) == sorted(per_class[0][-20:] + per_class[1][-20:])
+    assert sorted(tail.splits["validation"]["label"]) == [0] * 20 + [1] * 20
+
+    def films(texts):
+        return {t.split()[0] for t in texts}
+
+    assert films(val).isdisjoint(films(tail.splits["train"]["text"]))
+    shuffled = load_data(DataConfig(data=str(tmp_path), val_fraction=0.2))
+    assert films(shuffled.splits["validation"]["text"]) & films(shuffled.splits["train"]["text"])
+    assert tail.fingerprint != shuffled.fingerprint
+    capped = load_data(
+        DataConfig(data=str(tmp_path), val_fraction=0.2, val_split="tail", max_train_samples=50)
+    )
+    assert set(capped.splits["validation"]["label"]) == {0, 1}  # a cap keeps both classes
+    df.iloc[:110].to_parquet(tmp_path / "train.parquet")  # 100 negatives, 10 positives
+    with pytest.raises(
+        DataError, match=r"^Cannot carve a 2% validation split from 10 rows of class 'positive'"
+    ):
+        load_data(DataConfig(data=str(tmp_path), val_fraction=0.02, val_split="tail"))
+
+
 def test_missing_path(tmp_path: Path) -> None:
     with pytest.raises(DataError, match=r"^Data path .*nope does not exist; set EXPLORER_DATA"):
         load_data(DataConfig(data=str(tmp_path / "nope")))
