@@ -18,6 +18,7 @@ agree; for successive halving the real arm used about 1.5 times the replayed sha
 from __future__ import annotations
 
 import argparse
+import statistics
 import sys
 from pathlib import Path
 
@@ -77,6 +78,13 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("study", help="A study that ran without pruning (e.g. cnn-pruner-none).")
     p.add_argument("--storage", default="sqlite:///studies/examples.db")
+    p.add_argument(
+        "--orders",
+        type=int,
+        default=0,
+        help="Also replay this many random orders of the trials (seeded): how often each pruner "
+        "meets both of issue 17's bars (at most 1/3 of the steps, best within 0.5 points).",
+    )
     args = p.parse_args()
 
     import optuna
@@ -102,6 +110,31 @@ def main() -> None:
         steps, kept = replay(trials, pruner)
         kept_text = "-" if kept is None else f"{kept:.4f} ({100 * (kept - best):+.2f} points)"
         print(f"  {label:<60} {steps:>7} steps ({steps / total:.2f})  best val {kept_text}")
+    if args.orders:
+        _orders(trials, total, best, longest, args.orders)
+
+
+def _orders(trials, total: int, best: float, longest: int, n: int) -> None:
+    """Each candidate over ``n`` random orders of the same trials: the median share of steps,
+    the median loss of the best, and the orders that meet both bars. An order the sampler would
+    not produce (TPE's random start first, then better trials) measures how much a pruner's
+    outcome depends on the order trials arrive in, not its expected outcome."""
+    import random
+
+    orders = [random.Random(seed).sample(trials, len(trials)) for seed in range(n)]
+    print(f"{n} random orders: median share, median loss (points), orders meeting both bars")
+    for label, _ in candidates(longest):
+        shares, losses = [], []
+        for order in orders:
+            pruner = dict(candidates(longest))[label]  # a fresh pruner per order
+            steps, kept = replay(order, pruner)
+            shares.append(steps / total)
+            losses.append(100 * (best - kept) if kept is not None else 100.0)
+        both = sum(s <= 1 / 3 and loss <= 0.5 for s, loss in zip(shares, losses, strict=True))
+        print(
+            f"  {label:<60} {statistics.median(shares):.2f}  {statistics.median(losses):5.2f}  "
+            f"{both}/{n}"
+        )
 
 
 if __name__ == "__main__":

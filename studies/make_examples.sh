@@ -75,6 +75,14 @@ $PY benchmarks/bench_studies_pruning.py studies/cnn.toml --n-trials 30 \
     --pruners successive_halving --suffix=-rf4-cap-fixed1200-seed1 --seed 1 \
     --pruner-option reduction_factor=4 --pruner-option first_rung_cap=True \
     --set max_length=256 --set batch_size=64 --set max_steps=1200 --storage "$S"
+# The capped pruner at factor 3, chosen on bench_pruner_replay.py --orders 200 before running
+# (a later session of 2026-11-29, side by side, beside the test suite)
+$PY benchmarks/bench_studies_pruning.py studies/cnn.toml --n-trials 30 \
+    --pruners successive_halving --suffix=-rf3-cap --pruner-option reduction_factor=3 \
+    --pruner-option first_rung_cap=True --set max_length=256 --set batch_size=64 --storage "$S"
+$PY benchmarks/bench_studies_pruning.py studies/cnn.toml --n-trials 30 \
+    --pruners successive_halving --suffix=-rf3-cap-seed1 --seed 1 --pruner-option reduction_factor=3 \
+    --pruner-option first_rung_cap=True --set max_length=256 --set batch_size=64 --storage "$S"
 # Issue 15: the pretrained-vector searches (one core each, side by side, 2026-11-29) and the
 # linear baseline, kept beside the studies so the viewer draws it
 $PY -m core study run studies/cnn_pretrained.toml --workers 1 --threads 1 --storage "$S"
