@@ -329,10 +329,24 @@ snap = _current_job()
 st.header("Where it lands")
 trials = load_family_trials(family)
 dataset = current_dataset()
-fingerprint = loaded_fingerprint(data_config())
+# The knobs' own data settings: a validation split other than the default (val_fraction,
+# val_split) is its own fingerprint, and its accuracies are not comparable with the default's.
+split = run.data if run is not None else data_config()
+fingerprint = loaded_fingerprint(split)
 if trials is not None and fingerprint is not None and "data_fingerprint" in trials:
-    trials = trials[trials["data_fingerprint"] == fingerprint]  # never mix datasets
-    st.caption(f"Runs and study trials on **{dataset.name}** only.")
+    trials = trials[trials["data_fingerprint"] == fingerprint]  # never mix datasets or splits
+    other_split = (split.val_fraction, split.val_split) != (
+        data_config().val_fraction,
+        data_config().val_split,
+    )
+    st.caption(
+        f"Runs and study trials on **{dataset.name}** only"
+        + (
+            f", with this validation split ({split.val_split}, {split.val_fraction:.0%})."
+            if other_split
+            else "."
+        )
+    )
 elif trials is not None and not trials.empty:
     st.caption("Runs and trials on every dataset (this one's data is still loading).")
 if trials is None or trials.empty:

@@ -81,6 +81,14 @@ def test_tiny_run_lands_in_the_history(app_env: str) -> None:
     history = run_history(at)
     assert list(history["number"]) == [1, 0]
     assert at.selectbox(key="playground_axis_dropout").value == "dropout"
+    # another validation split is another set of numbers: its runs land apart
+    at.selectbox(key="playground_cnn_val_split").set_value("tail").run()
+    at.button(key="playground_train").click().run()
+    wait_for(at, lambda a: finished(a) and "#2" in a.success[0].value)
+    assert list(run_history(at)["number"]) == [2]
+    assert any("this validation split (tail" in c.value for c in at.caption)
+    at.selectbox(key="playground_cnn_val_split").set_value("random").run()
+    assert list(run_history(at)["number"]) == [1, 0]
 
 
 def test_two_sessions_train_at_once_without_mixing(app_env: str) -> None:
