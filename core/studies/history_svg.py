@@ -25,7 +25,7 @@ from optuna.trial import FrozenTrial, TrialState
 from PIL import Image
 
 from core.studies._figure_base import STATE_COLORS
-from core.studies.landscape_svg import _dot, _polyline, _svg, _text, _ticks, baseline_lines
+from core.studies.svg_marks import GRID, baseline_lines, dot, polyline, svg, text, ticks
 
 if TYPE_CHECKING:
     from core.baseline import BaselineResult
@@ -42,7 +42,7 @@ __all__ = [
 
 DOT_LIMIT = 2000  # up to this many trials, a dot each; above, a density image
 _STATES = (TrialState.PRUNED, TrialState.FAIL, TrialState.COMPLETE)  # drawn in this order
-_BEST, _GRID = "#222222", "#e5e5e5"
+_BEST = "#222222"
 
 
 @dataclass(frozen=True, eq=False)
@@ -104,19 +104,19 @@ def points_svg(
         return bottom - (min(max(v, lo), hi) - lo) / ((hi - lo) or 1) * (bottom - top)
 
     body = []
-    for v in _ticks(lo, hi):
+    for v in ticks(lo, hi):
         y = sy(v)
-        body.append(f'<line x1="{left}" x2="{right}" y1="{y:.1f}" y2="{y:.1f}" stroke="{_GRID}"/>')
-        body.append(_text(left - 4, y + 4, f"{v:.0%}" if hi <= 1 else f"{v:g}", anchor="end"))
-    for n in _ticks(0, x_hi, most=8):
-        body.append(_text(sx(n), bottom + 16, f"{n:,.0f}"))
-    body.append(_text((left + right) / 2, bottom + 34, "trial"))
+        body.append(f'<line x1="{left}" x2="{right}" y1="{y:.1f}" y2="{y:.1f}" stroke="{GRID}"/>')
+        body.append(text(left - 4, y + 4, f"{v:.0%}" if hi <= 1 else f"{v:g}", anchor="end"))
+    for n in ticks(0, x_hi, most=8):
+        body.append(text(sx(n), bottom + 16, f"{n:,.0f}"))
+    body.append(text((left + right) / 2, bottom + 34, "trial"))
 
     if not draws_density(points, max_points):
         for name, code in ((s.name, s.value) for s in _STATES):
             for n, v in zip(number[state == code], value[state == code], strict=True):
                 title = f"trial #{n}, {name.lower()}: {v:.4f}"
-                body.append(_dot(sx(n), sy(v), STATE_COLORS[name], title, r=3, opacity="0.75"))
+                body.append(dot(sx(n), sy(v), STATE_COLORS[name], title, r=3, opacity="0.75"))
         note = f"All {n_points:,} finished trials, one dot each (hover one to name it)."
     else:
         body.append(
@@ -131,8 +131,8 @@ def points_svg(
     if steps:
         pts = [(sx(n), sy(v)) for n, v in steps]
         best = steps[-1][1]
-        body.append(_polyline(pts, _BEST, stroke_linejoin="miter"))
-        body.append(_dot(pts[-1][0], pts[-1][1], _BEST, f"best so far: {best:.4f}", r=4))
+        body.append(polyline(pts, _BEST, stroke_linejoin="miter"))
+        body.append(dot(pts[-1][0], pts[-1][1], _BEST, f"best so far: {best:.4f}", r=4))
     if baseline is not None:
         body += baseline_lines(baseline, left, right, sy, label=True)
     legend_x = left
@@ -140,10 +140,10 @@ def points_svg(
         ("best so far", _BEST)
     ]:
         body.append(f'<circle cx="{legend_x + 5}" cy="10" r="4" fill="{color}"/>')
-        body.append(_text(legend_x + 13, 14, name, anchor="start"))
+        body.append(text(legend_x + 13, 14, name, anchor="start"))
         legend_x += 24 + 7 * len(name)
     label = f"Optimisation history of {n_points} trials"
-    return _svg(width, height, label, body), note
+    return svg(width, height, label, body), note
 
 
 def draws_density(points: TrialPoints, max_points: int | None = None) -> bool:

@@ -23,85 +23,24 @@ from plotly.colors import sample_colorscale
 
 from core.studies.landscape import Landscape, LandscapePoint
 from core.studies.landscape_figures import describe_point, format_value
+from core.studies.svg_marks import GRID as _GRID
+from core.studies.svg_marks import TEST as _TEST
+from core.studies.svg_marks import TEXT as _TEXT
+from core.studies.svg_marks import VAL as _VAL
+from core.studies.svg_marks import baseline_lines
+from core.studies.svg_marks import dot as _dot
+from core.studies.svg_marks import nice_max as _nice_max
+from core.studies.svg_marks import polyline as _polyline
+from core.studies.svg_marks import svg as _svg
+from core.studies.svg_marks import text as _text
+from core.studies.svg_marks import ticks as _ticks
 
 if TYPE_CHECKING:
     from core.baseline import BaselineResult
 
 __all__ = ["baseline_lines", "curves_svg", "heatmap_svg", "sweep_svg"]
 
-_VAL, _TEST, _LOSS, _EXTRA, _HERE = "#1f77b4", "#ff7f0e", "#7f7f7f", "#2ca02c", "#000"
-_GRID, _TEXT = "#e5e5e5", "#444"
-
-
-def _svg(width: int, height: int, label: str, body: list[str]) -> str:
-    """One line (markdown would split a multi-line block), scaled to the column's width."""
-    return (
-        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="100%" '
-        f'style="max-width:{width}px" role="img" aria-label="{escape(label)}" '
-        f'font-family="sans-serif" font-size="12" fill="{_TEXT}">' + "".join(body) + "</svg>"
-    )
-
-
-def _text(x: float, y: float, s: str, anchor: str = "middle", **attrs: Any) -> str:
-    extra = "".join(f' {k.replace("_", "-")}="{v}"' for k, v in attrs.items())
-    return f'<text x="{x:.1f}" y="{y:.1f}" text-anchor="{anchor}"{extra}>{escape(s)}</text>'
-
-
-def _polyline(points: list[tuple[float, float]], color: str, **attrs: Any) -> str:
-    if len(points) < 2:
-        return ""
-    coords = " ".join(f"{x:.1f},{y:.1f}" for x, y in points)
-    extra = "".join(f' {k.replace("_", "-")}="{v}"' for k, v in attrs.items())
-    return f'<polyline points="{coords}" fill="none" stroke="{color}" stroke-width="2"{extra}/>'
-
-
-def _dot(x: float, y: float, color: str, title: str, r: float = 4, **attrs: Any) -> str:
-    extra = "".join(f' {k.replace("_", "-")}="{v}"' for k, v in attrs.items())
-    return (
-        f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{r}" fill="{color}"{extra}>'
-        f"<title>{escape(title)}</title></circle>"
-    )
-
-
-def _ticks(lo: float, hi: float, most: int = 6) -> list[float]:
-    """Round tick values from ``lo`` to ``hi``: at most ``most`` of them, on a 1-2-2.5-5 step."""
-    span = (hi - lo) or 1.0
-    mag = 10 ** math.floor(math.log10(span))
-    step = next(m * mag for m in (0.1, 0.2, 0.25, 0.5, 1, 2, 2.5, 5, 10) if span / (m * mag) < most)
-    first = math.ceil(lo / step - 1e-9) * step
-    return [first + i * step for i in range(int((hi - first) / step + 1e-9) + 1)]
-
-
-def _nice_max(v: float) -> float:
-    """A round axis top at or above ``v`` (0.693 -> 0.7, 2.3 -> 2.5)."""
-    if v <= 0:
-        return 1.0
-    mag = 10 ** math.floor(math.log10(v))
-    return next(m * mag for m in (1, 1.5, 2, 2.5, 3, 4, 5, 6, 7, 8, 10) if m * mag >= v)
-
-
-def baseline_lines(
-    baseline: BaselineResult, x0: float, x1: float, sy: Any, label: bool = False
-) -> list[str]:
-    """The linear baseline's validation and test accuracy as dashed lines from ``x0`` to ``x1``
-    at heights ``sy(accuracy)``, each naming itself on hover (and, with ``label``, in a small
-    caption above its left end)."""
-    out = []
-    for acc, name, color in (
-        (baseline.val_accuracy, "validation", _VAL),
-        (baseline.test_accuracy, "test", _TEST),
-    ):
-        y = sy(acc)
-        tip = f"TF-IDF + logistic regression baseline: {name} {acc:.1%}"
-        out.append(
-            f'<line x1="{x0}" x2="{x1}" y1="{y:.1f}" y2="{y:.1f}" '
-            f'stroke="{color}" stroke-width="1.5" stroke-dasharray="6 4" opacity="0.8">'
-            f"<title>{escape(tip)}</title></line>"
-        )
-        if label:
-            text = f"baseline, {name} {acc:.1%}"
-            out.append(_text(x0 + 6, y - 4, text, anchor="start", fill=color, font_size="10"))
-    return out
+_LOSS, _EXTRA, _HERE = "#7f7f7f", "#2ca02c", "#000"
 
 
 # --------------------------------------------------------------------------------------------
