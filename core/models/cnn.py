@@ -30,11 +30,23 @@ class TextCNNForSequenceClassification(TextClassifierPreTrainedModel):
             nn.Conv1d(config.embedding_dim, config.num_filters, k) for k in config.filter_sizes
         )
         self.dropout = nn.Dropout(config.dropout)
-        pools = 2 if config.filter_pooling == "max_mean" else 1
+        self.pools = ("max", "mean") if config.filter_pooling == "max_mean" else ("max",)
         self.classifier = nn.Linear(
-            config.num_filters * len(config.filter_sizes) * pools, config.num_labels
+            config.num_filters * len(config.filter_sizes) * len(self.pools), config.num_labels
         )
         self.post_init()
+
+    def classifier_columns(self) -> list[tuple[int, str, slice]]:
+        """The classifier's input columns as :meth:`forward` lays them out: per filter width
+        (the index into ``convs``), one block of ``num_filters`` columns per pool in
+        ``self.pools`` (the max, then with ``max_mean`` the mean). Predict's attribution reads
+        the weights through it."""
+        out, at = [], 0
+        for i, conv in enumerate(self.convs):
+            for pool in self.pools:
+                out.append((i, pool, slice(at, at + conv.out_channels)))
+                at += conv.out_channels
+        return out
 
     def forward(
         self,
@@ -51,7 +63,7 @@ class TextCNNForSequenceClassification(TextClassifierPreTrainedModel):
         seq = input_ids.shape[1]
         lengths = attention_mask.sum(dim=1) if attention_mask is not None else None
         masked = self.config.mask_padding and lengths is not None and bool((lengths < seq).any())
-        with_mean = self.config.filter_pooling == "max_mean"
+        with_mean = "mean" in self.pools
         pooled = []
         for conv in self.convs:
             k = conv.kernel_size[0]
@@ -75,9 +87,8 @@ class TextCNNForSequenceClassification(TextClassifierPreTrainedModel):
                 h = h.masked_fill(~inside, float("-inf"))
             # max-pool, then ReLU: the same as ReLU then max-pool (ReLU is monotonic), on a
             # (batch, filters) tensor instead of the whole feature map
-            pooled.append(torch.relu(h.max(dim=2).values))  # (batch, filters)
-            if mean is not None:
-                pooled.append(mean)  # (batch, filters)
+            by_pool = {"max": torch.relu(h.max(dim=2).values), "mean": mean}  # (batch, filters)
+            pooled.extend(by_pool[p] for p in self.pools)  # classifier_columns' order
         z = torch.cat(pooled, dim=1)  # (batch, filters * widths * pools)
         logits = self.classifier(self.dropout(z))  # (batch, labels)
         return self._output(logits, labels)

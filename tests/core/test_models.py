@@ -118,6 +118,12 @@ def test_max_mean_pooling_adds_each_filters_mean_over_the_reviews_own_windows() 
     model = _model("cnn", filter_pooling="max_mean", num_filter_sizes=2, filter_size=3)
     n = model.config.num_filters
     assert model.classifier.in_features == 2 * 2 * n  # max and mean, for each of two widths
+    assert [(i, pool, c.start, c.stop) for i, pool, c in model.classifier_columns()] == [
+        (0, "max", 0, n),
+        (0, "mean", n, 2 * n),
+        (1, "max", 2 * n, 3 * n),
+        (1, "mean", 3 * n, 4 * n),
+    ]  # the layout the checks below read, and Predict's attribution too
     seen = []
     model.classifier.register_forward_hook(lambda _m, args, _out: seen.append(args[0]))
     review = _review(12)
