@@ -10,10 +10,10 @@ Sources (the ``data`` setting, ``EXPLORER_DATA`` or ``--data``):
 - a Hugging Face Hub dataset id (default ``stanfordnlp/imdb``).
 
 Validation is carved from train, the same share of each class, at random (seeded) or as each
-class's last rows in the file's order (``val_split``, see :func:`_carve_validation`); the test split is never used for model
-selection. Without a test file, a seeded test split (:data:`CARVED_TEST_FRACTION`) is carved from
-train first, and :attr:`TextData.test_carved` says so. Reading the files is
-:mod:`core.data_files`. Every problem a user can cause becomes a
+class's last rows in the file's order (``val_split``, see :func:`_carve_validation`); the test
+split is never used for model selection. Without a test file, a seeded test split
+(:data:`CARVED_TEST_FRACTION`) is carved from train first, and :attr:`TextData.test_carved` says
+so. Reading the files is :mod:`core.data_files`. Every problem a user can cause becomes a
 :class:`~core.errors.DataError` with one sentence.
 """
 
