@@ -33,6 +33,7 @@ if TYPE_CHECKING:
 __all__ = [
     "DOT_LIMIT",
     "draws_density",
+    "drawn_mask",
     "TrialPoints",
     "history_svg",
     "markdown_image",
@@ -152,9 +153,14 @@ def draws_density(points: TrialPoints, max_points: int | None = None) -> bool:
     return int(_drawn(points).sum()) > (DOT_LIMIT if max_points is None else max_points)
 
 
+def drawn_mask(state: np.ndarray, value: np.ndarray) -> np.ndarray:
+    """Which points (per point: its ``TrialState`` value and its value) the history draws: a
+    state it shows and a finite value."""
+    return np.isin(state, [s.value for s in _STATES]) & np.isfinite(value)
+
+
 def _drawn(points: TrialPoints) -> np.ndarray:
-    """The points the history draws: a finite value and a state it shows."""
-    return np.isin(points.state, [s.value for s in _STATES]) & np.isfinite(points.value)
+    return drawn_mask(points.state, points.value)
 
 
 def _value_range(values: np.ndarray) -> tuple[float, float]:

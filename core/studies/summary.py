@@ -20,7 +20,7 @@ import numpy as np
 import optuna
 from optuna.trial import FrozenTrial, TrialState
 
-from core.studies.history_svg import TrialPoints, trial_points
+from core.studies.history_svg import TrialPoints, drawn_mask, trial_points
 from core.studies.pruning import PruningSavings, pruning_savings, savings_of, trial_steps
 from core.studies.queries import datasets_of, describe_failures
 
@@ -96,9 +96,6 @@ def _share(t: FrozenTrial) -> _Share:
         (fp, attrs.get("dataset") or fp) if fp else None,
         trial_steps(t),
     )
-
-
-_DRAWN = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL)  # as history_svg draws
 
 
 class SummaryTracker:
@@ -186,7 +183,7 @@ class SummaryTracker:
         for (fp, named), count in self._datasets.items():
             if count > 0 and (fp not in datasets or datasets[fp] == fp):
                 datasets[fp] = named
-        drawn = np.isin(state, [s.value for s in _DRAWN]) & np.isfinite(value)
+        drawn = drawn_mask(state, value)
         newest_failed = sorted(self._failed, key=lambda i: trials[i].number)[-3:]
         return StudySummary(
             n_trials=len(trials),
