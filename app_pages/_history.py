@@ -54,10 +54,12 @@ def _history_svg(
     _summary: StudySummary,
     _maximize: bool,
     _baseline: BaselineResult | None = None,
-) -> tuple[str, str]:
-    """The history as static SVG (a few kB whatever the study's size), once per version, from
-    the points the summary keeps."""
-    return points_svg(_summary.points, _maximize, _baseline)
+) -> tuple[str, str, bool]:
+    """The history as static SVG (a few kB whatever the study's size), its note, and whether it
+    is a density image (nothing to hover), once per version, from the points the summary
+    keeps."""
+    svg, note = points_svg(_summary.points, _maximize, _baseline)
+    return svg, note, draws_density(_summary.points)
 
 
 def draw_history(
@@ -75,9 +77,15 @@ def draw_history(
         raise ValueError("the history figure needs a study with one objective.")
     maximize = study.direction == StudyDirection.MAXIMIZE
     baseline_key = None if baseline is None else (baseline.val_accuracy, baseline.test_accuracy)
-    svg, note = _history_svg(version, baseline_key, summary, maximize, baseline)
-    if draws_density(summary.points):  # a density image: nothing to hover
+    svg, note, density = _history_svg(version, baseline_key, summary, maximize, baseline)
+    if density:  # a density image: nothing to hover
         st.markdown(markdown_image(svg, f"Optimisation history of {name}"))
     else:  # inline, so each trial's dot names it on hover
         st.markdown(svg, unsafe_allow_html=True)
     st.caption(note)
+
+
+def warn_failures(summary: StudySummary) -> None:
+    """One warning with the study's failed trials and the newest failures' reasons, if any."""
+    if summary.failures:
+        st.warning(f"{summary.n_failed} trial(s) failed. " + " ".join(summary.failures))

@@ -16,7 +16,13 @@ import optuna
 import pandas as pd
 import streamlit as st
 
-from app_pages._history import INTERACTIVE_HELP, draw_history, study_counts, study_summary
+from app_pages._history import (
+    INTERACTIVE_HELP,
+    draw_history,
+    study_counts,
+    study_summary,
+    warn_failures,
+)
 from app_pages._resources import get_study_reader, show_error
 from app_pages._sidebar import follow_link, update_link, view_storage_url
 from app_pages._trials_view import draw_trials
@@ -168,8 +174,7 @@ if savings is not None and savings.pruned:
             f"have cost up to {savings.steps_unpruned - savings.steps_used:,} more steps "
             f"({savings.saved_fraction:.0%} of the total saved)."
         )
-if summary.failures:
-    st.warning(f"{summary.n_failed} trial(s) failed. " + " ".join(summary.failures))
+warn_failures(summary)
 
 # ---- figures ------------------------------------------------------------------------------
 st.header("Figures")

@@ -5,7 +5,13 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app_pages._history import INTERACTIVE_HELP, draw_history, study_counts, study_summary
+from app_pages._history import (
+    INTERACTIVE_HELP,
+    draw_history,
+    study_counts,
+    study_summary,
+    warn_failures,
+)
 from app_pages._resources import (
     current_dataset,
     get_study_reader,
@@ -176,8 +182,7 @@ def render_monitor() -> None:
         request_stop(chosen, storage)
         study_counts.clear()
         st.toast(f"Stop requested for '{chosen}'.")
-    if summary.failures:
-        st.warning(f"{summary.n_failed} trial(s) failed. " + " ".join(summary.failures))
+    warn_failures(summary)
     if summary.n_completed + summary.n_pruned == 0:
         return
     try:
