@@ -235,22 +235,24 @@ def cnn_token_scores(loaded: LoadedModel, token_ids: list[int], label_id: int) -
         for t in range(start, min(start + k, n)):  # a window's tokens inside the review
             scores[t] += share / k
 
-    for i, pool, cols in model.classifier_columns():
-        conv = model.convs[i]
+    columns = model.classifier_columns()
+    for i, conv in enumerate(model.convs):
         k = conv.kernel_size[0]
         h = torch.relu(conv(x))[0]  # (filters, seq - k + 1)
         windows = h.shape[1]
         if cfg.mask_padding:
             windows = min(max(n - k, 0) + 1, windows)  # the windows that start inside the review
             h[:, windows:] = 0.0
-        if pool == "max":  # the filter's peak window carries it all
-            values, starts = h.max(dim=1)  # (filters,)
-            for f in range(h.shape[0]):
-                spread(float(values[f] * margin_w[cols][f]), int(starts[f]), k)
-        else:  # the mean: each window its own activation over the number of windows
-            per_window = (margin_w[cols, None] * h).sum(dim=0) / windows
-            for start in range(windows):
-                spread(float(per_window[start]), start, k)
+        for _, pool, cols in (c for c in columns if c[0] == i):
+            w = margin_w[cols]  # (filters,): this pool's columns
+            if pool == "max":  # the filter's peak window carries it all
+                values, starts = h.max(dim=1)  # (filters,)
+                for f in range(h.shape[0]):
+                    spread(float(values[f] * w[f]), int(starts[f]), k)
+            else:  # the mean: each window its own activation over the number of windows
+                per_window = (w[:, None] * h).sum(dim=0) / windows
+                for start in range(windows):
+                    spread(float(per_window[start]), start, k)
     return scores
 
 
