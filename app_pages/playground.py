@@ -331,13 +331,14 @@ trials = load_family_trials(family)
 dataset = current_dataset()
 # The knobs' own data settings: a validation split other than the default (val_fraction,
 # val_split) is its own fingerprint, and its accuracies are not comparable with the default's.
-split = run.data if run is not None else data_config()
+default_split = data_config()
+split = run.data if run is not None else default_split
 fingerprint = loaded_fingerprint(split)
 if trials is not None and fingerprint is not None and "data_fingerprint" in trials:
     trials = trials[trials["data_fingerprint"] == fingerprint]  # never mix datasets or splits
     other_split = (split.val_fraction, split.val_split) != (
-        data_config().val_fraction,
-        data_config().val_split,
+        default_split.val_fraction,
+        default_split.val_split,
     )
     st.caption(
         f"Runs and study trials on **{dataset.name}** only"
