@@ -121,16 +121,17 @@ def _orders(trials, total: int, best: float, longest: int, n: int) -> None:
     outcome depends on the order trials arrive in, not its expected outcome."""
     import random
 
-    orders = [random.Random(seed).sample(trials, len(trials)) for seed in range(n)]
-    print(f"{n} random orders: median share, median loss (points), orders meeting both bars")
-    for label, _ in candidates(longest):
-        shares, losses = [], []
-        for order in orders:
-            pruner = dict(candidates(longest))[label]  # a fresh pruner per order
+    outcomes: dict[str, list[tuple[float, float]]] = {}  # label -> (share, loss) per order
+    for seed in range(n):
+        order = random.Random(seed).sample(trials, len(trials))
+        for label, pruner in candidates(longest):  # fresh pruners for each order
             steps, kept = replay(order, pruner)
-            shares.append(steps / total)
-            losses.append(100 * (best - kept) if kept is not None else 100.0)
-        both = sum(s <= 1 / 3 and loss <= 0.5 for s, loss in zip(shares, losses, strict=True))
+            loss = 100 * (best - kept) if kept is not None else 100.0
+            outcomes.setdefault(label, []).append((steps / total, loss))
+    print(f"{n} random orders: median share, median loss (points), orders meeting both bars")
+    for label, pairs in outcomes.items():
+        shares, losses = zip(*pairs, strict=True)
+        both = sum(share <= 1 / 3 and loss <= 0.5 for share, loss in pairs)
         print(
             f"  {label:<60} {statistics.median(shares):.2f}  {statistics.median(losses):5.2f}  "
             f"{both}/{n}"
