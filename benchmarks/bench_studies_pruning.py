@@ -104,6 +104,13 @@ def main() -> None:
         metavar="KEY=VALUE",
         help="An option for every pruned arm, e.g. reduction_factor=4.",
     )
+    p.add_argument(
+        "--sampler-option",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="An option for every arm's sampler, e.g. compare_at_rung=True.",
+    )
     p.add_argument("--set", action="append", default=[], metavar="KNOB=VALUE")
     p.add_argument(
         "--seed",
@@ -142,6 +149,9 @@ def main() -> None:
             key, value = item.split("=", 1)
             spec.fixed[key] = _literal(value)
             spec.params.pop(key, None)
+        for item in args.sampler_option:
+            key, value = item.split("=", 1)
+            spec.sampler_options = spec.sampler_options | {key: _literal(value)}
         from core.config import build_run_config
         from core.trainer import prepare_data
 

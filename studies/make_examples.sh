@@ -83,6 +83,20 @@ $PY benchmarks/bench_studies_pruning.py studies/cnn.toml --n-trials 30 \
 $PY benchmarks/bench_studies_pruning.py studies/cnn.toml --n-trials 30 \
     --pruners successive_halving --suffix=-rf3-cap-seed1 --seed 1 --pruner-option reduction_factor=3 \
     --pruner-option first_rung_cap=True --set max_length=256 --set batch_size=64 --storage "$S"
+# The same pruner with TPE ranking trials at a common step (compare_at_rung), with max_steps searched
+# and fixed at 900 (seventh session, 2026-11-29, two arms side by side, each into a file of its own)
+for seed in 0 1; do
+    sfx=""; [ "$seed" = 1 ] && sfx="-seed1"
+    $PY benchmarks/bench_studies_pruning.py studies/cnn.toml --n-trials 30 \
+        --pruners successive_halving --suffix="-rf3-cap-rung$sfx" --seed "$seed" \
+        --pruner-option reduction_factor=3 --pruner-option first_rung_cap=True \
+        --sampler-option compare_at_rung=True --set max_length=256 --set batch_size=64 --storage "$S"
+    $PY benchmarks/bench_studies_pruning.py studies/cnn.toml --n-trials 30 \
+        --pruners successive_halving --suffix="-rf3-cap-rung-fixed900$sfx" --seed "$seed" \
+        --pruner-option reduction_factor=3 --pruner-option first_rung_cap=True \
+        --sampler-option compare_at_rung=True --set max_length=256 --set batch_size=64 \
+        --set max_steps=900 --storage "$S"
+done
 # Issue 15: the pretrained-vector searches (one core each, side by side, 2026-11-29) and the
 # linear baseline, kept beside the studies so the viewer draws it
 $PY -m core study run studies/cnn_pretrained.toml --workers 1 --threads 1 --storage "$S"

@@ -2,15 +2,17 @@
 
 Optuna's public API has no way to find trials by a user attribute without loading every trial,
 no study or trial id on a ``Study`` or ``FrozenTrial``, no check of a hand-built
-``FrozenTrial``, and no file path on a journal storage. The explorer needs all
+``FrozenTrial``, no file path on a journal storage, and no way to show a sampler other values
+for a study's trials. The explorer needs all
 these, so they are reached here and nowhere else; ``tests/core/studies/test_optuna_compat.py``
 pins the behaviour each one relies on, so an Optuna upgrade that changes it fails there first.
 """
 
 from __future__ import annotations
 
+import copy
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Container, Sequence
 from typing import Any
 
 import optuna
@@ -18,6 +20,7 @@ from optuna.storages import BaseStorage, RDBStorage
 from optuna.trial import FrozenTrial, TrialState
 
 __all__ = [
+    "TrialsView",
     "journal_file_of",
     "rdb_models",
     "study_id_of",
@@ -83,3 +86,43 @@ def trials_with_user_attr(
     )
     with storage.engine.connect() as conn:
         return [(row[0], row[1]) for row in conn.execute(query)]
+
+
+class TrialsView:
+    """A ``Study`` whose trials a sampler reads through ``transform``.
+
+    Optuna's samplers read a study's trials with ``Study._get_trials``; this stands in for the
+    study there, hands them ``transform(trials)`` instead, and passes every other attribute
+    (directions, storage, ids) to the real study, so what a sampler writes lands in it.
+    """
+
+    def __init__(
+        self,
+        study: optuna.Study,
+        transform: Callable[[list[FrozenTrial]], list[FrozenTrial]],
+    ) -> None:
+        self._study = study
+        self._transform = transform
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._study, name)
+
+    def _get_trials(
+        self,
+        deepcopy: bool = True,
+        states: Container[TrialState] | None = None,
+        use_cache: bool = False,
+    ) -> list[FrozenTrial]:
+        trials = self._transform(self._study._get_trials(deepcopy=False, use_cache=use_cache))
+        if states is not None:
+            trials = [t for t in trials if t.state in states]
+        return copy.deepcopy(trials) if deepcopy else trials
+
+    def get_trials(
+        self, deepcopy: bool = True, states: Container[TrialState] | None = None
+    ) -> list[FrozenTrial]:
+        return self._get_trials(deepcopy=deepcopy, states=states)
+
+    @property
+    def trials(self) -> list[FrozenTrial]:
+        return self.get_trials()

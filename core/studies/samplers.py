@@ -1,6 +1,7 @@
 """Samplers and pruners from a :class:`~core.studies.spec.StudySpec`.
 
-TPE is the default (with ``constant_liar`` so parallel workers spread out); random, grid, CMA-ES
+TPE is the default (``compare_at_rung = true`` ranks pruned trials where they were judged,
+:mod:`core.studies.rung_tpe`); random, grid, CMA-ES
 and GP are available where they fit the space (grid needs a finite space; CMA-ES and GP need
 their optional packages). Each worker gets its own seed (``spec.seed + worker_index``) so that K
 workers started together do not propose the same first trials; the grid sampler is the
@@ -19,6 +20,7 @@ import optuna
 from core.errors import ConfigError
 from core.knobs import TrainConfig
 from core.studies.halving import FirstRungCapPruner
+from core.studies.rung_tpe import RungTPESampler
 
 if TYPE_CHECKING:  # spec imports this module to check a spec's options; no cycle at run time
     from core.studies.spec import StudySpec
@@ -34,6 +36,14 @@ def build_sampler(spec: StudySpec, worker_index: int = 0) -> optuna.samplers.Bas
         defaults: dict[str, Any] = {"multivariate": True, "group": conditional}
         factory: Any = optuna.samplers.TPESampler
         opts = defaults | opts
+        ranked = opts.pop("compare_at_rung", False)
+        if not isinstance(ranked, bool):
+            raise ConfigError("compare_at_rung is true or false.")
+        if ranked:
+            factory = RungTPESampler
+            opts.setdefault("min_trials_at_step", len(spec.params) + 1)
+        elif "min_trials_at_step" in opts:
+            raise ConfigError("min_trials_at_step needs compare_at_rung = true.")
     elif spec.sampler == "random":
         factory = optuna.samplers.RandomSampler
     elif spec.sampler == "grid":

@@ -3,6 +3,7 @@ them fails here first, not somewhere in a page."""
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 
 import optuna
@@ -12,6 +13,7 @@ from optuna.storages.journal import JournalFileBackend, JournalStorage
 from optuna.trial import TrialState
 
 from core.studies._optuna_compat import (
+    TrialsView,
     journal_file_of,
     rdb_models,
     study_id_of,
@@ -82,3 +84,26 @@ def test_journal_file_of(tmp_path: Path) -> None:
     path = tmp_path / "j.log"
     assert journal_file_of(JournalStorage(JournalFileBackend(str(path)))) == str(path)
     assert journal_file_of(InMemoryStorage()) is None
+
+
+def test_a_trials_view_shows_samplers_transformed_trials_and_passes_the_rest_through() -> None:
+    study = optuna.create_study(direction="maximize")
+    for x in (0.1, 0.2):
+        study.enqueue_trial({"x": x})
+        study.optimize(lambda t: t.suggest_float("x", 0, 1), n_trials=1)
+
+    def prune_all(trials: list) -> list:
+        out = []
+        for t in trials:
+            t = copy.copy(t)
+            t.state, t.values = TrialState.PRUNED, None
+            out.append(t)
+        return out
+
+    view = TrialsView(study, prune_all)
+    assert view._get_trials(states=(TrialState.COMPLETE,)) == []  # filtered after the transform
+    assert [t.state for t in view.get_trials()] == [TrialState.PRUNED] * 2
+    assert view._study_id == study._study_id and view.directions == study.directions
+    assert [t.state for t in study.trials] == [TrialState.COMPLETE] * 2  # the study is untouched
+    # the call TPE makes: no copies, the study's trial cache
+    assert len(view._get_trials(deepcopy=False, states=(TrialState.COMPLETE,), use_cache=True)) == 0

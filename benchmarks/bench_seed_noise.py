@@ -1,0 +1,93 @@
+"""How much of a trial's validation accuracy is its seed? Retrains one stored trial's exact
+configuration with other seeds and prints each run's best validation accuracy, their mean and
+standard deviation, and what that spread means for comparing the best of k trials.
+
+    .venv/bin/python benchmarks/bench_seed_noise.py cnn-pruner-none --seeds 1,2,3 \
+        --storage sqlite:///studies/examples.db                 # the study's best trial
+    .venv/bin/python benchmarks/bench_seed_noise.py STUDY --trial 17 --seeds 1,2
+
+A study's best trial is the maximum of its trials' noisy scores, so it sits above what its
+configuration scores on average: with n trials whose scores spread by ``sd``, the best of them
+sits about ``E[max of n standard normals] * sd`` above their mean when they are equally good.
+Each run uses one torch thread and the configuration the trial stored (its data, seed aside);
+the test set is not scored.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+
+def expected_max_of_normals(n: int, draws: int = 200_000, seed: int = 0) -> float:
+    """E[max of n independent standard normals], by simulation."""
+    rng = np.random.default_rng(seed)
+    return float(rng.standard_normal((draws, n)).max(axis=1).mean()) if n > 1 else 0.0
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("study")
+    p.add_argument("--trial", type=int, help="Trial number (default: the study's best).")
+    p.add_argument("--seeds", default="1,2,3", help="Comma-separated seeds to train with.")
+    p.add_argument("--storage", default="sqlite:///studies/examples.db")
+    p.add_argument("--threads", type=int, default=1)
+    args = p.parse_args()
+
+    import optuna
+    import torch
+
+    from core.config import RunConfig
+    from core.trainer import prepare_data, train_run
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    torch.set_num_threads(args.threads)
+    study = optuna.load_study(study_name=args.study, storage=args.storage)
+    trial = study.best_trial if args.trial is None else study.trials[args.trial]
+    if "config" not in trial.user_attrs:
+        sys.exit(f"Trial #{trial.number} of {args.study} stored no config to retrain.")
+    run = RunConfig.from_dict(trial.user_attrs["config"])
+    print(
+        f"{args.study} #{trial.number}: stored best val {trial.value:.4f} "
+        f"(seed {run.train.seed}), {trial.params}",
+        flush=True,
+    )
+    prepared = prepare_data(run.data)
+    scores = [trial.value]
+    for seed in (int(s) for s in args.seeds.split(",")):
+        t0 = time.perf_counter()
+        again = dataclasses.replace(run, train=dataclasses.replace(run.train, seed=seed))
+        result = train_run(again, save=False, evaluate_test=False, prepared=prepared)
+        if result.best_val_accuracy is None:
+            print(f"seed {seed}: {result.status} ({result.message})", flush=True)
+            continue
+        scores.append(result.best_val_accuracy)
+        print(
+            f"seed {seed}: best val {result.best_val_accuracy:.4f} at step {result.best_step}, "
+            f"{time.perf_counter() - t0:.0f} s",
+            flush=True,
+        )
+    if len(scores) < 3:
+        return
+    sd = statistics.stdev(scores)
+    print(
+        f"{len(scores)} runs (the stored one included): mean {100 * statistics.mean(scores):.2f} %, "
+        f"sd {100 * sd:.2f} points, range {100 * min(scores):.2f}-{100 * max(scores):.2f} %"
+    )
+    for n in (5, 10, 30):
+        print(
+            f"the best of {n} equally good trials sits about "
+            f"{100 * expected_max_of_normals(n) * sd:.2f} points above their mean"
+        )
+
+
+if __name__ == "__main__":
+    main()
