@@ -13,7 +13,7 @@ their value there. :class:`RungTPESampler` does the same for Optuna's TPE: it fi
 comparison step, the largest step at which at least ``min_trials_at_step`` finished trials
 reported a value, and shows TPE every trial that reached it as completed with its value at that
 step, pruned or not. A trial that stopped before it (pruned at a lower rung, or finished sooner)
-stays pruned and ranks, as Optuna ranks pruned trials, by how far it went and then its last
+is shown as pruned and ranks, as Optuna ranks pruned trials, by how far it went and then its last
 value. Until enough trials share a step, or in a study without intermediate values, TPE sees
 the trials as they are.
 
