@@ -9,8 +9,8 @@ standard deviation, and what that spread means for comparing the best of k trial
 A study's best trial is the maximum of its trials' noisy scores, so it sits above what its
 configuration scores on average: with n trials whose scores spread by ``sd``, the best of them
 sits about ``E[max of n standard normals] * sd`` above their mean when they are equally good.
-Each run uses one torch thread and the configuration the trial stored (its data, seed aside);
-the test set is not scored.
+Each run uses one torch thread and the configuration the trial stored (its data, seed aside).
+The test set is scored only with ``--test`` (its best-validation checkpoint, as a trial's is).
 """
 
 from __future__ import annotations
@@ -40,6 +40,7 @@ def main() -> None:
     p.add_argument("--seeds", default="1,2,3", help="Comma-separated seeds to train with.")
     p.add_argument("--storage", default="sqlite:///studies/examples.db")
     p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--test", action="store_true", help="Score each run on the test set too.")
     args = p.parse_args()
 
     import optuna
@@ -55,24 +56,30 @@ def main() -> None:
     if "config" not in trial.user_attrs:
         sys.exit(f"Trial #{trial.number} of {args.study} stored no config to retrain.")
     run = RunConfig.from_dict(trial.user_attrs["config"])
+    stored_test = trial.user_attrs.get("test_accuracy")
     print(
-        f"{args.study} #{trial.number}: stored best val {trial.value:.4f} "
+        f"{args.study} #{trial.number}: stored best val {trial.value:.4f}, test {stored_test} "
         f"(seed {run.train.seed}), {trial.params}",
         flush=True,
     )
     prepared = prepare_data(run.data)
     scores = [trial.value]
+    tests = [stored_test] if stored_test is not None else []
     for seed in (int(s) for s in args.seeds.split(",")):
         t0 = time.perf_counter()
         again = dataclasses.replace(run, train=dataclasses.replace(run.train, seed=seed))
-        result = train_run(again, save=False, evaluate_test=False, prepared=prepared)
+        result = train_run(again, save=False, evaluate_test=args.test, prepared=prepared)
         if result.best_val_accuracy is None:
             print(f"seed {seed}: {result.status} ({result.message})", flush=True)
             continue
         scores.append(result.best_val_accuracy)
+        test = ""
+        if result.test_accuracy is not None:
+            tests.append(result.test_accuracy)
+            test = f", test {result.test_accuracy:.4f} on {result.test_size:,} reviews"
         print(
-            f"seed {seed}: best val {result.best_val_accuracy:.4f} at step {result.best_step}, "
-            f"{time.perf_counter() - t0:.0f} s",
+            f"seed {seed}: best val {result.best_val_accuracy:.4f} at step {result.best_step}"
+            f"{test}, {time.perf_counter() - t0:.0f} s",
             flush=True,
         )
     if len(scores) < 3:
@@ -82,6 +89,12 @@ def main() -> None:
         f"{len(scores)} runs (the stored one included): mean {100 * statistics.mean(scores):.2f} %, "
         f"sd {100 * sd:.2f} points, range {100 * min(scores):.2f}-{100 * max(scores):.2f} %"
     )
+    if args.test and len(tests) >= 3:
+        print(
+            f"test: mean {100 * statistics.mean(tests):.2f} %, sd "
+            f"{100 * statistics.stdev(tests):.2f} points, range "
+            f"{100 * min(tests):.2f}-{100 * max(tests):.2f} %"
+        )
     for n in (5, 10, 30):
         print(
             f"the best of {n} equally good trials sits about "
