@@ -30,73 +30,45 @@ $PY -m core reproduce-seed --threads 1 --storage "$S"
 # a file of their own, copied in with optuna.copy_study; the unpruned arm was first cut at 24
 # trials by cnn.toml's timeout (the benchmark now ignores it) and finished with 6 more trials in
 # a second process.
-$PY benchmarks/bench_studies_pruning.py studies/cnn.toml --n-trials 30 --pruners none \
-    --set max_length=256 --set batch_size=64 --storage "$S"
-$PY benchmarks/bench_studies_pruning.py studies/cnn.toml --n-trials 30 \
-    --pruners successive_halving --pruner-option reduction_factor=3 \
-    --set max_length=256 --set batch_size=64 --storage "$S"
-$PY benchmarks/bench_studies_pruning.py studies/cnn.toml --n-trials 30 \
-    --pruners successive_halving --suffix=-rf4 \
-    --set max_length=256 --set batch_size=64 --storage "$S"
-$PY benchmarks/bench_studies_pruning.py studies/cnn.toml --n-trials 30 \
-    --pruners successive_halving --suffix=-eval50 --pruner-option reduction_factor=3 \
-    --set eval_steps=50 --set early_stopping_patience=8 --set max_length=256 --set batch_size=64 \
-    --storage "$S"
+# Every arm: the benchmark on cnn.toml, 30 trials, 256 tokens, batch 64; the rest per arm below.
+arm() {
+    $PY benchmarks/bench_studies_pruning.py studies/cnn.toml --n-trials 30 \
+        --set max_length=256 --set batch_size=64 --storage "$S" "$@"
+}
+SH=(--pruners successive_halving)
+arm --pruners none
+arm "${SH[@]}" --pruner-option reduction_factor=3
+arm "${SH[@]}" --suffix=-rf4
+arm "${SH[@]}" --suffix=-eval50 --pruner-option reduction_factor=3 \
+    --set eval_steps=50 --set early_stopping_patience=8
 # Two more arms from a later session (2026-11-29, one thread each, beside an RNN trial)
-$PY benchmarks/bench_studies_pruning.py studies/cnn.toml --n-trials 30 \
-    --pruners successive_halving --suffix=-rf5 --pruner-option reduction_factor=5 \
-    --set max_length=256 --set batch_size=64 --storage "$S"
-$PY benchmarks/bench_studies_pruning.py studies/cnn.toml --n-trials 30 \
-    --pruners successive_halving --suffix=-rf4-b1 --pruner-option reduction_factor=4 \
-    --pruner-option bootstrap_count=1 --set max_length=256 --set batch_size=64 --storage "$S"
+arm "${SH[@]}" --suffix=-rf5 --pruner-option reduction_factor=5
+arm "${SH[@]}" --suffix=-rf4-b1 --pruner-option reduction_factor=4 --pruner-option bootstrap_count=1
 # The comparison repeated with another sampler seed (the same session, side by side)
-$PY benchmarks/bench_studies_pruning.py studies/cnn.toml --n-trials 30 --pruners none \
-    --suffix=-seed1 --seed 1 --set max_length=256 --set batch_size=64 --storage "$S"
-$PY benchmarks/bench_studies_pruning.py studies/cnn.toml --n-trials 30 \
-    --pruners successive_halving --suffix=-rf4-seed1 --seed 1 \
-    --set max_length=256 --set batch_size=64 --storage "$S"
-$PY benchmarks/bench_studies_pruning.py studies/cnn.toml --n-trials 30 \
-    --pruners successive_halving --suffix=-rf5-seed1 --pruner-option reduction_factor=5 --seed 1 \
-    --set max_length=256 --set batch_size=64 --storage "$S"
+arm --pruners none --suffix=-seed1 --seed 1
+arm "${SH[@]}" --suffix=-rf4-seed1 --seed 1
+arm "${SH[@]}" --suffix=-rf5-seed1 --pruner-option reduction_factor=5 --seed 1
 # Successive halving with its first rung capped (core.studies.halving), at both seeds, and with
 # max_steps fixed so the pruner alone decides a trial's length (a later session, 2026-11-29; the
 # first two side by side, the fixed ones beside other training)
-$PY benchmarks/bench_studies_pruning.py studies/cnn.toml --n-trials 30 \
-    --pruners successive_halving --suffix=-rf4-cap --pruner-option reduction_factor=4 \
-    --pruner-option first_rung_cap=True --set max_length=256 --set batch_size=64 --storage "$S"
-$PY benchmarks/bench_studies_pruning.py studies/cnn.toml --n-trials 30 \
-    --pruners successive_halving --suffix=-rf4-cap-seed1 --seed 1 --pruner-option reduction_factor=4 \
-    --pruner-option first_rung_cap=True --set max_length=256 --set batch_size=64 --storage "$S"
-$PY benchmarks/bench_studies_pruning.py studies/cnn.toml --n-trials 30 \
-    --pruners successive_halving --suffix=-rf4-cap-fixed1200 --pruner-option reduction_factor=4 \
-    --pruner-option first_rung_cap=True --set max_length=256 --set batch_size=64 \
-    --set max_steps=1200 --storage "$S"
-$PY benchmarks/bench_studies_pruning.py studies/cnn.toml --n-trials 30 \
-    --pruners successive_halving --suffix=-rf4-cap-fixed1200-seed1 --seed 1 \
-    --pruner-option reduction_factor=4 --pruner-option first_rung_cap=True \
-    --set max_length=256 --set batch_size=64 --set max_steps=1200 --storage "$S"
+CAP4=(--pruner-option reduction_factor=4 --pruner-option first_rung_cap=True)
+arm "${SH[@]}" --suffix=-rf4-cap "${CAP4[@]}"
+arm "${SH[@]}" --suffix=-rf4-cap-seed1 --seed 1 "${CAP4[@]}"
+arm "${SH[@]}" --suffix=-rf4-cap-fixed1200 "${CAP4[@]}" --set max_steps=1200
+arm "${SH[@]}" --suffix=-rf4-cap-fixed1200-seed1 --seed 1 "${CAP4[@]}" --set max_steps=1200
 # The capped pruner at factor 3, chosen on bench_pruner_replay.py --orders 200 before running
-# (a later session of 2026-11-29, side by side, beside the test suite)
-$PY benchmarks/bench_studies_pruning.py studies/cnn.toml --n-trials 30 \
-    --pruners successive_halving --suffix=-rf3-cap --pruner-option reduction_factor=3 \
-    --pruner-option first_rung_cap=True --set max_length=256 --set batch_size=64 --storage "$S"
-$PY benchmarks/bench_studies_pruning.py studies/cnn.toml --n-trials 30 \
-    --pruners successive_halving --suffix=-rf3-cap-seed1 --seed 1 --pruner-option reduction_factor=3 \
-    --pruner-option first_rung_cap=True --set max_length=256 --set batch_size=64 --storage "$S"
-# The same pruner with TPE ranking trials at a common step (compare_at_rung), with max_steps searched
-# and fixed at 900 (seventh session, 2026-11-29, two arms side by side, each into a file of its own)
-for seed in 0 1; do
-    sfx=""; [ "$seed" = 1 ] && sfx="-seed1"
-    $PY benchmarks/bench_studies_pruning.py studies/cnn.toml --n-trials 30 \
-        --pruners successive_halving --suffix="-rf3-cap-rung$sfx" --seed "$seed" \
-        --pruner-option reduction_factor=3 --pruner-option first_rung_cap=True \
-        --sampler-option compare_at_rung=True --set max_length=256 --set batch_size=64 --storage "$S"
-    $PY benchmarks/bench_studies_pruning.py studies/cnn.toml --n-trials 30 \
-        --pruners successive_halving --suffix="-rf3-cap-rung-fixed900$sfx" --seed "$seed" \
-        --pruner-option reduction_factor=3 --pruner-option first_rung_cap=True \
-        --sampler-option compare_at_rung=True --set max_length=256 --set batch_size=64 \
-        --set max_steps=900 --storage "$S"
-done
+# (a later session of 2026-11-29, side by side, beside the test suite), then the same pruner with
+# TPE ranking trials at a common step (compare_at_rung), with max_steps searched and fixed at 900
+# (seventh session, 2026-11-29, two arms side by side, each into a file of its own)
+CAP3=(--pruner-option reduction_factor=3 --pruner-option first_rung_cap=True)
+RUNG=(--sampler-option compare_at_rung=True)
+arm "${SH[@]}" --suffix=-rf3-cap "${CAP3[@]}"
+arm "${SH[@]}" --suffix=-rf3-cap-seed1 --seed 1 "${CAP3[@]}"
+arm "${SH[@]}" --suffix=-rf3-cap-rung --seed 0 "${CAP3[@]}" "${RUNG[@]}"
+arm "${SH[@]}" --suffix=-rf3-cap-rung-seed1 --seed 1 "${CAP3[@]}" "${RUNG[@]}"
+arm "${SH[@]}" --suffix=-rf3-cap-rung-fixed900 --seed 0 "${CAP3[@]}" "${RUNG[@]}" --set max_steps=900
+arm "${SH[@]}" --suffix=-rf3-cap-rung-fixed900-seed1 --seed 1 "${CAP3[@]}" "${RUNG[@]}" \
+    --set max_steps=900
 # Issue 15: the pretrained-vector searches (one core each, side by side, 2026-11-29) and the
 # linear baseline, kept beside the studies so the viewer draws it
 $PY -m core study run studies/cnn_pretrained.toml --workers 1 --threads 1 --storage "$S"
