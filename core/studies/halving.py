@@ -31,6 +31,8 @@ from optuna.pruners import BasePruner, SuccessiveHalvingPruner
 from optuna.study import Study
 from optuna.trial import FrozenTrial
 
+from core.studies._optuna_compat import study_storage, trial_id_of
+
 __all__ = ["FirstRungCapPruner", "PROMOTED_ATTR"]
 
 PROMOTED_ATTR = "first_rung_promoted"  # system attribute of the trials that left the first rung
@@ -78,5 +80,5 @@ class FirstRungCapPruner(BasePruner):
         if promoted >= (reached + 1) // self._reduction_factor:
             return True
         # recorded on the trial in the storage, as Optuna's own pruners record their rungs
-        study._storage.set_trial_system_attr(trial._trial_id, PROMOTED_ATTR, True)
+        study_storage(study).set_trial_system_attr(trial_id_of(trial), PROMOTED_ATTR, True)
         return False
