@@ -69,6 +69,14 @@ arm "${SH[@]}" --suffix=-rf3-cap-rung-seed1 --seed 1 "${CAP3[@]}" "${RUNG[@]}"
 arm "${SH[@]}" --suffix=-rf3-cap-rung-fixed900 --seed 0 "${CAP3[@]}" "${RUNG[@]}" --set max_steps=900
 arm "${SH[@]}" --suffix=-rf3-cap-rung-fixed900-seed1 --seed 1 "${CAP3[@]}" "${RUNG[@]}" \
     --set max_steps=900
+# A less noisy objective: validation on a fifth of train (5,000 reviews) instead of a tenth, the
+# unpruned arm and the files' pruner (factor 4) at both seeds (eighth session, 2026-11-30, one
+# thread each, two or three side by side, each into a file of its own)
+V20=(--set val_fraction=0.2)
+arm --pruners none --suffix=-val20 --seed 0 "${V20[@]}"
+arm --pruners none --suffix=-val20-seed1 --seed 1 "${V20[@]}"
+arm "${SH[@]}" --suffix=-rf4-val20 --seed 0 --pruner-option reduction_factor=4 "${V20[@]}"
+arm "${SH[@]}" --suffix=-rf4-val20-seed1 --seed 1 --pruner-option reduction_factor=4 "${V20[@]}"
 # Issue 15: the pretrained-vector searches (one core each, side by side, 2026-11-29) and the
 # linear baseline, kept beside the studies so the viewer draws it
 $PY -m core study run studies/cnn_pretrained.toml --workers 1 --threads 1 --storage "$S"
