@@ -33,6 +33,14 @@ def expected_max_of_normals(n: int, draws: int = 200_000, seed: int = 0) -> floa
     return float(rng.standard_normal((draws, n)).max(axis=1).mean()) if n > 1 else 0.0
 
 
+def _spread(values: list[float]) -> str:
+    """Mean, standard deviation and range of accuracies (fractions), in percent and points."""
+    return (
+        f"mean {100 * statistics.mean(values):.2f} %, sd {100 * statistics.stdev(values):.2f} "
+        f"points, range {100 * min(values):.2f}-{100 * max(values):.2f} %"
+    )
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("study")
@@ -85,16 +93,9 @@ def main() -> None:
     if len(scores) < 3:
         return
     sd = statistics.stdev(scores)
-    print(
-        f"{len(scores)} runs (the stored one included): mean {100 * statistics.mean(scores):.2f} %, "
-        f"sd {100 * sd:.2f} points, range {100 * min(scores):.2f}-{100 * max(scores):.2f} %"
-    )
+    print(f"{len(scores)} runs (the stored one included): {_spread(scores)}")
     if args.test and len(tests) >= 3:
-        print(
-            f"test: mean {100 * statistics.mean(tests):.2f} %, sd "
-            f"{100 * statistics.stdev(tests):.2f} points, range "
-            f"{100 * min(tests):.2f}-{100 * max(tests):.2f} %"
-        )
+        print(f"test: {_spread(tests)}")
     for n in (5, 10, 30):
         print(
             f"the best of {n} equally good trials sits about "
