@@ -77,6 +77,13 @@ arm --pruners none --suffix=-val20 --seed 0 "${V20[@]}"
 arm --pruners none --suffix=-val20-seed1 --seed 1 "${V20[@]}"
 arm "${SH[@]}" --suffix=-rf4-val20 --seed 0 --pruner-option reduction_factor=4 "${V20[@]}"
 arm "${SH[@]}" --suffix=-rf4-val20-seed1 --seed 1 --pruner-option reduction_factor=4 "${V20[@]}"
+# The fifth with the first rung capped (factor 4), and the same with max_steps fixed at 900 (ninth
+# session, 2026-11-30, decided before running; one thread each, two side by side)
+arm "${SH[@]}" --suffix=-rf4-cap-val20 --seed 0 "${CAP4[@]}" "${V20[@]}"
+arm "${SH[@]}" --suffix=-rf4-cap-val20-seed1 --seed 1 "${CAP4[@]}" "${V20[@]}"
+arm "${SH[@]}" --suffix=-rf4-cap-val20-fixed900 --seed 0 "${CAP4[@]}" "${V20[@]}" --set max_steps=900
+arm "${SH[@]}" --suffix=-rf4-cap-val20-fixed900-seed1 --seed 1 "${CAP4[@]}" "${V20[@]}" \
+    --set max_steps=900
 # Issue 15: the pretrained-vector searches (one core each, side by side, 2026-11-29) and the
 # linear baseline, kept beside the studies so the viewer draws it
 $PY -m core study run studies/cnn_pretrained.toml --workers 1 --threads 1 --storage "$S"
