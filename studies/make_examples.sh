@@ -97,6 +97,10 @@ $PY -m core study keep-best rnn-pretrained-long --storage "$S"
 # The CNN's second stage, max and mean pooling (two one-thread workers, the file's 45 minutes)
 $PY -m core study run studies/cnn_pretrained_pooled.toml --workers 2 --threads 1 --storage "$S"
 $PY -m core study keep-best cnn-pretrained-pooled --storage "$S"
+# The CNN's third stage, chosen on the tail split (ninth session, 2026-11-30; two one-thread
+# workers, 12 trials)
+$PY -m core study run studies/cnn_pretrained_tail.toml --workers 2 --threads 1 --storage "$S"
+$PY -m core study keep-best cnn-pretrained-tail --storage "$S"
 $PY -m core.baseline
 mkdir -p studies/baselines && cp "${EXPLORER_CACHE:-.cache}"/baseline/*.json studies/baselines/
 # The landscapes for Explore: grid studies, every point trained once, one torch thread per
