@@ -37,7 +37,9 @@ from core.settings import get_cache_dir, get_data_source, get_studies_dir
 __all__ = [
     "BaselineResult",
     "BaselineSettings",
+    "FittedBaseline",
     "find_baseline",
+    "fit_baseline_model",
     "get_baseline",
     "load_baseline",
     "source_stamp",
@@ -146,18 +148,34 @@ def _clean(text: str) -> str:
     return _BR.sub(" ", text)
 
 
-def fit_baseline(
+@dataclass
+class FittedBaseline:
+    """The baseline's fitted vectorizer and classifier, with the C chosen on validation."""
+
+    vectorizer: Any  # sklearn TfidfVectorizer
+    classifier: Any  # sklearn LogisticRegression
+    c: float
+    val_accuracy: float
+    val_by_c: dict[str, float]
+
+    def predict_proba(self, texts: Sequence[str]) -> Any:
+        """Class probabilities, ``(len(texts), classes)``, classes in label-id order."""
+        return self.classifier.predict_proba(self.vectorizer.transform(texts))
+
+    def score(self, texts: Sequence[str], labels: Sequence[int]) -> float:
+        return float(self.classifier.score(self.vectorizer.transform(texts), labels))
+
+
+def fit_baseline_model(
     texts: dict[str, Sequence[str]],
     labels: dict[str, Sequence[int]],
     settings: BaselineSettings | None = None,
-) -> dict[str, Any]:
-    """Fit on ``texts["train"]``, choose C on ``"validation"``, score ``"test"``: the numbers of
-    a :class:`BaselineResult` (accuracies, C, features, times)."""
+) -> FittedBaseline:
+    """Fit on ``texts["train"]`` and choose C on ``"validation"`` (``"test"`` is not read)."""
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
 
     s = settings or BaselineSettings()
-    t0, c0 = time.perf_counter(), time.process_time()
     vectorizer = TfidfVectorizer(
         ngram_range=(1, s.ngram_max),
         min_df=s.min_df,
@@ -177,13 +195,24 @@ def fit_baseline(
             best = (acc, c, clf)
     assert best is not None, "c_grid must not be empty"
     val_acc, c, clf = best
-    test_acc = float(clf.score(vectorizer.transform(texts["test"]), labels["test"]))
+    return FittedBaseline(vectorizer, clf, c, val_acc, val_by_c)
+
+
+def fit_baseline(
+    texts: dict[str, Sequence[str]],
+    labels: dict[str, Sequence[int]],
+    settings: BaselineSettings | None = None,
+) -> dict[str, Any]:
+    """Fit on ``texts["train"]``, choose C on ``"validation"``, score ``"test"``: the numbers of
+    a :class:`BaselineResult` (accuracies, C, features, times)."""
+    t0, c0 = time.perf_counter(), time.process_time()
+    fitted = fit_baseline_model(texts, labels, settings)
     return {
-        "val_accuracy": val_acc,
-        "test_accuracy": test_acc,
-        "c": c,
-        "val_by_c": val_by_c,
-        "n_features": len(vectorizer.vocabulary_),
+        "val_accuracy": fitted.val_accuracy,
+        "test_accuracy": fitted.score(texts["test"], labels["test"]),
+        "c": fitted.c,
+        "val_by_c": fitted.val_by_c,
+        "n_features": len(fitted.vectorizer.vocabulary_),
         "wall_s": time.perf_counter() - t0,
         "cpu_s": time.process_time() - c0,
     }

@@ -17,11 +17,13 @@ __all__ = ["SplitScore", "is_unbalanced", "macro_f1", "score_split"]
 
 @dataclass
 class SplitScore:
-    """A model's accuracy and mean loss on a split, and its prediction for every review."""
+    """A model's accuracy and mean loss on a split, and its prediction and class probabilities
+    for every review."""
 
     accuracy: float
     loss: float
     predictions: np.ndarray  # in the split's order
+    probabilities: np.ndarray  # (reviews, classes), the same order
 
 
 def score_split(
@@ -38,6 +40,7 @@ def score_split(
     was_training = model.training
     model.eval()
     predictions = np.empty(len(split), dtype=np.int64)
+    probabilities = np.empty((len(split), model.config.num_labels), dtype=np.float32)
     loss_sum = 0.0
     try:
         with torch.inference_mode():
@@ -46,12 +49,14 @@ def score_split(
                 logits = model(**batch).logits
                 loss_sum += float(nn.functional.cross_entropy(logits, labels, reduction="sum"))
                 predictions[index.numpy()] = logits.argmax(dim=-1).numpy()
+                probabilities[index.numpy()] = torch.softmax(logits.float(), dim=-1).numpy()
                 if on_batch is not None:
                     on_batch()
     finally:
         model.train(was_training)
     n = max(1, len(split))
-    return SplitScore(float((predictions == split.labels).mean()), loss_sum / n, predictions)
+    accuracy = float((predictions == split.labels).mean())
+    return SplitScore(accuracy, loss_sum / n, predictions, probabilities)
 
 
 def macro_f1(predictions: np.ndarray, labels: np.ndarray) -> float:

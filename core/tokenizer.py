@@ -129,7 +129,9 @@ def tokenize_splits(
             texts = split["text"]
             for i in range(0, len(split), _BATCH):
                 for enc in backend.encode_batch(texts[i : i + _BATCH], add_special_tokens=False):
-                    ids.append(_cap(enc.ids, cfg.max_tokens) or [unk])  # never an empty review
+                    ids.append(
+                        cap_tokens(enc.ids, cfg.max_tokens) or [unk]
+                    )  # never an empty review
             ds = Dataset.from_dict(
                 {"input_ids": ids, "label": list(split["label"]), "length": [len(x) for x in ids]}
             )
@@ -140,7 +142,7 @@ def tokenize_splits(
     return load_from_disk(str(path))
 
 
-def _cap(ids: list[int], cap: int) -> list[int]:
+def cap_tokens(ids: list[int], cap: int) -> list[int]:
     """Keep a long review's first and last ``cap // 2`` tokens, so either truncation side works."""
     if len(ids) <= cap:
         return ids

@@ -9,7 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from core.baseline import BaselineSettings, find_baseline, get_baseline, load_baseline, main
+from core.baseline import (
+    BaselineSettings,
+    find_baseline,
+    fit_baseline_model,
+    get_baseline,
+    load_baseline,
+    main,
+)
 from core.config import DataConfig
 
 
@@ -32,6 +39,28 @@ def test_the_baseline_beats_chance_and_is_cached(
     assert find_baseline(tiny_data.data) == result
     with pytest.raises(AssertionError, match="fit again"):  # other settings: another key
         get_baseline(tiny_data, BaselineSettings(c_grid=(2.0,)))
+
+
+def test_the_fitted_baseline_gives_probabilities_that_agree_with_its_score(
+    tiny_data: DataConfig,
+) -> None:
+    """What an ensemble needs (benchmarks/bench_ensemble.py): class probabilities whose argmax
+    is the classifier's prediction, fit without reading test."""
+    import numpy as np
+
+    from core.data import load_data
+
+    splits = load_data(tiny_data).splits
+    texts = {name: list(ds["text"]) for name, ds in splits.items() if name != "test"}
+    labels = {name: list(ds["label"]) for name, ds in splits.items() if name != "test"}
+    fitted = fit_baseline_model(texts, labels)  # no "test" given: it is not read
+    test = splits["test"]
+    probs = fitted.predict_proba(list(test["text"]))
+    assert probs.shape == (len(test), 2) and np.allclose(probs.sum(axis=1), 1.0)
+    accuracy = float((probs.argmax(axis=1) == np.asarray(test["label"])).mean())
+    assert accuracy == fitted.score(list(test["text"]), list(test["label"])) > 0.9
+    assert fitted.c in BaselineSettings().c_grid
+    assert fitted.val_accuracy == fitted.val_by_c[f"{fitted.c:g}"]
 
 
 def test_look_ups_never_compute(tmp_path: Path) -> None:

@@ -120,7 +120,8 @@ def test_a_callback_can_stop_the_run_during_evaluation(tiny_data: DataConfig) ->
 
 
 def test_scores_do_not_depend_on_batching(tiny_data: DataConfig) -> None:
-    """Large length-sorted scoring batches give each review the prediction it gets alone."""
+    """Large length-sorted scoring batches give each review the prediction and the class
+    probabilities it gets alone."""
     import torch
 
     from core.models import build_model
@@ -136,8 +137,12 @@ def test_scores_do_not_depend_on_batching(tiny_data: DataConfig) -> None:
         score = score_split(model, split, build_collator(cfg))
         collator = build_collator(cfg)
         with torch.inference_mode():
-            alone = [int(model(**collator([split[i]])).logits.argmax()) for i in range(len(split))]
+            logits = [model(**collator([split[i]])).logits[0] for i in range(len(split))]
+        alone = [int(x.argmax()) for x in logits]
         assert score.predictions.tolist() == alone
+        probs = torch.stack([torch.softmax(x, dim=-1) for x in logits]).numpy()
+        assert score.probabilities.shape == (len(split), cfg.num_labels)
+        assert abs(score.probabilities - probs).max() < 1e-5
         assert score.accuracy == sum(
             p == y for p, y in zip(alone, split.labels, strict=True)
         ) / len(split)
