@@ -129,9 +129,8 @@ def tokenize_splits(
             texts = split["text"]
             for i in range(0, len(split), _BATCH):
                 for enc in backend.encode_batch(texts[i : i + _BATCH], add_special_tokens=False):
-                    ids.append(
-                        cap_tokens(enc.ids, cfg.max_tokens) or [unk]
-                    )  # never an empty review
+                    capped = cap_tokens(enc.ids, cfg.max_tokens)
+                    ids.append(capped or [unk])  # never an empty review
             ds = Dataset.from_dict(
                 {"input_ids": ids, "label": list(split["label"]), "length": [len(x) for x in ids]}
             )
