@@ -32,20 +32,6 @@ def accuracy(probabilities: np.ndarray, labels: np.ndarray) -> float:
     return float((probabilities.argmax(axis=1) == labels).mean())
 
 
-def token_split(loaded, texts: list[str], labels: np.ndarray, max_tokens: int):
-    """The reviews as the model reads them, in the data's order (the cached tokenized splits are
-    sorted by length): token ids capped as in training, which the model's collator then cuts to
-    its max_length."""
-    from core.batching import TokenizedSplit
-    from core.tokenizer import cap_tokens
-
-    unk = loaded.tokenizer.unk_token_id or 0
-    encoded = loaded.tokenizer.backend_tokenizer.encode_batch(texts, add_special_tokens=False)
-    ids = [cap_tokens(e.ids, max_tokens) or [unk] for e in encoded]
-    offsets = np.concatenate([[0], np.cumsum([len(x) for x in ids])]).astype(np.int64)
-    return TokenizedSplit(np.concatenate(ids).astype(np.int32), offsets, labels)
-
-
 def choose_weight(p_model: np.ndarray, p_base: np.ndarray, labels: np.ndarray) -> tuple:
     """(weight, accuracy by weight) on one split: the best weight, ties to the nearest 0.5."""
     by_weight = {w: accuracy(w * p_model + (1 - w) * p_base, labels) for w in WEIGHTS}
@@ -63,9 +49,11 @@ def main() -> None:
     import torch
 
     from core.baseline import fit_baseline_model
+    from core.batching import TokenizedSplit
     from core.config import RunConfig
     from core.predict import load_model
     from core.scoring import score_split
+    from core.tokenizer import token_ids
     from core.trainer import build_collator, prepare_data
 
     torch.set_num_threads(args.threads)
@@ -79,6 +67,14 @@ def main() -> None:
     if loaded.label_names != prepared.label_names:
         sys.exit(f"{folder}'s labels {loaded.label_names} are not the data's.")
     collator = build_collator(loaded.config)
+
+    def model_probabilities(split: str) -> np.ndarray:
+        """The model's class probabilities in the data's order (the cached tokenized splits are
+        sorted by length): the reviews tokenized as in training, then cut by its collator."""
+        ids = token_ids(loaded.tokenizer, texts[split], run.data.max_tokens)
+        reviews = TokenizedSplit.from_ids(ids, labels[split])
+        return score_split(loaded.model, reviews, collator).probabilities
+
     texts = {name: list(ds["text"]) for name, ds in prepared.data.splits.items()}
     labels = {name: np.asarray(ds["label"]) for name, ds in prepared.data.splits.items()}
 
@@ -88,8 +84,7 @@ def main() -> None:
         f"baseline: C {fitted.c:g}, val {fitted.val_accuracy:.4f} ({time.perf_counter() - t0:.0f} s)"
     )
     t0 = time.perf_counter()
-    val = token_split(loaded, texts["validation"], labels["validation"], run.data.max_tokens)
-    p_model = score_split(loaded.model, val, collator).probabilities
+    p_model = model_probabilities("validation")
     p_base = fitted.predict_proba(texts["validation"])
     print(
         f"model: val {accuracy(p_model, labels['validation']):.4f} ({time.perf_counter() - t0:.0f} s)"
@@ -101,13 +96,11 @@ def main() -> None:
     print(f"chosen on validation: model weight {weight:g} (validation {by_weight[weight]:.4f})")
 
     test = labels["test"]
-    p_model = score_split(
-        loaded.model, token_split(loaded, texts["test"], test, run.data.max_tokens), collator
-    ).probabilities
+    p_model = model_probabilities("test")
     p_base = fitted.predict_proba(texts["test"])
+    together = accuracy(weight * p_model + (1 - weight) * p_base, test)
     print(
-        f"test ({len(test):,} reviews): together {accuracy(weight * p_model + (1 - weight) * p_base, test):.4f}"
-        f"; the model alone {accuracy(p_model, test):.4f} (stored {stored.get('test_accuracy')}), "
+        f"test ({len(test):,} reviews): together {together:.4f}; the model alone {accuracy(p_model, test):.4f} (stored {stored.get('test_accuracy')}), "
         f"the baseline alone {accuracy(p_base, test):.4f}"
     )
 

@@ -155,8 +155,11 @@ class FittedBaseline:
     vectorizer: Any  # sklearn TfidfVectorizer
     classifier: Any  # sklearn LogisticRegression
     c: float
-    val_accuracy: float
-    val_by_c: dict[str, float]
+    val_by_c: dict[str, float]  # validation accuracy for every C tried
+
+    @property
+    def val_accuracy(self) -> float:
+        return self.val_by_c[f"{self.c:g}"]
 
     def predict_proba(self, texts: Sequence[str]) -> Any:
         """Class probabilities, ``(len(texts), classes)``, classes in label-id order."""
@@ -194,8 +197,8 @@ def fit_baseline_model(
         if best is None or acc > best[0]:
             best = (acc, c, clf)
     assert best is not None, "c_grid must not be empty"
-    val_acc, c, clf = best
-    return FittedBaseline(vectorizer, clf, c, val_acc, val_by_c)
+    _, c, clf = best
+    return FittedBaseline(vectorizer, clf, c, val_by_c)
 
 
 def fit_baseline(

@@ -52,6 +52,13 @@ class TokenizedSplit(torch.utils.data.Dataset):
         labels = np.asarray(ds.data.table.column("label").to_numpy(), dtype=np.int64)
         return cls(ids, offsets, labels, sorted_by_length)
 
+    @classmethod
+    def from_ids(cls, ids: list[list[int]], labels: np.ndarray) -> TokenizedSplit:
+        """Reviews' token ids (:func:`core.tokenizer.token_ids`) and labels, in their order."""
+        offsets = np.concatenate([[0], np.cumsum([len(x) for x in ids])]).astype(np.int64)
+        flat = np.fromiter((t for x in ids for t in x), dtype=np.int32, count=int(offsets[-1]))
+        return cls(flat, offsets, np.asarray(labels, dtype=np.int64))
+
     @property
     def lengths(self) -> np.ndarray:
         return np.diff(self.offsets)

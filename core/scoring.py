@@ -48,8 +48,9 @@ def score_split(
                 index, labels = batch.pop("index"), batch.pop("labels")
                 logits = model(**batch).logits
                 loss_sum += float(nn.functional.cross_entropy(logits, labels, reduction="sum"))
-                predictions[index.numpy()] = logits.argmax(dim=-1).numpy()
-                probabilities[index.numpy()] = torch.softmax(logits.float(), dim=-1).numpy()
+                rows = index.numpy()
+                predictions[rows] = logits.argmax(dim=-1).numpy()
+                probabilities[rows] = torch.softmax(logits.float(), dim=-1).numpy()
                 if on_batch is not None:
                     on_batch()
     finally:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -121,16 +122,9 @@ def tokenize_splits(
     key = f"{data.fingerprint}-{Path(tokenizer.name_or_path).name}-{cfg.max_tokens}"
     path = get_cache_dir() / "tokenized" / key
     if not (path / "dataset_dict.json").exists():
-        backend = tokenizer.backend_tokenizer
-        unk = tokenizer.unk_token_id if tokenizer.unk_token_id is not None else 0
         out = {}
         for name, split in data.splits.items():
-            ids: list[list[int]] = []
-            texts = split["text"]
-            for i in range(0, len(split), _BATCH):
-                for enc in backend.encode_batch(texts[i : i + _BATCH], add_special_tokens=False):
-                    capped = cap_tokens(enc.ids, cfg.max_tokens)
-                    ids.append(capped or [unk])  # never an empty review
+            ids = token_ids(tokenizer, split["text"], cfg.max_tokens)
             ds = Dataset.from_dict(
                 {"input_ids": ids, "label": list(split["label"]), "length": [len(x) for x in ids]}
             )
@@ -139,6 +133,20 @@ def tokenize_splits(
             out[name] = ds
         _atomic_save(path, DatasetDict(out).save_to_disk)
     return load_from_disk(str(path))
+
+
+def token_ids(
+    tokenizer: PreTrainedTokenizerFast, texts: Sequence[str], max_tokens: int
+) -> list[list[int]]:
+    """Each text's token ids as the models train on them, in the texts' order: no special tokens,
+    capped by :func:`cap_tokens`, and the unknown token for an empty text (never an empty review)."""
+    backend = tokenizer.backend_tokenizer
+    unk = tokenizer.unk_token_id if tokenizer.unk_token_id is not None else 0
+    ids: list[list[int]] = []
+    for i in range(0, len(texts), _BATCH):
+        for enc in backend.encode_batch(texts[i : i + _BATCH], add_special_tokens=False):
+            ids.append(cap_tokens(enc.ids, max_tokens) or [unk])
+    return ids
 
 
 def cap_tokens(ids: list[int], cap: int) -> list[int]:

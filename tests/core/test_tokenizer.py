@@ -90,3 +90,28 @@ def test_tokenized_split_slices_reviews_out_of_arrow(tiny_data: DataConfig) -> N
         assert split[i]["input_ids"].tolist() == splits["test"][i]["input_ids"]
         assert split[i]["label"] == splits["test"][i]["label"]
     assert split.lengths.tolist() == list(splits["test"]["length"])
+
+
+def test_token_ids_in_the_data_order_are_the_cached_reviews(tiny_data: DataConfig) -> None:
+    """``token_ids`` + ``TokenizedSplit.from_ids`` give the reviews the models train on, in the
+    data's order (the cached validation and test splits are sorted by length)."""
+    import numpy as np
+
+    from core.batching import TokenizedSplit
+    from core.tokenizer import token_ids
+
+    data = load_data(tiny_data)
+    tok = get_tokenizer(data, tiny_data)
+    cached = tokenize_splits(data, tok, tiny_data)["test"]
+    test = data.splits["test"]
+    split = TokenizedSplit.from_ids(token_ids(tok, test["text"], 8), np.asarray(test["label"]))
+    assert len(split) == len(test) and split.labels.tolist() == list(test["label"])
+    assert split.lengths.max() <= 8 and split.lengths.min() >= 1  # capped, never empty
+    split = TokenizedSplit.from_ids(
+        token_ids(tok, test["text"], tiny_data.max_tokens), np.asarray(test["label"])
+    )
+    in_data_order = sorted(split[i]["input_ids"].tolist() for i in range(len(split)))
+    assert in_data_order == sorted(cached["input_ids"])
+    for i in (0, len(test) - 1):  # row i is review i
+        alone = tok.backend_tokenizer.encode(test[i]["text"], add_special_tokens=False).ids
+        assert split[i]["input_ids"].tolist() == (alone or [tok.unk_token_id])
