@@ -183,6 +183,14 @@ if more:
         for i, knob in enumerate(more):
             with columns[i % 3]:
                 _draw(knob)
+        if "teacher" in {k.name for k in more}:
+            st.caption(
+                "**teacher = baseline** lets the network also learn what the linear baseline "
+                "(TF-IDF n-grams) believes about every training review and every unlabelled one: "
+                "a second, different view of the same text, and unlabelled text helps again "
+                "(the first run on a dataset fits the teacher, 1-2 minutes on 2 cores, then "
+                "cached). More reviews per run also want more max_steps."
+            )
 
 run = None
 try:

@@ -25,19 +25,9 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-WEIGHTS = [round(0.1 * i, 1) for i in range(11)]
-
 
 def accuracy(probabilities: np.ndarray, labels: np.ndarray) -> float:
     return float((probabilities.argmax(axis=1) == labels).mean())
-
-
-def choose_weight(p_model: np.ndarray, p_base: np.ndarray, labels: np.ndarray) -> tuple:
-    """(weight, accuracy by weight) on one split: the best weight, ties to the nearest 0.5."""
-    by_weight = {w: accuracy(w * p_model + (1 - w) * p_base, labels) for w in WEIGHTS}
-    best = max(by_weight.values())
-    weight = min((w for w, a in by_weight.items() if a == best), key=lambda w: abs(w - 0.5))
-    return weight, by_weight
 
 
 def main() -> None:
@@ -53,6 +43,7 @@ def main() -> None:
     from core.config import RunConfig
     from core.predict import load_model
     from core.scoring import score_split
+    from core.teacher import choose_weight
     from core.tokenizer import token_ids
     from core.trainer import build_collator, prepare_data
 

@@ -20,8 +20,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from core.knobs import DataConfig  # noqa: E402
 from core.word_vectors import (  # noqa: E402
     Word2VecSettings,
-    _texts_fingerprint,
     pretrain_vectors,
+    texts_fingerprint,
     unlabelled_texts,
     vectors_cache_path,
 )
@@ -49,7 +49,7 @@ def main() -> None:
     )
     settings = Word2VecSettings(algorithm=args.algorithm, epochs=args.epochs, workers=args.workers)
     for dim in args.dims:
-        path = vectors_cache_path(data, tokenizer, dim, settings, _texts_fingerprint(unlabelled))
+        path = vectors_cache_path(data, tokenizer, dim, settings, texts_fingerprint(unlabelled))
         path.unlink(missing_ok=True)
         _, known, stats = pretrain_vectors(data, tokenizer, dim, settings)
         row = {"embedding_dim": dim, **settings.as_dict(), **(stats.__dict__ if stats else {})}

@@ -39,6 +39,9 @@ class TokenizedSplit(torch.utils.data.Dataset):
     offsets: np.ndarray  # (n + 1,) int64
     labels: np.ndarray  # (n,) int64
     sorted_by_length: bool = False
+    # (n, classes) float32: each review's target distribution, where it is not its label alone
+    # (a teacher's probabilities, core.teacher); None: the labels
+    targets: np.ndarray | None = None
 
     @classmethod
     def from_dataset(cls, ds: Dataset, sorted_by_length: bool = False) -> TokenizedSplit:
@@ -67,10 +70,31 @@ class TokenizedSplit(torch.utils.data.Dataset):
         return len(self.labels)
 
     def __getitem__(self, i: int) -> dict[str, Any]:
-        return {
+        row = {
             "input_ids": self.ids[self.offsets[i] : self.offsets[i + 1]],
             "label": int(self.labels[i]),
         }
+        if self.targets is not None:
+            row["target"] = self.targets[i]
+        return row
+
+    def with_targets(
+        self,
+        targets: np.ndarray,
+        more: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
+    ) -> TokenizedSplit:
+        """This split with a target distribution per review (``targets``, ``(n, classes)``),
+        and with ``more`` (``(ids, offsets, targets)`` laid out as here) appended after its own
+        reviews: reviews without a label, whose label is their target's most likely class."""
+        ids, offsets, labels = self.ids, self.offsets, self.labels
+        targets = np.asarray(targets, dtype=np.float32)
+        if more is not None and len(more[1]) > 1:
+            more_ids, more_offsets, more_targets = more
+            ids = np.concatenate([ids, more_ids.astype(np.int32)])
+            offsets = np.concatenate([offsets, offsets[-1] + more_offsets[1:]])
+            labels = np.concatenate([labels, more_targets.argmax(axis=1).astype(np.int64)])
+            targets = np.concatenate([targets, more_targets.astype(np.float32)])
+        return TokenizedSplit(ids, offsets, labels, self.sorted_by_length, targets)
 
     def rows(self, index: Sequence[int]) -> list[dict[str, Any]]:
         return [self[int(i)] for i in index]
@@ -123,6 +147,8 @@ class PadCollator:
         }
         if "label" in features[0]:
             batch["labels"] = torch.tensor([f["label"] for f in features], dtype=torch.long)
+        if "target" in features[0]:  # soft targets (a teacher's): the trainer's loss reads them
+            batch["targets"] = torch.from_numpy(np.stack([f["target"] for f in features]))
         return batch
 
 

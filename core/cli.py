@@ -64,6 +64,11 @@ def add_data_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--tokenizer", help="A pretrained tokenizer name or folder, instead of training one."
     )
+    p.add_argument(
+        "--teacher-model",
+        help="With --teacher baseline: a saved model's folder (trained on this train part) whose "
+        "probabilities are averaged with the baseline's, its weight chosen on validation.",
+    )
     p.add_argument("--max-train-samples", type=int, help="Use only this many training reviews.")
     p.add_argument(
         "--max-test-samples", type=int, help="Score only this many test reviews (default: all)."
@@ -81,6 +86,7 @@ def data_config_from(args: argparse.Namespace) -> DataConfig:
         label_column=args.label_column,
         label_names=names,
         tokenizer=args.tokenizer,
+        teacher_model=getattr(args, "teacher_model", None),
         max_train_samples=args.max_train_samples,
         max_test_samples=args.max_test_samples,
     )

@@ -220,6 +220,27 @@ class DataConfig:
         choices=["random", "tail"],
         before="random",
     )
+    teacher: str = knob(
+        "none",
+        "Also learn the linear baseline's class probabilities on unlabelled and training reviews "
+        "(distillation).",
+        choices=["none", "baseline"],
+        before="none",
+    )
+    teacher_weight: float = knob(
+        0.5,
+        "Share of the teacher's probabilities in a training review's target; the rest is its label.",
+        low=0.0,
+        high=1.0,
+        step=0.05,
+        requires={"teacher": "baseline"},
+        before=0.5,
+    )
+    # With teacher = "baseline": a saved model's folder (model/ and result.json, trained on this
+    # same train part) whose probabilities are averaged with the baseline's, its weight chosen on
+    # validation (core.teacher). None: the baseline alone. A path, so not a knob: set it in a
+    # study file's [data] table or with --teacher-model.
+    teacher_model: str | None = None
     split_seed: int = 42
     vocab_size: int = knob(
         20000,

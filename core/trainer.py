@@ -40,6 +40,7 @@ from core.models import build_model, count_parameters
 from core.results import RunResult
 from core.scoring import is_unbalanced, macro_f1, score_split
 from core.settings import ensure_writable, get_runs_dir
+from core.teacher import get_teacher_targets, soft_targets
 from core.tokenizer import get_tokenizer, tokenize_splits
 from core.word_vectors import get_token_vectors
 
@@ -72,6 +73,8 @@ def prepare_data(cfg: DataConfig) -> PreparedData:
             name: TokenizedSplit.from_dataset(ds, sorted_by_length=name != "train")
             for name, ds in tokenized.items()
         }
+        if cfg.teacher != "none":
+            splits["train"] = with_teacher(splits["train"], data, tokenizer, cfg)
         _PREPARED[key] = PreparedData(data, tokenizer, splits)
         while len(_PREPARED) > 4:
             _PREPARED.pop(next(iter(_PREPARED)))
@@ -79,6 +82,18 @@ def prepare_data(cfg: DataConfig) -> PreparedData:
 
 
 _PREPARED: dict[tuple, PreparedData] = {}  # read-only after creation: safe to share
+
+
+def with_teacher(
+    train: TokenizedSplit, data: TextData, tokenizer: PreTrainedTokenizerFast, cfg: DataConfig
+) -> TokenizedSplit:
+    """The training split with the teacher's targets (:mod:`core.teacher`): each training
+    review's label mixed with the teacher's probabilities (``teacher_weight``), and the
+    unlabelled reviews after them with the teacher's probabilities alone."""
+    t = get_teacher_targets(data, tokenizer, cfg.max_tokens, teacher_model=cfg.teacher_model)
+    own = soft_targets(train.labels, t.train_probabilities, cfg.teacher_weight)
+    more = (t.unlabelled_ids, t.unlabelled_offsets, t.unlabelled_probabilities)
+    return train.with_targets(own, more)
 
 
 class Diverged(Exception):
@@ -145,7 +160,15 @@ class _ExplorerTrainer(Trainer):
     _loss_high_steps = 0
 
     def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
-        result = super().compute_loss(model, inputs, return_outputs, num_items_in_batch)
+        targets = inputs.pop("targets", None)
+        if targets is None:
+            result = super().compute_loss(model, inputs, return_outputs, num_items_in_batch)
+        else:  # soft targets (a teacher's): cross-entropy against each review's distribution
+            inputs = {k: v for k, v in inputs.items() if k != "labels"}
+            outputs = model(**inputs)
+            log_p = torch.log_softmax(outputs.logits.float(), dim=-1)
+            loss = -(targets * log_p).sum(dim=-1).mean()
+            result = (loss, outputs) if return_outputs else loss
         if model.training:
             self._check_loss(float((result[0] if return_outputs else result).detach()))
         return result

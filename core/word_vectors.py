@@ -20,9 +20,6 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import json
-import os
-import tempfile
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -30,8 +27,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from filelock import FileLock
 
+from core.npz_cache import computed_once, content_key
 from core.settings import get_cache_dir
 
 if TYPE_CHECKING:
@@ -44,6 +41,7 @@ __all__ = [
     "PretrainStats",
     "Word2VecSettings",
     "build_corpus",
+    "texts_fingerprint",
     "get_token_vectors",
     "pretrain_vectors",
     "unlabelled_texts",
@@ -115,7 +113,7 @@ def unlabelled_texts(source: str) -> list[str]:
     return []
 
 
-def _texts_fingerprint(texts: Sequence[str]) -> str:
+def texts_fingerprint(texts: Sequence[str]) -> str:
     h = hashlib.sha256(str(len(texts)).encode())
     for text in texts:
         h.update(text.encode("utf-8", "surrogatepass"))
@@ -171,7 +169,7 @@ def vectors_cache_path(
     unlabelled_fingerprint: str,
 ) -> Path:
     """Where the vectors for this data, tokenizer, size and settings are cached."""
-    blob = json.dumps(
+    key = content_key(
         {
             "data": data.fingerprint,
             "unlabelled": unlabelled_fingerprint,
@@ -179,10 +177,8 @@ def vectors_cache_path(
             "vocab": len(tokenizer),
             "dim": dim,
             "settings": settings.as_dict(),
-        },
-        sort_keys=True,
+        }
     )
-    key = hashlib.sha256(blob.encode()).hexdigest()[:20]
     return get_cache_dir() / "word_vectors" / f"w2v-{data.fingerprint}-d{dim}-{key}.npz"
 
 
@@ -197,13 +193,9 @@ def pretrain_vectors(
     came from the cache). Trained at most once per key, across processes."""
     settings = settings or Word2VecSettings()
     unlabelled = unlabelled_texts(data.source)
-    path = vectors_cache_path(data, tokenizer, dim, settings, _texts_fingerprint(unlabelled))
-    if path.exists():
-        return (*_read(path), None)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with FileLock(str(path) + ".lock"):
-        if path.exists():  # another process trained them while this one waited
-            return (*_read(path), None)
+    path = vectors_cache_path(data, tokenizer, dim, settings, texts_fingerprint(unlabelled))
+
+    def train() -> tuple[dict[str, np.ndarray], dict[str, Any]]:
         t0, c0 = time.perf_counter(), time.process_time()
         texts = list(data.splits["train"]["text"]) + unlabelled  # never validation or test
         corpus = build_corpus(_batches(texts), tokenizer)
@@ -222,26 +214,11 @@ def pretrain_vectors(
             tokens=sum(len(s) for s in corpus),
             known=int(known.sum()),
         )
-        _write_atomic(path, vectors, known, stats)
-    return vectors, known, stats
+        return {"vectors": vectors, "known": known}, dataclasses.asdict(stats)
 
-
-def _read(path: Path) -> tuple[np.ndarray, np.ndarray]:
-    with np.load(path) as f:
-        return f["vectors"], f["known"]
-
-
-def _write_atomic(path: Path, vectors: np.ndarray, known: np.ndarray, stats: PretrainStats) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}-", suffix=".npz")
-    os.close(fd)
-    try:
-        stats_json = json.dumps(dataclasses.asdict(stats))
-        np.savez(tmp, vectors=vectors, known=known, stats=np.array(stats_json))
-        os.chmod(tmp, 0o644)  # mkstemp makes it private; the cache is for every user
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    arrays, trained = computed_once(path, train)
+    stats = PretrainStats(**arrays["meta"]) if trained else None
+    return arrays["vectors"], arrays["known"], stats
 
 
 def get_token_vectors(

@@ -50,11 +50,13 @@ def replay_key(run: RunConfig, data_fingerprint: str, threads: int) -> str:
     """What decides a run's numbers: the data's content hash, the fully resolved config (seed
     included; the data's location is not, its content is), the torch thread count (it changes
     the order of floating-point sums) and :data:`ENGINE_VERSION`; the :data:`ADDED_LATER` knobs
-    only away from their old behaviour, and for word2vec runs the word2vec settings. Computed
-    before training. Not in it: the unlabelled reviews beside the data (word2vec's corpus),
-    read only when vectors are trained."""
+    only away from their old behaviour, for word2vec runs the word2vec settings and for runs
+    with a teacher the baseline's settings. Computed
+    before training. Not in it: the unlabelled reviews beside the data (word2vec's corpus and
+    the teacher's), read only when vectors or targets are computed."""
     config = run.to_dict()
-    config["data"] = {k: v for k, v in config["data"].items() if k != "data"}
+    # locations are not in the key, contents are (a teacher model's below)
+    config["data"] = {k: v for k, v in config["data"].items() if k not in ("data", "teacher_model")}
     for derived in ("vocab_size", "pad_token_id", "id2label", "label2id", "num_labels"):
         config["model"].pop(derived, None)  # set from the data by train_run
     flat = run.to_flat()
@@ -72,6 +74,14 @@ def replay_key(run: RunConfig, data_fingerprint: str, threads: int) -> str:
         from core.word_vectors import Word2VecSettings
 
         blob["word2vec"] = Word2VecSettings().as_dict()  # what "word2vec" means today
+    if flat.get("teacher", "none") == "baseline":
+        from core.baseline import BaselineSettings
+
+        blob["teacher"] = BaselineSettings().key()  # what the "baseline" teacher is today
+        if run.data.teacher_model:
+            from core.teacher import model_fingerprint
+
+            blob["teacher_model"] = model_fingerprint(run.data.teacher_model)
     return hashlib.sha256(json.dumps(blob, sort_keys=True, default=str).encode()).hexdigest()[:32]
 
 
