@@ -101,6 +101,10 @@ $PY -m core study keep-best cnn-pretrained-pooled --storage "$S"
 # workers, 12 trials)
 $PY -m core study run studies/cnn_pretrained_tail.toml --workers 2 --threads 1 --storage "$S"
 $PY -m core study keep-best cnn-pretrained-tail --storage "$S"
+# The CNN's fourth stage, taught by the average of cnn-pretrained-tail's best and the baseline,
+# with the unlabelled reviews (tenth session, 2026-12-06; two one-thread workers, 8 trials)
+$PY -m core study run studies/cnn_distilled.toml --workers 2 --threads 1 --storage "$S"
+$PY -m core study keep-best cnn-distilled --storage "$S"
 $PY -m core.baseline
 mkdir -p studies/baselines && cp "${EXPLORER_CACHE:-.cache}"/baseline/*.json studies/baselines/
 # The landscapes for Explore: grid studies, every point trained once, one torch thread per
