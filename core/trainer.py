@@ -12,20 +12,17 @@ The trainer knows nothing of any UI: progress and cancellation go through the
 from __future__ import annotations
 
 import copy
-import dataclasses
 import json
 import math
 import tempfile
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 from transformers import (
     PreTrainedModel,
-    PreTrainedTokenizerFast,
     PrinterCallback,
     Trainer,
     TrainerCallback,
@@ -33,67 +30,14 @@ from transformers import (
     set_seed,
 )
 
-from core.batching import LengthGroupedBatches, PadCollator, TokenizedSplit
-from core.config import DataConfig, RunConfig, TextClassifierConfig, validate
-from core.data import TextData, load_data
+from core.batching import LengthGroupedBatches, PadCollator
+from core.config import RunConfig, TextClassifierConfig, validate
 from core.models import build_model, count_parameters
+from core.prepared import PreparedData, prepare_data, with_teacher  # noqa: F401 - their old home
 from core.results import RunResult
 from core.scoring import is_unbalanced, macro_f1, score_split
 from core.settings import ensure_writable, get_runs_dir
-from core.teacher import get_teacher_targets, soft_targets
-from core.tokenizer import get_tokenizer, tokenize_splits
 from core.word_vectors import get_token_vectors
-
-
-@dataclass
-class PreparedData:
-    """Data, tokenizer and token ids for one :class:`DataConfig`; built once per process."""
-
-    data: TextData
-    tokenizer: PreTrainedTokenizerFast
-    splits: dict[str, TokenizedSplit]
-
-    @property
-    def label_names(self) -> list[str]:
-        return self.data.label_names
-
-    @property
-    def fingerprint(self) -> str:
-        return self.data.fingerprint
-
-
-def prepare_data(cfg: DataConfig) -> PreparedData:
-    """Load, tokenize (cached on disk) and keep in memory for the next run with the same data."""
-    key = tuple(tuple(v) if isinstance(v, list) else v for v in dataclasses.astuple(cfg))
-    if key not in _PREPARED:
-        data = load_data(cfg)
-        tokenizer = get_tokenizer(data, cfg)
-        tokenized = tokenize_splits(data, tokenizer, cfg)
-        splits = {
-            name: TokenizedSplit.from_dataset(ds, sorted_by_length=name != "train")
-            for name, ds in tokenized.items()
-        }
-        if cfg.teacher != "none":
-            splits["train"] = with_teacher(splits["train"], data, tokenizer, cfg)
-        _PREPARED[key] = PreparedData(data, tokenizer, splits)
-        while len(_PREPARED) > 4:
-            _PREPARED.pop(next(iter(_PREPARED)))
-    return _PREPARED[key]
-
-
-_PREPARED: dict[tuple, PreparedData] = {}  # read-only after creation: safe to share
-
-
-def with_teacher(
-    train: TokenizedSplit, data: TextData, tokenizer: PreTrainedTokenizerFast, cfg: DataConfig
-) -> TokenizedSplit:
-    """The training split with the teacher's targets (:mod:`core.teacher`): each training
-    review's label mixed with the teacher's probabilities (``teacher_weight``), and the
-    unlabelled reviews after them with the teacher's probabilities alone."""
-    t = get_teacher_targets(data, tokenizer, cfg.max_tokens, teacher_model=cfg.teacher_model)
-    own = soft_targets(train.labels, t.train_probabilities, cfg.teacher_weight)
-    more = (t.unlabelled_ids, t.unlabelled_offsets, t.unlabelled_probabilities)
-    return train.with_targets(own, more)
 
 
 class Diverged(Exception):
