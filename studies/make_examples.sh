@@ -84,6 +84,11 @@ arm "${SH[@]}" --suffix=-rf4-cap-val20-seed1 --seed 1 "${CAP4[@]}" "${V20[@]}"
 arm "${SH[@]}" --suffix=-rf4-cap-val20-fixed900 --seed 0 "${CAP4[@]}" "${V20[@]}" --set max_steps=900
 arm "${SH[@]}" --suffix=-rf4-cap-val20-fixed900-seed1 --seed 1 "${CAP4[@]}" "${V20[@]}" \
     --set max_steps=900
+# The same with ASHA's late promotion (promote_later; eleventh session, 2026-12-07, decided before
+# running; one thread each, two side by side, each into a file of its own)
+LATE=(--pruner-option promote_later=True)
+arm "${SH[@]}" --suffix=-rf4-cap-late-val20 --seed 0 "${CAP4[@]}" "${LATE[@]}" "${V20[@]}"
+arm "${SH[@]}" --suffix=-rf4-cap-late-val20-seed1 --seed 1 "${CAP4[@]}" "${LATE[@]}" "${V20[@]}"
 # Issue 15: the pretrained-vector searches (one core each, side by side, 2026-11-29) and the
 # linear baseline, kept beside the studies so the viewer draws it
 $PY -m core study run studies/cnn_pretrained.toml --workers 1 --threads 1 --storage "$S"

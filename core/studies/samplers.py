@@ -76,7 +76,8 @@ def build_pruner(spec: StudySpec) -> optuna.pruners.BasePruner:
 
     ``first_rung_cap = true`` (successive halving only) promotes at most one trial in
     ``reduction_factor`` out of the first rung, as asynchronous successive halving does
-    (:mod:`core.studies.halving`).
+    (:mod:`core.studies.halving`); with ``promote_later = true`` too, a trial pruned for want
+    of room is trained again once the rung's top share includes it, as ASHA promotes late.
     """
     if spec.pruner == "none":
         return optuna.pruners.NopPruner()
@@ -91,6 +92,8 @@ def build_pruner(spec: StudySpec) -> optuna.pruners.BasePruner:
         capped = options.pop("first_rung_cap", False)
         if not isinstance(capped, bool):
             raise ConfigError("first_rung_cap is true or false.")
+        if "promote_later" in options and not capped:
+            raise ConfigError("promote_later needs first_rung_cap = true.")
         factory: Any = FirstRungCapPruner if capped else optuna.pruners.SuccessiveHalvingPruner
         return _with_options(factory, spec, defaults | options)
     defaults = {"min_resource": min_steps, "max_resource": max_steps, "reduction_factor": 3}

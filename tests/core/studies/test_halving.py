@@ -9,7 +9,7 @@ import pytest
 from optuna.trial import TrialState
 
 from core.errors import ConfigError
-from core.studies.halving import FirstRungCapPruner
+from core.studies.halving import RERUN_ATTR, FirstRungCapPruner
 from core.studies.samplers import build_pruner
 from core.studies.spec import parse_spec
 from tests.core.studies.conftest import tiny_spec_dict
@@ -78,3 +78,69 @@ def test_the_study_file_turns_it_on(tiny_data_dir: Path) -> None:
         parse_spec(raw | {"pruner": options | {"min_resource": "auto"}})
     with pytest.raises(ConfigError, match="HyperbandPruner"):  # successive halving's alone
         parse_spec(raw | {"pruner": {"name": "hyperband", "first_rung_cap": True}})
+
+
+class _ListSampler(optuna.samplers.BaseSampler):
+    """Proposes the given values of ``x`` in turn; a queued trial keeps its own (Optuna's rule)."""
+
+    def __init__(self, values: list[float]) -> None:
+        self._values = iter(values)
+
+    def infer_relative_search_space(self, study, trial):
+        return {}
+
+    def sample_relative(self, study, trial, search_space):
+        return {}
+
+    def sample_independent(self, study, trial, param_name, param_distribution):
+        return next(self._values)
+
+
+def _run_proposed(pruner: optuna.pruners.BasePruner, xs: list[float], n: int) -> optuna.Study:
+    """``n`` trials whose curve is ``x`` at steps 10 and 40, ``x`` from ``xs`` unless queued."""
+    study = optuna.create_study(direction="maximize", sampler=_ListSampler(xs), pruner=pruner)
+    for _ in range(n):
+        trial = study.ask()
+        x = trial.suggest_float("x", 0.0, 1.0)
+        for step in (10, 40):
+            trial.report(x, step)
+            if trial.should_prune():
+                study.tell(trial, state=TrialState.PRUNED)
+                break
+        else:
+            study.tell(trial, x)
+    return study
+
+
+def test_promote_later_trains_again_a_good_trial_that_arrived_before_there_was_room() -> None:
+    xs = [0.9, 0.5, 0.4, 0.3, 0.2, 0.1, 0.15, 0.05, 0.12, 0.11]
+    capped = _run_proposed(FirstRungCapPruner(min_resource=10, reduction_factor=4), xs, 6)
+    # Without it the first (and best) trial is lost: no room while it was alone at the rung.
+    assert [t.state for t in capped.trials] == [TrialState.PRUNED] * 6
+    late = _run_proposed(
+        FirstRungCapPruner(min_resource=10, reduction_factor=4, promote_later=True), xs, 10
+    )
+    states = [t.state for t in late.trials]
+    # The fourth arrival makes room for one, and the best of the rung (trial 0) takes it: it is
+    # queued and runs as trial 4, to its end, marked with the trial it repeats.
+    assert late.trials[4].params == {"x": 0.9}
+    assert late.trials[4].user_attrs[RERUN_ATTR] == 0
+    assert states[4] == TrialState.COMPLETE
+    # The room it took is used: the next three weak trials are pruned. The eighth original
+    # arrival (0.05) makes room for a second, and the rung's second best (trial 1, 0.5) is queued
+    # once; it runs as trial 9 and the second rung prunes it (Optuna's rule: 0.9 is there).
+    assert states[:4] == [TrialState.PRUNED] * 4 and states[5:] == [TrialState.PRUNED] * 5
+    assert {
+        t.number: t.user_attrs[RERUN_ATTR] for t in late.trials if RERUN_ATTR in t.user_attrs
+    } == {4: 0, 9: 1}
+    assert late.trials[9].params == {"x": 0.5} and late.trials[9].last_step == 40
+
+
+def test_promote_later_is_checked_in_the_study_file(tiny_data_dir: Path) -> None:
+    raw = tiny_spec_dict(tiny_data_dir)
+    options = {"name": "successive_halving", "first_rung_cap": True, "promote_later": True}
+    assert build_pruner(parse_spec(raw | {"pruner": options}))._promote_later is True
+    with pytest.raises(ConfigError, match="promote_later needs first_rung_cap = true"):
+        parse_spec(raw | {"pruner": options | {"first_rung_cap": False}})
+    with pytest.raises(ConfigError, match="promote_later is true or false"):
+        parse_spec(raw | {"pruner": options | {"promote_later": "yes"}})
