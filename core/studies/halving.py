@@ -33,11 +33,13 @@ trial that the unpruned arm's search grew from (89.2 %) but the search still fol
 trials that completed, as the plain cap's did (README, "A surrogate of the curves"). So the study
 files do not turn it on either.
 
-Parallel workers that decide at the same moment may both take the last place; the budget is
-then exceeded by one.
+Parallel workers that decide at the same moment may both take the last place (the budget is
+then exceeded by one) or queue the same waiting trial (it then trains twice).
 """
 
 from __future__ import annotations
+
+import math
 
 from optuna.pruners import BasePruner, SuccessiveHalvingPruner
 from optuna.study import Study, StudyDirection
@@ -127,14 +129,18 @@ class FirstRungCapPruner(BasePruner):
         def at_rung(t: FrozenTrial) -> float:
             return sign * t.intermediate_values[self._first_step(t)]
 
-        cut = sorted((at_rung(t) for t in [*others, trial]), reverse=True)[room - 1]
+        values = sorted(
+            (v for t in [*others, trial] if not math.isnan(v := at_rung(t))), reverse=True
+        )
+        if len(values) < room:
+            return
         waiting = [
             t
             for t in others
             if t.state == TrialState.PRUNED
             and not t.system_attrs.get(PROMOTED_ATTR)
             and t.number not in queued
-            and at_rung(t) >= cut
+            and at_rung(t) >= values[room - 1]  # False for NaN
         ]
         if waiting:
             best = max(waiting, key=at_rung)

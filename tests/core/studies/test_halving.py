@@ -96,9 +96,11 @@ class _ListSampler(optuna.samplers.BaseSampler):
         return next(self._values)
 
 
-def _run_proposed(pruner: optuna.pruners.BasePruner, xs: list[float], n: int) -> optuna.Study:
+def _run_proposed(
+    pruner: optuna.pruners.BasePruner, xs: list[float], n: int, direction: str = "maximize"
+) -> optuna.Study:
     """``n`` trials whose curve is ``x`` at steps 10 and 40, ``x`` from ``xs`` unless queued."""
-    study = optuna.create_study(direction="maximize", sampler=_ListSampler(xs), pruner=pruner)
+    study = optuna.create_study(direction=direction, sampler=_ListSampler(xs), pruner=pruner)
     for _ in range(n):
         trial = study.ask()
         x = trial.suggest_float("x", 0.0, 1.0)
@@ -134,6 +136,14 @@ def test_promote_later_trains_again_a_good_trial_that_arrived_before_there_was_r
         t.number: t.user_attrs[RERUN_ATTR] for t in late.trials if RERUN_ATTR in t.user_attrs
     } == {4: 0, 9: 1}
     assert late.trials[9].params == {"x": 0.5} and late.trials[9].last_step == 40
+
+
+def test_promote_later_when_lower_is_better() -> None:
+    xs = [0.1, 0.5, 0.6, 0.7, 0.8, 0.9]
+    pruner = FirstRungCapPruner(min_resource=10, reduction_factor=4, promote_later=True)
+    late = _run_proposed(pruner, xs, 6, direction="minimize")
+    assert late.trials[4].params == {"x": 0.1} and late.trials[4].user_attrs[RERUN_ATTR] == 0
+    assert late.trials[4].state == TrialState.COMPLETE
 
 
 def test_promote_later_is_checked_in_the_study_file(tiny_data_dir: Path) -> None:
