@@ -9,9 +9,10 @@ arm's trials and cannot show what decided every real arm that failed: the sample
 pruner's decisions and proposes other trials (README, "Pruning"). This benchmark runs the real
 study code instead (the spec's TPE from ``build_sampler``, its pruner from ``build_pruner``,
 parameters from ``suggest_overrides``) against a model of the curves: a random forest fitted on
-every stored trial of the ``cnn-pruner-*`` arms (578 distinct configurations at 256 tokens and
-batch 64; each validation of each curve is a row), as surrogate benchmarks do (Eggensperger et
-al., "Efficient Benchmarking of Hyperparameter Optimizers via Surrogates", AAAI 2015).
+every stored trial of the storage's ``cnn-pruner-*`` arms (610 distinct configurations at 256
+tokens and batch 64 in examples.db; each validation of each curve is a row), as surrogate
+benchmarks do (Eggensperger et al., "Efficient Benchmarking of Hyperparameter Optimizers via
+Surrogates", AAAI 2015).
 
 A simulated trial draws its configuration's curve from the forest and adds a per-configuration
 offset (a training seed's luck: ``--config-sd``, 0.25 points as ``bench_seed_noise.py`` measured
