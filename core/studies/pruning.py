@@ -4,7 +4,10 @@ used had none been pruned.
 A trial the pruner stopped would have trained on to its own ``max_steps`` (or until early
 stopping, which cannot be known, so the unpruned figure is an upper bound). Trials stopped for
 other reasons (a stop request, Ctrl-C, an invalid configuration) and those still running are
-left out of both sides: pruning did not decide them.
+left out of both sides: pruning did not decide them. A late promotion (``promote_later``: a
+pruned trial's configuration trained again, :data:`~core.studies.halving.RERUN_ATTR`) counts
+its steps as used, but nothing on the unpruned side: without pruning, the configuration would
+have trained once, and the trial it repeats already counts that run.
 """
 
 from __future__ import annotations
@@ -13,6 +16,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from optuna.trial import FrozenTrial, TrialState
+
+from core.studies.halving import RERUN_ATTR
 
 __all__ = ["PruningSavings", "pruning_savings", "savings_of", "trial_steps"]
 
@@ -44,13 +49,14 @@ def trial_steps(t: FrozenTrial) -> tuple[int, int, bool] | None:
     steps = t.user_attrs.get("steps")
     if steps is None:
         return None
+    repeat = RERUN_ATTR in t.user_attrs
     if t.state == TrialState.COMPLETE:
-        return int(steps), int(steps), False
+        return int(steps), 0 if repeat else int(steps), False
     if t.state == TrialState.PRUNED and t.user_attrs.get("status") == "pruned":
         planned = _planned_steps(t)
         if planned is None:
             return None
-        return int(steps), max(int(steps), planned), True
+        return int(steps), 0 if repeat else max(int(steps), planned), True
     return None
 
 

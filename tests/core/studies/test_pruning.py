@@ -107,3 +107,16 @@ def test_only_the_pruners_decisions_count() -> None:
     assert (s.trials, s.pruned, s.steps_used, s.steps_unpruned) == (3, 2, 450, 1150)
     assert s.saved_fraction == pytest.approx(1 - 450 / 1150)
     assert pruning_savings([_trial(TrialState.COMPLETE, None)]) is None
+
+
+def test_a_late_promotion_adds_its_steps_but_no_unpruned_run() -> None:
+    """The pruned trial and its repeat are one configuration: unpruned, it trains once."""
+    trials = [
+        _trial(TrialState.PRUNED, 100, status="pruned"),  # pruned for want of room; 300 unpruned
+        _trial(TrialState.COMPLETE, 280, promoted_late=0),  # its repeat, early-stopped at 280
+        _trial(TrialState.PRUNED, 100, status="pruned"),
+        _trial(TrialState.PRUNED, 100, status="pruned", promoted_late=2),  # a repeat pruned again
+    ]
+    s = pruning_savings(trials)
+    assert s is not None
+    assert (s.trials, s.pruned, s.steps_used, s.steps_unpruned) == (4, 3, 580, 600)
