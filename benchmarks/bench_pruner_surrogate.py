@@ -146,9 +146,16 @@ def check(curves) -> None:
 
 class Simulator:
     def __init__(
-        self, model, config_sd: float, eval_sd: float, patience: int = 4, every: int = 100
+        self,
+        model,
+        config_sd: float,
+        eval_sd: float,
+        noise_seed: int = 0,
+        patience: int = 4,
+        every: int = 100,
     ):
         self.model, self.config_sd, self.eval_sd = model, config_sd, eval_sd
+        self.noise_seed = noise_seed
         self.patience, self.every = patience, every
 
     def curve(self, flat: dict) -> list[tuple[int, float]]:
@@ -158,7 +165,7 @@ class Simulator:
         mean = self.model.predict(np.array([features(flat, s) for s in steps]))
         config = {k: v for k, v in flat.items() if k != "early_evals"}
         digest = hashlib.sha256(repr(sorted(config.items())).encode()).digest()
-        seed = int.from_bytes(digest[:8], "little")
+        seed = int.from_bytes(digest[:8], "little") + self.noise_seed
         offset = np.random.default_rng(seed).normal(0, self.config_sd)
         # each validation's noise fixed by the configuration and the step, whatever else is drawn
         noise = [np.random.default_rng([seed, s]).normal(0, self.eval_sd) for s in steps]
@@ -228,6 +235,12 @@ def main() -> None:
     p.add_argument("--config-sd", type=float, default=0.0025)
     p.add_argument("--eval-sd", type=float, default=0.002)
     p.add_argument(
+        "--noise-seed",
+        type=int,
+        default=0,
+        help="Another draw of every configuration's luck (0: the README's tables).",
+    )
+    p.add_argument(
         "--check", action="store_true", help="Print the forest's held-out error and stop."
     )
     p.add_argument(
@@ -247,7 +260,7 @@ def main() -> None:
     if args.check:
         check(curves)
         return
-    sim = Simulator(fit_surrogate(curves), args.config_sd, args.eval_sd)
+    sim = Simulator(fit_surrogate(curves), args.config_sd, args.eval_sd, args.noise_seed)
     base = load_spec(args.spec)
     base.fixed = base.fixed | {"max_length": 256, "batch_size": 64, "val_fraction": 0.2}
     base.params = {k: v for k, v in base.params.items() if k not in base.fixed}
