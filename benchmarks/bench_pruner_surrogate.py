@@ -243,6 +243,7 @@ def main() -> None:
     p.add_argument(
         "--check", action="store_true", help="Print the forest's held-out error and stop."
     )
+    p.add_argument("--per-seed", action="store_true", help="Also print each seed's share and loss.")
     p.add_argument(
         "--calibrate",
         action="store_true",
@@ -289,6 +290,8 @@ def main() -> None:
             loss.append(100 * (refs[s]["best"] - r["best"]))
             pruned.append(r["pruned"])
             met += share[-1] <= 1 / 3 and loss[-1] <= 0.5
+            if args.per_seed:
+                print(f"  {name} seed {s}: share {share[-1]:.3f}, loss {loss[-1]:.2f} points")
         print(
             f"{name} | {met}/{args.seeds} | {statistics.median(share):.3f} | "
             f"{statistics.median(loss):.2f} | {max(loss):.2f} | {statistics.median(pruned):.0f}",
