@@ -32,6 +32,7 @@ from typing import Any
 
 from core.errors import ExplorerError
 from core.knobs import DataConfig
+from core.npz_cache import content_key
 from core.settings import get_cache_dir, get_data_source, get_studies_dir
 
 __all__ = [
@@ -59,8 +60,7 @@ class BaselineSettings:
     max_iter: int = 2000
 
     def key(self) -> str:
-        blob = json.dumps(dataclasses.asdict(self), sort_keys=True)
-        return hashlib.sha256(blob.encode()).hexdigest()[:10]
+        return content_key(dataclasses.asdict(self), length=10)
 
 
 @dataclass

@@ -10,8 +10,6 @@ trials alike.
 
 from __future__ import annotations
 
-import hashlib
-import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -19,6 +17,7 @@ from optuna.storages import BaseStorage
 from optuna.trial import FrozenTrial, TrialState
 
 from core.knobs import get_knob, get_knobs
+from core.npz_cache import content_key
 from core.results import RunResult
 from core.studies._optuna_compat import study_id_of, trials_with_user_attr
 from core.studies.storage import open_storage, rdb_of
@@ -82,7 +81,7 @@ def replay_key(run: RunConfig, data_fingerprint: str, threads: int) -> str:
             from core.teacher import model_fingerprint
 
             blob["teacher_model"] = model_fingerprint(run.data.teacher_model)
-    return hashlib.sha256(json.dumps(blob, sort_keys=True, default=str).encode()).hexdigest()[:32]
+    return content_key(blob, length=32)
 
 
 @dataclass(frozen=True)
