@@ -27,7 +27,9 @@ meets the accuracy bar.
 The forest is smoother than training (held-out error on final values 0.66 points, ``--check``)
 and only knows the regions earlier arms sampled, so one seed's outcome here is not a forecast of
 one real arm's (README, "A surrogate of the curves"); the share of seeds that pass is the number
-to read.
+to read. The ``-oracle`` designs show the other side: their pruner ranks trials at each rung by
+the value they would end with, so they measure what a perfect forecast from the first
+validations would be worth.
 """
 
 from __future__ import annotations
@@ -82,6 +84,27 @@ DESIGNS |= {
             {"early_evals": (50, 150)},
         )
         for rf in (2, 3, 4)
+    },
+    # the twelfth session's screens (README, "Where the ceiling is"): other factors, samplers
+    # and start-ups; "sampler" names another sampler than the file's
+    **{f"sh-rf{rf}": (SH, {"reduction_factor": rf}, {}, {}) for rf in (5, 6)},
+    "sh-rf2-cap": (SH, {"reduction_factor": 2} | CAP, {}, {}),
+    "sh-rf3-cap-late-rung": (SH, {"reduction_factor": 3} | LATE, RUNG, {}),
+    "sh-rf4-cap-late-rung": (SH, {"reduction_factor": 4} | LATE, RUNG, {}),
+    "sh-rf4-univariate": (SH, {"reduction_factor": 4}, {"multivariate": False}, {}),
+    **{
+        f"sh-rf4{name}-{variant}": (SH, {"reduction_factor": 4} | opts, sampler, {})
+        for name, opts in (("", {}), ("-cap", CAP), ("-cap-late", LATE))
+        for variant, sampler in (
+            ("random", {"sampler": "random"}),
+            ("startup20", {"n_startup_trials": 20}),
+        )
+    },
+    # an oracle first rung: the pruner sees at every rung the value the trial would end with
+    # (its trained curve is unchanged), so what a perfect early forecast would gain
+    **{
+        f"sh-rf4{name}-oracle": (SH, {"reduction_factor": 4} | opts, {}, {"oracle": True})
+        for name, opts in (("", {}), ("-cap", CAP), ("-cap-late", LATE))
     },
 }
 
@@ -179,10 +202,14 @@ class Simulator:
 
         def run(trial: optuna.Trial) -> float:
             flat = {"val_fraction": 0.2} | spec.fixed | fixed | suggest_overrides(trial, spec)
+            oracle = flat.pop("oracle", False)
+            curve = self.curve(flat)
+            final = stopped_best(curve, self.patience)
             best, since = -1.0, 0
-            for step, value in self.curve(flat):
+            for step, value in curve:
                 trial.set_user_attr("steps", step)
-                trial.report(value, step)
+                # the oracle's pruner sees at each rung the value the trial would end with
+                trial.report(final if oracle else value, step)
                 if trial.should_prune():
                     raise optuna.TrialPruned()
                 best, since = (value, 0) if value > best else (best, since + 1)
@@ -193,18 +220,31 @@ class Simulator:
         return run
 
 
+def stopped_best(curve: list[tuple[int, float]], patience: int) -> float:
+    """A curve's best validation, stopped early as the trainer stops it."""
+    best, since = -1.0, 0
+    for _, value in curve:
+        best, since = (value, 0) if value > best else (best, since + 1)
+        if since >= patience:
+            break
+    return best
+
+
 def simulate(sim: Simulator, base, design: tuple, seed: int, n_trials: int) -> dict:
     import optuna
 
     from core.studies.samplers import build_pruner, build_sampler
 
     pruner, pruner_options, sampler_options, fixed = design
+    sampler_options = dict(sampler_options)
+    sampler = sampler_options.pop("sampler", base.sampler)
     spec = dataclasses.replace(
         base,
         seed=seed,
+        sampler=sampler,
         pruner=pruner,
         pruner_options=dict(pruner_options),
-        sampler_options=base.sampler_options | sampler_options,
+        sampler_options={} if sampler != base.sampler else base.sampler_options | sampler_options,
         params={k: v for k, v in base.params.items() if k not in fixed},
         fixed=base.fixed | fixed,
     )
