@@ -64,6 +64,18 @@ def build_wordpiece(texts: Any, vocab_size: int) -> Tokenizer:
         show_progress=False,
     )
     tok.train_from_iterator(texts, trainer=trainer)
+    # The trainer learns the same vocabulary each time but numbers tokens of equal standing in
+    # whatever order its threads finish, so two trainings on the same reviews gave different ids
+    # (a model's initial vectors and results then differ by machine). WordPiece matches by
+    # string, not by id: the special tokens keep their ids and the rest are numbered in sorted
+    # order, the same ids for the same vocabulary.
+    vocab = tok.get_vocab()
+    rest = sorted(t for t in vocab if t not in SPECIAL_TOKENS)
+    tok.model = models.WordPiece(
+        {t: i for i, t in enumerate([*SPECIAL_TOKENS, *rest])},
+        unk_token="[UNK]",
+        max_input_chars_per_word=100,
+    )
     return tok
 
 
@@ -72,7 +84,7 @@ def get_tokenizer(data: TextData, cfg: DataConfig) -> PreTrainedTokenizerFast:
     if cfg.tokenizer:
         return _load_pretrained(cfg.tokenizer)
     train = data.splits["train"]
-    key = f"wordpiece-{data.split_fingerprints['train']}-v{cfg.vocab_size}"
+    key = f"wordpiece-sorted-{data.split_fingerprints['train']}-v{cfg.vocab_size}"
     path = get_cache_dir() / "tokenizers" / key
     if not (path / "tokenizer.json").exists():
         texts = train["text"]

@@ -37,6 +37,9 @@ __all__ = [
 REPLAY_ATTR = "replay_key"
 # Bumped whenever training changes what a given config produces (sampler, evaluation, model
 # code), so that runs stored by an older engine are never replayed as if they were current.
+# Not bumped when the trained tokenizer's ids became sorted (2026-12-07): before, each machine's
+# tokenizer numbered tokens in its own order, so a stored run already differed from a fresh run
+# elsewhere by a relabelling of token ids (other initial vectors for the same seed); it still does.
 ENGINE_VERSION = 2
 # Knobs added after runs were stored, each with the value at which training does exactly what it
 # did before the knob existed (the knob's ``before``, declared in core/knobs.py). At that value (or

@@ -9,7 +9,7 @@ import torch
 from core.batching import PadCollator
 from core.config import DataConfig
 from core.data import load_data
-from core.tokenizer import get_tokenizer, tokenize_splits
+from core.tokenizer import SPECIAL_TOKENS, build_wordpiece, get_tokenizer, tokenize_splits
 
 
 def test_tokenizer_is_trained_on_train_only_and_cached(tiny_data: DataConfig) -> None:
@@ -26,6 +26,23 @@ def test_tokenizer_is_trained_on_train_only_and_cached(tiny_data: DataConfig) ->
     assert again.get_vocab() == tok.get_vocab()
     other = get_tokenizer(data, DataConfig(data=tiny_data.data, vocab_size=500, val_fraction=0.2))
     assert other.name_or_path != tok.name_or_path
+
+
+def test_the_same_reviews_give_the_same_token_ids() -> None:
+    # Many words of equal frequency: the trainer alone numbered them differently run to run.
+    import random
+
+    rng = random.Random(0)
+    words = [
+        "".join(rng.choice("abcdefghij") for _ in range(rng.randint(3, 8))) for _ in range(400)
+    ]
+    texts = [" ".join(rng.choice(words) for _ in range(30)) for _ in range(300)]
+    vocabs = [build_wordpiece([texts], 300).get_vocab() for _ in range(5)]
+    assert all(v == vocabs[0] for v in vocabs[1:])
+    assert [vocabs[0][t] for t in SPECIAL_TOKENS] == [0, 1]
+    assert sorted(vocabs[0].values()) == list(range(len(vocabs[0])))
+    tok = build_wordpiece([texts], 300)
+    assert tok.decode(tok.encode(texts[0]).ids) == texts[0]
 
 
 def test_tokenized_splits_are_cached_and_sorted_for_eval(tiny_data: DataConfig) -> None:
