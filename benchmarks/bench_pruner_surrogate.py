@@ -203,31 +203,28 @@ class Simulator:
         def run(trial: optuna.Trial) -> float:
             flat = {"val_fraction": 0.2} | spec.fixed | fixed | suggest_overrides(trial, spec)
             oracle = flat.pop("oracle", False)
-            curve = self.curve(flat)
-            final = stopped_best(curve, self.patience)
-            best, since = -1.0, 0
-            for step, value in curve:
+            trained = early_stopped(self.curve(flat), self.patience)
+            final = max(value for _, value in trained)
+            for step, value in trained:
                 trial.set_user_attr("steps", step)
                 # the oracle's pruner sees at each rung the value the trial would end with
                 trial.report(final if oracle else value, step)
                 if trial.should_prune():
                     raise optuna.TrialPruned()
-                best, since = (value, 0) if value > best else (best, since + 1)
-                if since >= self.patience:
-                    break
-            return best
+            return final
 
         return run
 
 
-def stopped_best(curve: list[tuple[int, float]], patience: int) -> float:
-    """A curve's best validation, stopped early as the trainer stops it."""
+def early_stopped(curve: list[tuple[int, float]], patience: int) -> list[tuple[int, float]]:
+    """The validations a trial trains through: it stops after ``patience`` without a new best,
+    as the trainer does."""
     best, since = -1.0, 0
-    for _, value in curve:
+    for i, (_, value) in enumerate(curve):
         best, since = (value, 0) if value > best else (best, since + 1)
         if since >= patience:
-            break
-    return best
+            return curve[: i + 1]
+    return curve
 
 
 def simulate(sim: Simulator, base, design: tuple, seed: int, n_trials: int) -> dict:
