@@ -3,7 +3,8 @@
 :func:`computed_once` answers from ``path`` when it exists, and otherwise computes under a file
 lock, so a second process (another job or study worker) waits for the first instead of computing
 the same arrays again. The file is written to a temporary name and renamed: nobody reads half of
-it. :func:`content_key` turns what decides the arrays into a short, stable file-name key.
+it. :func:`content_key` turns what decides the arrays into a short, stable file-name key, and
+:func:`tokenizer_key` names a tokenizer by its content for such keys.
 """
 
 from __future__ import annotations
@@ -19,13 +20,22 @@ from typing import Any
 import numpy as np
 from filelock import FileLock
 
-__all__ = ["computed_once", "content_key", "read_npz", "write_npz_atomic"]
+__all__ = ["computed_once", "content_key", "read_npz", "tokenizer_key", "write_npz_atomic"]
 
 
 def content_key(parts: dict[str, Any], length: int = 20) -> str:
     """A hash of ``parts`` (JSON, keys sorted): the same inputs give the same key."""
     blob = json.dumps(parts, sort_keys=True, default=str)
     return hashlib.sha256(blob.encode()).hexdigest()[:length]
+
+
+def tokenizer_key(tokenizer: Any) -> str:
+    """A ``PreTrainedTokenizerFast``'s name and a hash of its whole definition (vocabulary,
+    normalizer, rules): what caches of token ids, and of anything computed from them, are keyed
+    by. By name alone, two local tokenizer folders of the same name, or a folder whose files
+    changed, shared one cache of token ids made by the other."""
+    definition = tokenizer.backend_tokenizer.to_str().encode()
+    return f"{Path(tokenizer.name_or_path).name}-{hashlib.sha256(definition).hexdigest()[:12]}"
 
 
 def read_npz(path: Path) -> dict[str, Any]:

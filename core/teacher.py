@@ -35,7 +35,7 @@ import numpy as np
 
 from core.baseline import BaselineSettings, fit_baseline_model
 from core.errors import DataError
-from core.npz_cache import computed_once, content_key
+from core.npz_cache import computed_once, content_key, tokenizer_key
 from core.settings import get_cache_dir
 from core.tokenizer import token_ids
 from core.word_vectors import texts_fingerprint, unlabelled_texts
@@ -134,7 +134,7 @@ def cache_path(
     parts = {
         "data": data.fingerprint,
         "unlabelled": unlabelled_fingerprint,
-        "tokenizer": Path(tokenizer.name_or_path).name,
+        "tokenizer": tokenizer_key(tokenizer),
         "vocab": len(tokenizer),
         "max_tokens": max_tokens,
         "baseline": settings.key(),

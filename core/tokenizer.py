@@ -24,6 +24,7 @@ from core.data import TextData
 from core.data_files import HOW_TO_PROVIDE, hub_reachable
 from core.errors import DataError
 from core.knobs import DataConfig
+from core.npz_cache import tokenizer_key
 from core.settings import get_cache_dir
 
 SPECIAL_TOKENS = ["[PAD]", "[UNK]"]
@@ -64,11 +65,12 @@ def build_wordpiece(texts: Any, vocab_size: int) -> Tokenizer:
         show_progress=False,
     )
     tok.train_from_iterator(texts, trainer=trainer)
-    # The trainer learns the same vocabulary each time but numbers tokens of equal standing in
-    # whatever order its threads finish, so two trainings on the same reviews gave different ids
-    # (a model's initial vectors and results then differ by machine). WordPiece matches by
+    # The trainer numbers the "##" continuation tokens in hash-map order, so two trainings on
+    # the same reviews gave different ids (other initial vectors for the same seed), and on count
+    # ties it can even merge differently (tokenizers#1794, unfixed in 0.23). WordPiece matches by
     # string, not by id: the special tokens keep their ids and the rest are numbered in sorted
-    # order, the same ids for the same vocabulary.
+    # order, so the same vocabulary always gets the same ids. On IMDB's train split repeated
+    # trainings learned the same vocabulary; a small corpus with many ties may not.
     vocab = tok.get_vocab()
     rest = sorted(t for t in vocab if t not in SPECIAL_TOKENS)
     tok.model = models.WordPiece(
@@ -131,7 +133,7 @@ def tokenize_splits(
     (longest first) so that evaluation batches carry little padding; order does not change
     accuracy.
     """
-    key = f"{data.fingerprint}-{Path(tokenizer.name_or_path).name}-{cfg.max_tokens}"
+    key = f"{data.fingerprint}-{tokenizer_key(tokenizer)}-{cfg.max_tokens}"
     path = get_cache_dir() / "tokenized" / key
     if not (path / "dataset_dict.json").exists():
         out = {}

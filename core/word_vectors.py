@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from core.npz_cache import computed_once, content_key
+from core.npz_cache import computed_once, content_key, tokenizer_key
 from core.settings import get_cache_dir
 
 if TYPE_CHECKING:
@@ -173,7 +173,7 @@ def vectors_cache_path(
         {
             "data": data.fingerprint,
             "unlabelled": unlabelled_fingerprint,
-            "tokenizer": Path(tokenizer.name_or_path).name,
+            "tokenizer": tokenizer_key(tokenizer),
             "vocab": len(tokenizer),
             "dim": dim,
             "settings": settings.as_dict(),

@@ -45,6 +45,29 @@ def test_the_same_reviews_give_the_same_token_ids() -> None:
     assert tok.decode(tok.encode(texts[0]).ids) == texts[0]
 
 
+def test_two_local_tokenizers_of_one_name_never_share_token_ids(
+    tiny_data: DataConfig, tmp_path
+) -> None:
+    import dataclasses
+
+    data = load_data(tiny_data)
+    trained = {}
+    for folder, vocab in (("a", 1000), ("b", 80)):
+        cfg = dataclasses.replace(tiny_data, vocab_size=vocab)
+        tok = get_tokenizer(data, cfg)
+        tok.save_pretrained(tmp_path / folder / "tok")  # same folder name, other vocabulary
+        trained[folder] = dataclasses.replace(tiny_data, tokenizer=str(tmp_path / folder / "tok"))
+    review = data.splits["train"]["text"][0]
+    for cfg in trained.values():  # a's cache first: b must not read it
+        tok = get_tokenizer(data, cfg)
+        splits = tokenize_splits(data, tok, cfg)
+        expected = tok.backend_tokenizer.encode(review, add_special_tokens=False).ids
+        assert splits["train"][0]["input_ids"] == expected[: cfg.max_tokens]
+    a, b = (get_tokenizer(data, cfg) for cfg in trained.values())
+    assert len(a) > len(b) == 80
+    assert a.backend_tokenizer.encode(review).ids != b.backend_tokenizer.encode(review).ids
+
+
 def test_tokenized_splits_are_cached_and_sorted_for_eval(tiny_data: DataConfig) -> None:
     data = load_data(tiny_data)
     tok = get_tokenizer(data, tiny_data)
