@@ -134,8 +134,7 @@ def cache_path(
     parts = {
         "data": data.fingerprint,
         "unlabelled": unlabelled_fingerprint,
-        "tokenizer": tokenizer_key(tokenizer),
-        "vocab": len(tokenizer),
+        "tokenizer": tokenizer_key(tokenizer),  # its whole vocabulary included
         "max_tokens": max_tokens,
         "baseline": settings.key(),
     }

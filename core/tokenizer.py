@@ -71,12 +71,13 @@ def build_wordpiece(texts: Any, vocab_size: int) -> Tokenizer:
     # string, not by id: the special tokens keep their ids and the rest are numbered in sorted
     # order, so the same vocabulary always gets the same ids. On IMDB's train split repeated
     # trainings learned the same vocabulary; a small corpus with many ties may not.
-    vocab = tok.get_vocab()
-    rest = sorted(t for t in vocab if t not in SPECIAL_TOKENS)
+    trained = tok.model
+    rest = sorted(t for t in tok.get_vocab() if t not in SPECIAL_TOKENS)
     tok.model = models.WordPiece(
         {t: i for i, t in enumerate([*SPECIAL_TOKENS, *rest])},
-        unk_token="[UNK]",
-        max_input_chars_per_word=100,
+        unk_token=trained.unk_token,
+        max_input_chars_per_word=trained.max_input_chars_per_word,
+        continuing_subword_prefix=trained.continuing_subword_prefix,
     )
     return tok
 

@@ -173,8 +173,7 @@ def vectors_cache_path(
         {
             "data": data.fingerprint,
             "unlabelled": unlabelled_fingerprint,
-            "tokenizer": tokenizer_key(tokenizer),
-            "vocab": len(tokenizer),
+            "tokenizer": tokenizer_key(tokenizer),  # its whole vocabulary included
             "dim": dim,
             "settings": settings.as_dict(),
         }
