@@ -241,7 +241,8 @@ def simulate(sim: Simulator, base, design: tuple, seed: int, n_trials: int) -> d
         sampler=sampler,
         pruner=pruner,
         pruner_options=dict(pruner_options),
-        sampler_options={} if sampler != base.sampler else base.sampler_options | sampler_options,
+        # the file's sampler options belong to the file's sampler; the design's apply either way
+        sampler_options=(base.sampler_options if sampler == base.sampler else {}) | sampler_options,
         params={k: v for k, v in base.params.items() if k not in fixed},
         fixed=base.fixed | fixed,
     )
