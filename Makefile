@@ -37,12 +37,13 @@ test-fast: setup
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
+	$(BIN)/mypy | $(BIN)/mypy-baseline filter --no-colors
 
 format: setup
 	$(BIN)/ruff format .
 
 bench: setup
-	$(BIN)/python benchmarks/bench_padding.py
+	$(BIN)/python -m benchmarks.padding
 
 clean:
 	rm -rf $(VENV) .cache .pytest_cache .ruff_cache

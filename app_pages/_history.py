@@ -1,7 +1,7 @@
 """What Results and the Studies monitor share, per server and storage: the studies' counts, each
 study's summary (best trial, pruning savings, history points) and its history drawn as SVG.
 
-Both pages read studies through the server's one :class:`~core.studies.snapshots.SnapshotReader`
+Both pages read studies through the server's one :class:`~core.studies.storage._snapshots.SnapshotReader`
 (:func:`app_pages._resources.get_study_reader`); everything here is cached per snapshot version,
 so a refresh while a study runs redraws only when a trial changed, and one page's work serves the
 other.
@@ -15,10 +15,10 @@ import streamlit as st
 from optuna.study import StudyDirection
 
 from app_pages._resources import get_study_reader
-from core.baseline import BaselineResult
-from core.studies.history_svg import draws_density, markdown_image, points_svg
-from core.studies.queries import list_studies
-from core.studies.summary import StudySummary, SummaryTracker
+from core.data import BaselineResult
+from core.figures import draws_density, markdown_image, points_svg
+from core.studies import StudySummary, SummaryTracker
+from core.studies.storage import list_studies
 
 INTERACTIVE_HELP = (
     "The history as a plotly chart you can zoom and hover. Slower to open: plotly.js is a 4.7 MB "
@@ -70,7 +70,7 @@ def draw_history(
     baseline: BaselineResult | None = None,
 ) -> None:
     """The optimisation history as SVG: inline (each dot names its trial on hover) or, above
-    :data:`~core.studies.history_svg.DOT_LIMIT` drawn points, a density image. No plotly.js (a
+    :data:`~core.figures._history_svg.DOT_LIMIT` drawn points, a density image. No plotly.js (a
     4.7 MB bundle a new visitor's browser parses for over a second). Raises ``ValueError`` for
     a study with several objectives."""
     if len(study.directions) != 1:

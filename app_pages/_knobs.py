@@ -7,8 +7,7 @@ from typing import Any
 
 import streamlit as st
 
-from core.knobs import Knob
-from core.presets import PRESETS
+from core.knobs import PRESETS, Knob
 
 
 def _preset_values(name: str) -> set[Any]:

@@ -12,13 +12,13 @@ from typing import Any
 
 import streamlit as st
 
-from core.data_files import DatasetEntry, list_datasets
+from core.data import DatasetEntry, list_datasets
 from core.errors import ExplorerError
 from core.jobs import JobManager
 from core.knobs import DataConfig
 from core.settings import get_data_source
-from core.studies.registry import WorkerRegistry
-from core.studies.snapshots import SnapshotReader
+from core.studies.run import WorkerRegistry
+from core.studies.storage import SnapshotReader
 
 
 def get_owner_id() -> str:
@@ -51,7 +51,7 @@ def get_study_reader(storage_url: str) -> SnapshotReader:
 @st.cache_resource(show_spinner="Loading the model…", max_entries=8)
 def load_cached_model(run_dir: str) -> Any:
     """A stored model, loaded once per server (read-only afterwards: eval mode, no_grad)."""
-    from core.predict import load_model  # torch: only on the pages that show a model
+    from core.training import load_model  # torch: only on the pages that show a model
 
     return load_model(run_dir)
 

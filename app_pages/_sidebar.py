@@ -23,12 +23,12 @@ from app_pages._resources import (
 )
 from core.errors import ExplorerError
 from core.settings import get_data_source, get_storage_url, get_studies_dir, is_read_only
-from core.studies.files import (
-    list_study_files,
+from core.studies.storage import (
     mask_url,
     public_name,
-    sqlite_path,
-    study_file_url,
+    storage_choices,
+    viewed_storage_url,
+    why_not_offered,
 )
 
 # Settings that Streamlit secrets may carry (Streamlit Community Cloud has no other way to set
@@ -58,39 +58,11 @@ def apply_secrets() -> None:
             os.environ[name] = ("1" if value else "0") if isinstance(value, bool) else str(value)
 
 
-def _configured_file() -> str | None:
-    """The name of the configured storage's file when it is a study file in the studies folder."""
-    path = sqlite_path(get_storage_url())
-    if (
-        path is not None
-        and path.suffix == ".db"
-        and path.resolve().parent == get_studies_dir().resolve()
-    ):
-        return path.stem
-    return None
-
-
-def storage_choices() -> list[str]:
-    """What the viewing pages may read: the configured storage ("" when it is not a study file)
-    and every study file in the studies folder, by name. Nothing else, whatever the URL says."""
-    files = list_study_files()
-    configured = _configured_file()
-    if configured is None:
-        return ["", *files]
-    return [configured] + [f for f in files if f != configured]
-
-
 def view_storage_url() -> str:
-    """The storage the viewing pages (Home, Explore, Results, Dashboard, Predict) read.
-
-    The sidebar's "Study file" (query parameter ``db``) picks one of :func:`storage_choices`; the
-    configured storage is used as configured, any other file read-only (``mode=ro``).
-    """
-    chosen = st.session_state.get("db")
-    choices = storage_choices()
-    if not chosen or chosen not in choices or chosen == choices[0]:
-        return get_storage_url()
-    return study_file_url(chosen)
+    """The storage the viewing pages (Home, Explore, Results, Dashboard, Predict) read: the
+    sidebar's "Study file" (query parameter ``db``), as :func:`core.studies.storage.viewed_storage_url`
+    allows."""
+    return viewed_storage_url(st.session_state.get("db"))
 
 
 def _choice_label(name: str) -> str:
@@ -138,12 +110,7 @@ def render_storage_choice() -> None:
     choices = storage_choices()
     asked = follow_link("db", choices)
     if asked is not None:
-        try:
-            study_file_url(asked)  # the reason, in one sentence
-            reason = f"The study file {asked} is not offered here."
-        except ExplorerError as err:
-            reason = str(err)
-        st.sidebar.warning(f"Ignored the link's study file: {reason}")
+        st.sidebar.warning(f"Ignored the link's study file: {why_not_offered(asked)}")
     if len(choices) > 1:
         st.sidebar.selectbox(
             "Study file",

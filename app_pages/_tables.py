@@ -9,7 +9,7 @@ from app_pages._resources import show_error
 from app_pages._sidebar import view_storage_url
 from core.errors import ExplorerError
 from core.settings import get_storage_url
-from core.studies.queries import get_best_trial, list_studies, load_trials
+from core.studies.storage import get_best_trial, list_studies, load_trials
 
 
 def list_study_names(kind: str | None = None) -> list[str]:

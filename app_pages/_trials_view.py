@@ -11,8 +11,7 @@ import pandas as pd
 import streamlit as st
 from optuna.study import StudyDirection
 
-from core.studies import trial_table
-from core.studies.trial_table import TablePage, page_count, table_page
+from core.studies.storage import PAGE_ROWS, TablePage, page_count, table_page
 
 
 def draw_trials(name: str, study: optuna.Study, table: pd.DataFrame) -> None:
@@ -65,7 +64,7 @@ def _filtered(table: pd.DataFrame) -> pd.DataFrame:
 
 def _page(shown: pd.DataFrame, maximize: bool) -> tuple[TablePage, str]:
     """The page of ``shown`` the Sort by, Descending and Rows controls pick, and the sort column."""
-    rows = trial_table.PAGE_ROWS  # read at each run, so a test can shrink the pages
+    rows = PAGE_ROWS  # read at each run, so a test can shrink the pages
     columns = list(shown.columns)
     sort_col, order_col, page_col = st.columns([2, 1, 1])
     sort_by = sort_col.selectbox(

@@ -4,7 +4,7 @@ One ``select_slider`` per landscape knob, on the grid's values. Moving one shows
 validation and test accuracy and its curves (the previous point's faded beside them), the sweep
 over the knob just moved (the others held: the report's one-knob-at-a-time table, around any
 baseline) and a heatmap of any two knobs. The link carries the point (``?embedding_dim=64&...``)
-and takes the Playground's teacher settings (``?hide=...&lock=...``).
+and takes the Playground's exercise links (``?hide=...&lock=...``).
 
 In the full app a point off the grid can be trained through the Playground's job workers; it is
 stored as a Playground run and drawn on the sweep beside the grid's points.
@@ -25,22 +25,27 @@ from app_pages._resources import (
     show_error,
 )
 from app_pages._sidebar import follow_link, update_link, view_storage_url
-from core.baseline import load_baseline
-from core.data import loaded_fingerprint
+from core.data import load_baseline, loaded_fingerprint
 from core.errors import ConfigError, ExplorerError
-from core.exercise import parse_exercise
-from core.knobs import get_knob
-from core.settings import get_storage_url, is_read_only
-from core.studies.files import list_study_files, study_file_url
-from core.studies.landscape import Landscape, list_landscapes, load_landscape, off_grid_points
-from core.studies.landscape_figures import (
+from core.figures import (
     build_curves_figure,
     build_heatmap_figure,
     build_sweep_figure,
+    curves_svg,
+    heatmap_svg,
+    sweep_svg,
+)
+from core.knobs import get_knob, parse_exercise
+from core.settings import get_storage_url, is_read_only
+from core.studies import (
+    Landscape,
     describe_point,
     format_value,
+    list_landscapes,
+    load_landscape,
+    off_grid_points,
 )
-from core.studies.landscape_svg import curves_svg, heatmap_svg, sweep_svg
+from core.studies.storage import list_study_files, study_file_url
 
 st.session_state.setdefault("explore_previous", None)  # the point shown before the last move
 st.session_state.setdefault("explore_shown", None)  # the point shown now
@@ -278,7 +283,7 @@ if baseline is not None:
         "linear baseline a neural model has to beat."
     )
 elif land.data_fingerprint and not is_read_only():
-    st.caption("No linear baseline for this data yet: `python -m core.baseline` computes it.")
+    st.caption("No linear baseline for this data yet: `python -m core.data._baseline` computes it.")
 
 st.subheader("Two knobs at once")
 c1, c2, c3 = st.columns([1, 1, 1])
@@ -320,7 +325,7 @@ with st.expander("Which knobs matter most here"):
 def render_off_grid() -> None:
     """Train a point between (or beyond) the grid's values through the Playground's workers."""
     from app_pages._knobs import knob_key, render_knob, widget_value
-    from core.config import build_run_config  # torch: only the full app trains from here
+    from core.training import build_run_config  # torch: only the full app trains from here
 
     prefix = f"explore_off_{study}"
     values = {}

@@ -15,18 +15,17 @@ from app_pages._resources import (
 )
 from app_pages._sidebar import view_storage_url
 from app_pages._tables import render_best_results
-from core.charts import (
+from core.errors import ExplorerError
+from core.figures import (
     build_length_histogram,
     build_state_gap_figure,
     get_data_summary,
     get_evidence_table,
 )
-from core.config import build_run_config
-from core.errors import ExplorerError
-from core.predict import explain_padding, find_padding_pair
-from core.runs import list_saved_runs
+from core.results import list_saved_runs
 from core.settings import get_storage_url, is_read_only
-from core.studies.files import mask_url, public_name
+from core.studies.storage import mask_url, public_name
+from core.training import build_run_config, explain_padding, find_padding_pair
 
 st.session_state.setdefault("home_explain_steps", 300)
 st.session_state.setdefault("home_pair_jobs", [])

@@ -1,7 +1,7 @@
 """Playground: set every knob, train one short run in the background, and see where it lands.
 
-Teacher mode: ``?hide=vocab_size,cell&lock=model:cnn,learning_rate:0.003`` hides the named knobs
-and fixes the locked ones (``core.exercise.parse_exercise``), so a link can set a focused exercise.
+Exercise links: ``?hide=vocab_size,cell&lock=model:cnn,learning_rate:0.003`` hides the named knobs
+and fixes the locked ones (``core.knobs._exercise_links.parse_exercise``), so a link can set a focused exercise.
 Every knob drawn then shows its one-line explanation under it, not only on hover.
 """
 
@@ -18,21 +18,14 @@ from app_pages._resources import (
     show_error,
 )
 from app_pages._tables import load_family_trials
-from core.baseline import find_baseline, load_baseline
-from core.charts import build_history_figure, build_runs_figure, history_svg
-from core.config import (
-    FAMILIES,
-    PRESETS,
-    ConfigError,
-    Knob,
-    build_run_config,
-    get_knobs,
-)
-from core.data import loaded_fingerprint
-from core.errors import ExplorerError
-from core.exercise import parse_exercise
+from core.data import find_baseline, load_baseline, loaded_fingerprint
+from core.errors import ConfigError, ExplorerError
+from core.figures import build_run_curve_figure, build_runs_figure, run_curve_svg
 from core.jobs import JobSnapshot
+from core.knobs import FAMILIES, PRESETS, Knob, get_knobs, parse_exercise
 from core.settings import get_storage_url
+from core.studies.storage import trials_on_data
+from core.training import build_run_config
 
 # The knobs the issue names, drawn first; the rest go under "More knobs".
 MAIN_KNOBS = (
@@ -139,7 +132,7 @@ values: dict[str, object] = {n: v for n, v in fixed.items() if n in exercise.hid
 
 
 def _draw(knob: Knob) -> None:
-    """One knob: locked (a disabled field holding the teacher's value) or its widget."""
+    """One knob: locked (a disabled field holding the exercise link's value) or its widget."""
     if knob.name in exercise.locked:
         value = exercise.locked[knob.name]
         st.text_input(
@@ -244,7 +237,7 @@ def render_progress() -> None:
     st.button("Cancel", on_click=manager.cancel, args=(owner, s.id), key="playground_cancel")
     evaluations = _evaluations(s)
     if evaluations:  # a static image: cheap for the browser, which shares the cores
-        st.image(history_svg(s.history), caption="Live curves (the interactive chart follows)")
+        st.image(run_curve_svg(s.history), caption="Live curves (the interactive chart follows)")
 
 
 def render_result(s: JobSnapshot) -> None:
@@ -291,7 +284,7 @@ def render_result(s: JobSnapshot) -> None:
     if notes:
         st.caption(" ".join(notes))
     if s.history:
-        st.plotly_chart(build_history_figure(s.history), key="playground_curves")
+        st.plotly_chart(build_run_curve_figure(s.history), key="playground_curves")
 
 
 def render_train_panel() -> None:
@@ -343,7 +336,7 @@ default_split = data_config()
 split = run.data if run is not None else default_split
 fingerprint = loaded_fingerprint(split)
 if trials is not None and fingerprint is not None and "data_fingerprint" in trials:
-    trials = trials[trials["data_fingerprint"] == fingerprint]  # never mix datasets or splits
+    trials = trials_on_data(trials, fingerprint)
     other_split = (split.val_fraction, split.val_split) != (
         default_split.val_fraction,
         default_split.val_split,

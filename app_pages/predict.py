@@ -7,13 +7,12 @@ import streamlit as st
 from app_pages._resources import load_cached_model, show_error
 from app_pages._sidebar import view_storage_url
 from app_pages._tables import list_study_names
-from core.charts import build_highlighted_html, get_top_words
 from core.errors import ExplorerError
-from core.predict import predict
-from core.results import StoredRun
-from core.runs import list_saved_runs, load_stored_run
-from core.studies.best_run import find_best_run_dir
-from core.studies.files import public_name
+from core.figures import build_highlighted_html, get_top_words
+from core.results import StoredRun, list_saved_runs, load_stored_run
+from core.studies import find_best_run_dir
+from core.studies.storage import public_name
+from core.training import predict
 
 st.session_state.setdefault("predict_source", "Saved runs")
 st.session_state.setdefault(

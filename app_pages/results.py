@@ -5,7 +5,7 @@ The study and the figure are bound to the query parameters ``study`` and ``plot`
 for the study file, in the sidebar), so a view can be shared as a link:
 ``/results?db=examples&study=cnn&plot=importances``.
 
-Studies are read through one :class:`~core.studies.snapshots.SnapshotReader` per server and
+Studies are read through one :class:`~core.studies.storage._snapshots.SnapshotReader` per server and
 storage, so a rerun while a study runs fetches only the trials that changed; figures and the
 table are cached per snapshot version.
 """
@@ -26,12 +26,10 @@ from app_pages._history import (
 from app_pages._resources import get_study_reader, show_error
 from app_pages._sidebar import follow_link, update_link, view_storage_url
 from app_pages._trials_view import draw_trials
-from core.baseline import BaselineResult, load_baseline
-from core.charts import build_comparison_figure
+from core.data import BaselineResult, load_baseline
 from core.errors import ExplorerError
-from core.studies.figures import FIGURES, FigureResult, build_figure
-from core.studies.queries import main_study
-from core.studies.trial_table import TrialTable
+from core.figures import FIGURES, FigureResult, build_comparison_figure, build_figure
+from core.studies.storage import TrialTable, main_study
 
 FIGURE_LABELS = {
     "history": "History",
@@ -99,6 +97,9 @@ if asked is not None and asked not in names:
 if st.session_state.get("study") not in names:  # the link's study, else the file's main one
     st.session_state["study"] = asked if asked in names else main_study(studies) or names[0]
 name = st.selectbox("Study", names, key="study", bind="query-params")
+described = studies.loc[studies["study"] == name, "description"]
+if len(described) and described.iloc[0]:
+    st.caption(described.iloc[0])
 try:
     with st.spinner("Reading the study…"):
         snapshot = reader.read(name)

@@ -19,17 +19,19 @@ from app_pages._resources import (
     show_error,
 )
 from core.errors import ExplorerError
-from core.settings import (
-    PROJECT_ROOT,
-    get_storage_url,
-    get_study_logs_dir,
+from core.figures import build_history_figure
+from core.settings import PROJECT_ROOT, get_storage_url, get_study_logs_dir
+from core.studies import estimate_cost
+from core.studies.run import launch_workers
+from core.studies.spec import (
+    PRUNERS,
+    SAMPLERS,
+    load_spec_files,
+    parse_spec,
+    spec_to_table,
+    table_to_raw_spec,
 )
-from core.studies.cost import estimate_cost
-from core.studies.figures import build_history_figure
-from core.studies.spec import PRUNERS, SAMPLERS, parse_spec
-from core.studies.spec_table import load_spec_files, spec_to_table, table_to_raw_spec
-from core.studies.stop import request_stop
-from core.studies.workers import launch_workers
+from core.studies.storage import request_stop
 
 PRESET_DIR = PROJECT_ROOT / "studies"
 

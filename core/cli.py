@@ -18,8 +18,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from core.errors import ExplorerError
-from core.knobs import FAMILIES, DataConfig, get_knobs
-from core.presets import PRESETS
+from core.knobs import FAMILIES, PRESETS, DataConfig, get_knobs
 from core.studies.cli import add_study_parser, cmd_study
 
 # The report's runs: (label, family, overrides on the seed preset, the report's test accuracy).
@@ -137,10 +136,14 @@ def _knob_overrides(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    from core.config import build_run_config
-    from core.predict import export_model
-    from core.progress import ProgressBar
-    from core.trainer import prepare_data, train_run, warm_up
+    from core.training import (
+        ProgressBar,
+        build_run_config,
+        export_model,
+        prepare_data,
+        train_run,
+        warm_up,
+    )
 
     if args.export and args.no_save:
         raise ExplorerError("--export needs the saved model; leave out --no-save.")
@@ -180,9 +183,7 @@ def _add_reproduce(sub: Any) -> None:
 
 
 def cmd_reproduce(args: argparse.Namespace) -> int:
-    from core.config import build_run_config
-    from core.progress import ProgressBar
-    from core.trainer import train_run
+    from core.training import ProgressBar, build_run_config, train_run
 
     rows = SEED_RUNS
     if args.only:
@@ -198,7 +199,7 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
         res = train_run(run, [ProgressBar(label)], save=False)
         table.append({"run": label, "report_test": reported, **res.summary()})
         if args.storage:
-            from core.studies.playground import record_run
+            from core.studies.run import record_run
 
             record_run(
                 res,

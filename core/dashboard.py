@@ -8,7 +8,7 @@ Routes: ``<server.baseUrlPath>/optuna/<name>/...`` is optuna-dashboard's WSGI ap
 (``optuna_dashboard.wsgi``, run through a2wsgi's thread pool) on one storage, made on first use:
 
 - ``<name>`` is a study file's bare name (``examples`` is ``studies/examples.db``), checked by
-  :func:`~core.studies.files.study_file_url` (never a path), or the configured storage's name
+  :func:`~core.studies.storage._files.study_file_url` (never a path), or the configured storage's name
   (:func:`route_name`; ``_configured`` when that is no study file, e.g. PostgreSQL);
 - the rest is optuna-dashboard's own path: ``dashboard/...``, ``api/...``, ``static/...``,
   ``csv/...``.
@@ -24,7 +24,7 @@ half-working.
 
 Read-only: optuna-dashboard has no read-only mode, and its delete and rename buttons act at once.
 In read-only mode, and for a read-only URL (every study file the sidebar picks by name), it never
-sees the real storage: it serves a copy (:func:`~core.studies.storage.snapshot_storage`) in a
+sees the real storage: it serves a copy (:func:`~core.studies.storage._backend.snapshot_storage`) in a
 temporary folder, itself opened read-only. :meth:`~DashboardApp.refresh` drops the copy; the
 next request takes a new one. The writable app's own storage is served as it is.
 
@@ -50,7 +50,9 @@ MOUNT = "/optuna"
 CONFIGURED = "_configured"  # never a study file's name (those start with a letter or digit)
 # What a prefix may hold: it is written into JavaScript strings and template literals.
 _SAFE_PREFIX = re.compile(r"(/[A-Za-z0-9._~-]+)*")
-_STUDY_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")  # as core.studies.files accepts
+_STUDY_NAME = re.compile(
+    r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}"
+)  # as core.studies.storage._files accepts
 # (literal in optuna-dashboard 0.21.0's public/bundle.js, the same under the prefix P, count)
 BUNDLE_EDITS = (
     ('(null!=e?e:"")}handleResponse', '(null!=e?e:"{P}")}handleResponse', 1),  # API base URL
@@ -66,15 +68,15 @@ StartResponse = Callable[..., Any]
 
 def serves_copy(storage_url: str) -> bool:
     """Whether the dashboard shows a read-only copy of ``storage_url`` (else the storage itself)."""
-    from core.studies.files import is_read_only_url
+    from core.studies.storage import is_read_only_url
 
     return is_read_only() or is_read_only_url(storage_url)
 
 
 def route_name(storage_url: str) -> str:
     """The ``<name>`` under ``/optuna/`` for a storage the viewing pages read: the configured
-    storage, or a study file by name (:func:`~core.studies.files.study_file_url`)."""
-    from core.studies.files import sqlite_path, study_file_url
+    storage, or a study file by name (:func:`~core.studies.storage._files.study_file_url`)."""
+    from core.studies.storage import sqlite_path, study_file_url
 
     if storage_url == get_storage_url():
         return _configured_name()
@@ -87,7 +89,7 @@ def route_name(storage_url: str) -> str:
 def storage_url_for(name: str) -> str:
     """The storage behind ``/optuna/<name>/``: only a study file's bare name is accepted, as
     :func:`route_name` writes it (``examples``, not ``examples.db``)."""
-    from core.studies.files import StorageError, study_file_url
+    from core.studies.storage import StorageError, study_file_url
 
     if name == _configured_name():
         return get_storage_url()
@@ -98,7 +100,7 @@ def storage_url_for(name: str) -> str:
 
 
 def _configured_name() -> str:
-    from core.studies.files import sqlite_path
+    from core.studies.storage import sqlite_path
 
     path = sqlite_path(get_storage_url())
     if (
@@ -117,8 +119,7 @@ class _Served:
     def __init__(self, storage_url: str) -> None:
         from optuna_dashboard import wsgi
 
-        from core.studies.files import read_only_url
-        from core.studies.storage import open_storage, rdb_of, snapshot_storage
+        from core.studies.storage import open_storage, rdb_of, read_only_url, snapshot_storage
 
         self.storage_url = storage_url
         self.copy_dir: tempfile.TemporaryDirectory | None = None

@@ -1,18 +1,37 @@
-"""What a run produces and what the app shows of it: plain dataclasses, no torch.
+"""What a run produces, and the stored runs on disk: plain dataclasses and JSON, no torch.
 
-:class:`RunResult` is what :func:`core.trainer.train_run` returns (and what a job hands back);
-:class:`StoredRun` is a saved model on disk and what it scored. Pages, charts, the study
-queries and the job manager import these without loading torch or transformers.
+:class:`RunResult` is what :func:`core.training.train_run` returns (and what a job hands back);
+:class:`StoredRun` is a saved model on disk and what it scored. :func:`list_saved_runs` finds
+them in a runs folder and among the example models committed under ``studies/models/`` (a
+study's best trial's model is found by :func:`core.studies.find_best_run_dir`). Only
+``result.json`` and ``config.json`` are read; loading a model is :func:`core.training.load_model`'s
+job. Pages, charts, the study queries and the job manager import this without loading torch or
+transformers.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-__all__ = ["RESULT_ATTRS", "STATUSES", "RunResult", "StoredRun", "result_attrs"]
+from core.knobs import family_of
+from core.settings import get_runs_dir, get_studies_dir
+
+__all__ = [
+    "RESULT_ATTRS",
+    "STATUSES",
+    "RunResult",
+    "StoredRun",
+    "example_models_dir",
+    "list_saved_runs",
+    "load_stored_run",
+    "model_fingerprint",
+    "result_attrs",
+]
 
 # How a run ends: trained to max_steps, stopped early on validation, stopped by its owner,
 # or stopped because its training loss blew up.
@@ -87,7 +106,8 @@ class StoredRun:
 
     @property
     def model_config(self) -> dict[str, Any]:
-        return self.config.get("model", {})
+        model: dict[str, Any] = self.config.get("model", {})
+        return model
 
 
 # What a trial stores of a RunResult as user attributes (with ``config`` and ``message``).
@@ -117,3 +137,71 @@ def result_attrs(result: RunResult) -> dict[str, Any]:
     attrs["config"] = result.config
     attrs["message"] = result.message
     return attrs
+
+
+def example_models_dir() -> Path:
+    """Where the committed example models live: ``studies/models/<study>/``."""
+    return get_studies_dir() / "models"
+
+
+def list_saved_runs(runs_dir: Path | None = None) -> list[StoredRun]:
+    """Every run under the runs folder that kept its model, newest first, then (without
+    ``runs_dir``) the committed example models."""
+    root = Path(runs_dir) if runs_dir is not None else get_runs_dir()
+    found = sorted(root.glob("*/result.json"), reverse=True)
+    if runs_dir is None:
+        found += sorted(example_models_dir().glob("*/result.json"))
+    runs = []
+    for path in found:
+        if not (path.parent / "model" / "config.json").exists():
+            continue
+        try:
+            runs.append(_stored_run(path.parent, json.loads(path.read_text())))
+        except (ValueError, KeyError, OSError):
+            continue  # a half-written or foreign folder is not a model to offer
+    return runs
+
+
+def _stored_run(run_dir: Path, result: dict[str, Any]) -> StoredRun:
+    model_type = result["config"]["model"]["model_type"]
+    return StoredRun(
+        run_dir=str(run_dir),
+        family=family_of(model_type),
+        status=result.get("status", ""),
+        best_val_accuracy=result.get("best_val_accuracy"),
+        test_accuracy=result.get("test_accuracy"),
+        config=result["config"],
+    )
+
+
+def load_stored_run(run_dir: str | Path) -> StoredRun:
+    """The saved model under ``run_dir``: its ``result.json`` (numbers, config), else only its
+    ``config.json`` (family; no numbers)."""
+    run_dir = Path(run_dir)
+    result_file = run_dir / "result.json"
+    if result_file.exists():
+        return _stored_run(run_dir, json.loads(result_file.read_text()))
+    return StoredRun(
+        run_dir=str(run_dir),
+        family=_family_of_model(run_dir),
+        status="completed",
+        best_val_accuracy=None,
+        test_accuracy=None,
+        config={},
+    )
+
+
+def _family_of_model(run_dir: Path) -> str:
+    """The family of the model saved under ``run_dir/model`` (from its ``config.json``)."""
+    return family_of(json.loads((run_dir / "model" / "config.json").read_text())["model_type"])
+
+
+def model_fingerprint(folder: str | Path) -> str:
+    """A saved model's content hash (its weights and tokenizer files), not its location."""
+    root = Path(folder) / "model"
+    h = hashlib.sha256()
+    for path in sorted(root.glob("*")):
+        if path.is_file():
+            h.update(path.name.encode())
+            h.update(path.read_bytes())
+    return h.hexdigest()[:16]

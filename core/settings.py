@@ -13,7 +13,7 @@
 
 Read-only mode is one switch, ``EXPLORER_READ_ONLY=1`` in the environment (the app also copies it
 from Streamlit secrets, see ``app_pages/_sidebar.apply_secrets``). In it the default storage is the
-committed ``studies/examples.db``, every storage is opened read-only (``core.studies.storage``),
+committed ``studies/examples.db``, every storage is opened read-only (``core.studies.storage._backend``),
 and every function that writes calls :func:`ensure_writable` first, which raises
 :class:`~core.errors.ReadOnlyError`.
 """

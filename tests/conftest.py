@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from core.config import DataConfig
+from core.knobs._fields import DataConfig
 
 POSITIVE = ["great", "wonderful", "superb", "moving", "brilliant", "loved", "charming", "fun"]
 NEGATIVE = ["awful", "boring", "terrible", "dull", "worst", "hated", "clumsy", "waste"]

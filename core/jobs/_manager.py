@@ -1,7 +1,7 @@
 """The server's side of the Playground's jobs: submit, follow, cancel, replay, recover.
 
 :class:`JobManager` owns a few worker processes (``multiprocessing`` with spawn, one per slot,
-see :mod:`core.jobs._worker`) that take jobs from one shared queue, so jobs start first in,
+see :mod:`core.jobs._slot`) that take jobs from one shared queue, so jobs start first in,
 first out. The manager itself never trains and never imports torch: a page only submits and
 reads, and a training process never waits for the server's interpreter.
 
@@ -14,7 +14,7 @@ reads, and a training process never waits for the server's interpreter.
   evaluation batch; a job still running ``CANCEL_GRACE_S`` later has its process stopped and
   replaced, so a cancel takes effect within about a second whatever the job is doing.
 - A job whose run is already in the store (same data, config, seed and thread count) is answered
-  from it at once (:mod:`core.studies.replay`), unless the caller asks for a fresh run.
+  from it at once (:mod:`core.studies.run._replay`), unless the caller asks for a fresh run.
 - Jobs are keyed by an *owner* (the app passes one id per browser session): one owner can
   neither see nor cancel another's jobs.
 """
@@ -37,22 +37,22 @@ from typing import TYPE_CHECKING, Any
 from core.data import load_data
 from core.errors import ExplorerError
 from core.jobs._queue import RunTimeModel, estimate_starts
-from core.jobs._recovery import (
-    held_by_live_server,
-    server_attrs,
-    server_started,
-    server_stopped,
-)
+from core.jobs._recovery import held_by_live_server, server_attrs, server_started, server_stopped
+from core.jobs._slot import CANCEL_RING, slot_main
 from core.jobs._snapshot import Job, JobSnapshot, JobTask, apply_progress, replayed_snapshot
-from core.jobs._worker import CANCEL_RING, slot_main
 from core.knobs import DataConfig
 from core.results import RunResult
 from core.settings import ensure_writable, get_job_slots, get_job_threads, is_read_only
-from core.studies.playground import create_job_trial, fail_job_trial, recover_interrupted_jobs
-from core.studies.replay import find_replay, replay_key
+from core.studies.run import (
+    create_job_trial,
+    fail_job_trial,
+    find_replay,
+    recover_interrupted_jobs,
+    replay_key,
+)
 
 if TYPE_CHECKING:
-    from core.config import RunConfig
+    from core.training import RunConfig
 
 CANCEL_GRACE_S = 0.6  # a cancelled job still running after this has its process stopped
 MONITOR_S = 0.1

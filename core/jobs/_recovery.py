@@ -1,5 +1,5 @@
 """Which stored Playground trials are still held by a live server, so that a new server can end
-the others (:func:`core.studies.playground.recover_interrupted_jobs`) as interrupted.
+the others (:func:`core.studies.run._playground.recover_interrupted_jobs`) as interrupted.
 
 A job's trial records the host, process id and server id of the manager that queued it. On
 another host nothing can be judged; on this host the process must be alive and, when it is this
@@ -12,8 +12,6 @@ from __future__ import annotations
 import os
 import socket
 from typing import Any
-
-__all__ = ["held_by_live_server", "server_attrs", "server_started", "server_stopped"]
 
 # The managers alive in this process.
 _LIVE_SERVERS: set[str] = set()

@@ -1,12 +1,19 @@
-"""The two model families, registered with the Auto classes so ``from_pretrained`` finds them."""
+"""The two model families and their config classes, registered with the Auto classes so
+``from_pretrained`` finds them."""
 
 from __future__ import annotations
 
 from transformers import AutoConfig, AutoModelForSequenceClassification, PreTrainedModel
 from transformers.utils import logging as hf_logging
 
-from core.config import TextClassifierConfig, TextCNNConfig, TextRNNConfig, family_of
+from core.knobs import family_of
 from core.models.cnn import TextCNNForSequenceClassification
+from core.models.configuration import (
+    CONFIG_CLASSES,
+    TextClassifierConfig,
+    TextCNNConfig,
+    TextRNNConfig,
+)
 from core.models.rnn import TextRNNForSequenceClassification
 
 hf_logging.disable_progress_bar()  # weight loading/saving bars only add noise
@@ -34,7 +41,11 @@ def count_parameters(model: PreTrainedModel) -> int:
 
 
 __all__ = [
+    "CONFIG_CLASSES",
     "MODEL_CLASSES",
+    "TextClassifierConfig",
+    "TextCNNConfig",
+    "TextRNNConfig",
     "TextCNNForSequenceClassification",
     "TextRNNForSequenceClassification",
     "build_model",

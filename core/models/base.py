@@ -8,7 +8,7 @@ from transformers import PreTrainedModel
 from transformers import initialization as init
 from transformers.modeling_outputs import SequenceClassifierOutput
 
-from core.config import TextClassifierConfig
+from core.models.configuration import TextClassifierConfig
 
 
 class TextClassifierPreTrainedModel(PreTrainedModel):

@@ -13,8 +13,8 @@ import torch
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
-from core.config import TextRNNConfig
 from core.models.base import TextClassifierPreTrainedModel
+from core.models.configuration import TextRNNConfig
 
 CELLS = {"rnn": nn.RNN, "gru": nn.GRU, "lstm": nn.LSTM}
 

@@ -1,17 +1,52 @@
-"""Optuna studies: search spaces as data, shared storage, background workers, UI queries.
+"""Optuna studies: search spaces as data, shared storage, background workers, and what the
+pages read of them.
 
-The app's entry points (each in its own small module, imported on use so that a page that only
-lists studies does not import torch):
+- :mod:`core.studies.spec`: study files (TOML) read into a :class:`~core.studies.spec.StudySpec`,
+  samplers and pruners;
+- :mod:`core.studies.storage`: the storage every process shares, study files, fast reads;
+- :mod:`core.studies.run`: study workers, the objective, Playground trials, replay;
+- here: landscapes (grid studies for Explore), the Results page's summary, cost estimates and
+  the exported best models.
 
-- ``spec``: :func:`load_spec` / :func:`parse_spec` read a study TOML file into a ``StudySpec``;
-- ``workers``: :func:`launch_workers` (non-blocking), :func:`run_worker`, :func:`create_study`;
-- ``storage``: :func:`open_storage`, :func:`request_stop`, :func:`mask_url` (the only form of a
-  storage URL to show);
-- ``playground``: :func:`record_run` stores a manual run as a trial;
-- ``queries``: :func:`list_studies`, :func:`load_snapshot`, :func:`load_trials`; ``cost``: :func:`estimate_cost`;
-- ``snapshots``: :class:`SnapshotReader` rereads only the trials that changed (``trial_sql``
-  holds the bulk SQL reads);
-- ``figures``: ``build_*_figure`` return plotly figures with "showing k of n" information.
-
-``core.studies.cli`` registers ``python -m core study ...`` when imported.
+``core.studies.cli`` holds the ``python -m core study ...`` commands.
 """
+
+from __future__ import annotations
+
+from core.studies._best_run import find_best_run_dir
+from core.studies._cost import estimate_cost
+from core.studies._landscape import (
+    Landscape,
+    LandscapePoint,
+    describe_point,
+    format_value,
+    list_landscapes,
+    load_landscape,
+    off_grid_points,
+)
+from core.studies._summary import (
+    DRAWN_STATES,
+    StudySummary,
+    SummaryTracker,
+    TrialPoints,
+    drawn_mask,
+    trial_points,
+)
+
+__all__ = [
+    "describe_point",
+    "drawn_mask",
+    "DRAWN_STATES",
+    "estimate_cost",
+    "find_best_run_dir",
+    "format_value",
+    "Landscape",
+    "LandscapePoint",
+    "list_landscapes",
+    "load_landscape",
+    "off_grid_points",
+    "StudySummary",
+    "SummaryTracker",
+    "trial_points",
+    "TrialPoints",
+]

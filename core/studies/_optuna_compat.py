@@ -19,17 +19,6 @@ import optuna
 from optuna.storages import BaseStorage, RDBStorage
 from optuna.trial import FrozenTrial, TrialState
 
-__all__ = [
-    "TrialsView",
-    "journal_file_of",
-    "rdb_models",
-    "study_id_of",
-    "study_storage",
-    "trial_id_of",
-    "trials_with_user_attr",
-    "validate_trial",
-]
-
 
 def study_id_of(study: optuna.Study | optuna.study.StudySummary | Any) -> int:
     """The storage's id of a ``Study`` or ``FrozenStudy`` (``_study_id``)."""
@@ -126,3 +115,11 @@ class TrialsView:
     @property
     def trials(self) -> list[FrozenTrial]:
         return self.get_trials()
+
+
+def storage_url_of(storage: BaseStorage) -> str | None:
+    """The URL a worker process can use to open the same storage, or None (in-memory)."""
+    if isinstance(storage, RDBStorage):
+        return storage.url
+    path = journal_file_of(storage)
+    return f"journal:{path}" if path else None

@@ -13,18 +13,23 @@ from typing import Any
 import optuna
 from tqdm.auto import tqdm
 
-from core.runs import load_stored_run
+from core.results import load_stored_run
 from core.settings import get_storage_url
-from core.studies.best_run import find_best_run_dir, study_models_dir
-from core.studies.cost import estimate_cost
-from core.studies.files import mask_url, read_only_url, require_study_file
-from core.studies.landscape import load_landscape
-from core.studies.landscape_figures import describe_point, format_value
-from core.studies.queries import list_studies
+from core.studies._best_run import find_best_run_dir, study_models_dir
+from core.studies._cost import estimate_cost
+from core.studies._landscape import describe_point, format_value, load_landscape
+from core.studies._optuna_compat import storage_url_of
+from core.studies.run import create_study, launch_workers, run_worker, watch_workers
 from core.studies.spec import load_spec
-from core.studies.stop import clear_stop, request_stop
-from core.studies.storage import open_storage, storage_url_of
-from core.studies.workers import create_study, launch_workers, run_worker, watch_workers
+from core.studies.storage import (
+    clear_stop,
+    list_studies,
+    mask_url,
+    open_storage,
+    read_only_url,
+    request_stop,
+    require_study_file,
+)
 
 
 def add_study_parser(sub: Any) -> None:
@@ -115,7 +120,7 @@ def cmd_study(args: argparse.Namespace) -> int:
 
 
 def _keep_best(args: argparse.Namespace) -> int:
-    from core.predict import export_model  # torch: only keep-best loads a model
+    from core.training import export_model  # torch: only keep-best loads a model
 
     target = study_models_dir(args.name)
     require_study_file(args.storage)
@@ -213,6 +218,7 @@ def _list(args: argparse.Namespace) -> int:
     require_study_file(args.storage)
     # read-only: listing must not change the file (not even SQLite's WAL switch in its header)
     frame = list_studies(read_only_url(args.storage or get_storage_url()))
+    frame = frame.drop(columns="description")  # a line of its own each: too wide for the table
     print(frame.to_string(index=False) if len(frame) else "No studies yet.")
     return 0
 

@@ -82,8 +82,9 @@ def release_app_resources():
 @pytest.fixture(scope="session")
 def trained_runs(tiny_data_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A runs folder with three tiny saved models: a CNN, a seed-preset RNN and a packed GRU."""
-    from core.config import DataConfig, build_run_config
-    from core.trainer import train_run
+    from core.knobs._fields import DataConfig
+    from core.training._config import build_run_config
+    from core.training._trainer import train_run
 
     root = tmp_path_factory.mktemp("trained-runs")
     data = DataConfig(data=str(tiny_data_dir), vocab_size=1000)

@@ -10,7 +10,7 @@ import pytest
 
 from tests.app.conftest import TINY_KNOBS, new_app, wait_for
 from tests.conftest import make_reviews
-from tests.core.test_data_description import make_news
+from tests.core.data.test_description import make_news
 
 PLAYGROUND = "app_pages/playground.py"
 

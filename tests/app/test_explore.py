@@ -116,7 +116,7 @@ def test_the_sweep_draws_the_cached_linear_baseline(
 
     monkeypatch.setenv("EXPLORER_CACHE", str(tmp_path / "own-cache"))  # other tests see none
 
-    from core.baseline import BaselineResult, BaselineSettings, _path
+    from core.data._baseline import BaselineResult, BaselineSettings, _path
 
     assert "baseline" not in _svg(_explore(), "accuracy against")  # not cached: not drawn
     base = BaselineResult(0.81, 0.8, 4.0, {}, 1, {}, 1.0, 1.0, "abc", "src", "stamp")
@@ -154,7 +154,7 @@ def test_a_teacher_link_locks_and_hides_knobs(viewer: Path) -> None:
     assert lr.value == 0.001 and lr.disabled and lr.label.endswith("learning_rate")
     assert "nonlinearity" not in {s.label for s in at.select_slider}
     assert any("hidden_size=100 is not a point of this grid" in w.value for w in at.warning)
-    from core.config import get_knob
+    from core.knobs._fields import get_knob
 
     assert get_knob("hidden_size").help in {c.value for c in at.caption}
 
@@ -165,8 +165,8 @@ def test_the_full_app_falls_back_to_the_examples_and_trains_off_the_grid(
     """The user's own storage has no landscape: Explore shows the committed examples'. A point off
     the grid trains through the Playground's jobs, lands in the user's storage, and is drawn on
     the sweep beside the grid's points."""
-    from core.config import DataConfig
-    from core.data import load_data
+    from core.data._loading import load_data
+    from core.knobs._fields import DataConfig
 
     folder = tmp_path / "studies"
     folder.mkdir()

@@ -1,4 +1,4 @@
-"""core.predict on tiny saved models: labels, attributions, and the padding explanation."""
+"""core.training._predict on tiny saved models: labels, attributions, and the padding explanation."""
 
 from __future__ import annotations
 
@@ -8,15 +8,9 @@ import pytest
 import torch
 
 from core.errors import ExplorerError
-from core.predict import (
-    cnn_token_scores,
-    encode,
-    explain_padding,
-    find_padding_pair,
-    load_model,
-    predict,
-)
-from core.runs import list_saved_runs
+from core.results import list_saved_runs
+from core.training._padding import explain_padding, find_padding_pair
+from core.training._predict import cnn_token_scores, encode, load_model, predict
 
 REVIEW = "the film was wonderful and superb , really great acting"
 OTHER = "awful boring dull terrible waste of a movie"
@@ -106,7 +100,7 @@ def test_missing_model_is_one_sentence(tmp_path: Path) -> None:
 def test_exported_model_is_half_the_size_and_predicts_the_same(
     trained_runs: Path, tmp_path: Path
 ) -> None:
-    from core.predict import export_model
+    from core.training._predict import export_model
 
     for name in ("a-cnn", "c-packed-rnn"):
         source = trained_runs / name
@@ -127,8 +121,8 @@ def test_study_best_falls_back_to_the_committed_copy(
     """A clone has the example models under studies/models/<study>, not the original runs."""
     import optuna
 
-    from core.predict import export_model
-    from core.studies.best_run import find_best_run_dir
+    from core.studies._best_run import find_best_run_dir
+    from core.training._predict import export_model
 
     url = f"sqlite:///{tmp_path / 'x.db'}"
     study = optuna.create_study(study_name="cnn", storage=url, direction="maximize")

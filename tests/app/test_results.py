@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from optuna.trial import TrialState
 
-from core.studies.figures import FIGURES
+from core.figures._study import FIGURES
 from tests.app.conftest import new_app
 from tests.core.studies.conftest import needs_postgres, temporary_postgres_database
 
@@ -75,7 +75,7 @@ def test_the_table_is_sorted_and_paged_on_the_server(
     two_studies: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The browser gets one page of rows, best first; the filter and the pages agree."""
-    monkeypatch.setattr("core.studies.trial_table.PAGE_ROWS", 5)
+    monkeypatch.setattr("app_pages._trials_view.PAGE_ROWS", 5)
     at = new_app(PAGE)
     at.selectbox(key="study").set_value("alpha").run()
 
@@ -124,7 +124,7 @@ def test_results_page_on_postgresql(app_env: str, monkeypatch: pytest.MonkeyPatc
 
 def test_a_failed_trial_shows_its_reason(app_env: str) -> None:
     """A trial that failed (say, its data could not be read) says why, not only "fail 1"."""
-    from core.studies.queries import describe_failures
+    from core.studies.storage._queries import describe_failures
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     study = optuna.create_study(study_name="broken", storage=app_env, direction="maximize")
@@ -220,12 +220,14 @@ def test_pruning_saved_panel(app_env: str) -> None:
 def test_the_linear_baseline_is_drawn_beside_the_study(
     app_env: str, tiny_data_dir, tmp_path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from core.baseline import get_baseline
-    from core.knobs import DataConfig
+    from core.data._baseline import get_baseline
+    from core.knobs._fields import DataConfig
 
     monkeypatch.setenv("EXPLORER_CACHE", str(tmp_path / "cache"))  # other tests expect none
 
-    base = get_baseline(DataConfig(data=str(tiny_data_dir)))  # cached, as `core.baseline` does
+    base = get_baseline(
+        DataConfig(data=str(tiny_data_dir))
+    )  # cached, as `core.data._baseline` does
     study = optuna.create_study(study_name="on-tiny", storage=app_env, direction="maximize")
     for i in range(3):
         t = study.ask()
@@ -257,7 +259,7 @@ def test_a_big_study_s_history_is_an_image(
     HTML for the browser to parse), the SVG inside it."""
     import base64
 
-    monkeypatch.setattr("core.studies.history_svg.DOT_LIMIT", 10)
+    monkeypatch.setattr("core.figures._history_svg.DOT_LIMIT", 10)
     at = new_app(PAGE)
     at.selectbox(key="study").set_value("alpha").run()  # 12 trials: an image
     image = next(m.value for m in at.markdown if m.value.startswith("!["))

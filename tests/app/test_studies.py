@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from streamlit.testing.v1 import AppTest
 
-from core.config import get_knobs
+from core.knobs._fields import get_knobs
 from tests.app.conftest import TINY_KNOBS, new_app, wait_for
 
 PAGE = "app_pages/studies.py"

@@ -1,5 +1,5 @@
 """The read-only viewer in AppTest (no page offers a write, links select the study and plot,
-a path in a link is refused) and teacher mode on the Playground."""
+a path in a link is refused) and exercise links on the Playground."""
 
 from __future__ import annotations
 
@@ -98,7 +98,7 @@ def test_an_unknown_study_in_a_link_is_named(viewer: Path) -> None:
     assert any("zeta" in w.value for w in at.warning)
 
 
-# ---- teacher mode ---------------------------------------------------------------------------
+# ---- exercise links ---------------------------------------------------------------------------
 
 
 def test_teacher_link_hides_and_locks(app_env: str) -> None:
@@ -118,7 +118,7 @@ def test_teacher_link_hides_and_locks(app_env: str) -> None:
     warnings = " ".join(w.value for w in at.warning)
     assert "no knob named 'bogus'" in warnings and "dropout must be between" in warnings
     # each knob's explanation is on the page, not only in a tooltip
-    from core.config import get_knob
+    from core.knobs._fields import get_knob
 
     captions = {c.value for c in at.caption}
     assert get_knob("num_filters").help in captions
@@ -172,6 +172,8 @@ def test_a_fresh_clone_shows_the_committed_examples(
     assert {"cnn", "rnn", "seed-cnn", "seed-rnn", "seed-table-cnn", "seed-table-rnn"} <= set(
         study.options
     )
+    assert len(study.options) <= 15  # what a visitor should see; research arms are in research.db
+    assert "The RNN's main search" in " ".join(c.value for c in at.caption)  # each is described
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["test accuracy"].endswith("%") and float(metrics["test accuracy"][:-1]) > 87
     at.switch_page("app_pages/predict.py").run()

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from core.cli import build_parser
-from core.config import get_knobs
+from core.knobs._fields import get_knobs
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -1,5 +1,5 @@
 """Reading study files must not import torch: the viewer's Results and Explore pages, `study list`
-and teacher links only need the knobs and the storage, and torch costs seconds to import.
+and exercise links only need the knobs and the storage, and torch costs seconds to import.
 
 Each check runs in a fresh interpreter, since this test process has imported torch long ago.
 """
@@ -17,10 +17,11 @@ from core.settings import PROJECT_ROOT
 HEAVY = ("torch", "transformers", "datasets")
 
 
-def _heavy_modules_after(code: str, cwd: Path) -> list[str]:
+def _heavy_modules_after(code: str, cwd: Path, watched: tuple[str, ...] = HEAVY) -> list[str]:
+    """Which of ``watched`` a fresh interpreter has imported after running ``code``."""
     probe = textwrap.dedent(code) + textwrap.dedent(f"""
         import sys
-        print(",".join(m for m in {HEAVY!r} if m in sys.modules))
+        print(",".join(m for m in {watched!r} if m in sys.modules))
         """)
     out = subprocess.run(
         [sys.executable, "-c", probe],
@@ -40,11 +41,11 @@ def test_listing_and_reading_studies_imports_no_torch(tmp_path: Path) -> None:
     shutil.copyfile(PROJECT_ROOT / "studies" / "examples.db", db)
     loaded = _heavy_modules_after(
         f"""
-        from core.studies.files import read_only_url
-        from core.studies.queries import list_studies, load_snapshot
-        from core.studies.landscape import list_landscapes, load_landscape
-        from core.studies.spec import load_spec
-        from core.exercise import parse_exercise
+        from core.studies.storage._files import read_only_url
+        from core.studies.storage._queries import list_studies, load_snapshot
+        from core.studies._landscape import list_landscapes, load_landscape
+        from core.studies.spec._parse import load_spec
+        from core.knobs._exercise_links import parse_exercise
         url = read_only_url("sqlite:///{db}")
         studies = list_studies(url)
         assert len(studies) > 0
@@ -61,7 +62,7 @@ def test_listing_and_reading_studies_imports_no_torch(tmp_path: Path) -> None:
 
 def test_the_probe_sees_torch_when_it_is_imported(tmp_path: Path) -> None:
     """The check above would pass vacuously if the probe could not see imports."""
-    assert "torch" in _heavy_modules_after("import core.config", tmp_path)
+    assert "torch" in _heavy_modules_after("import core.training._config", tmp_path)
 
 
 def test_the_viewers_explore_and_results_pages_import_no_torch(tmp_path: Path) -> None:
@@ -102,3 +103,12 @@ def test_study_list_on_the_command_line_imports_no_torch(tmp_path: Path) -> None
         tmp_path,
     )
     assert not {"torch", "transformers"} & set(loaded), loaded
+
+
+def test_the_data_and_figures_faces_load_neither_gensim_nor_scikit_learn(tmp_path: Path) -> None:
+    """word2vec (gensim) and the linear baseline (scikit-learn) are imported only when vectors or
+    a baseline are computed, not with the packages that hold them."""
+    loaded = _heavy_modules_after(
+        "import core.data, core.figures, core.studies", tmp_path, ("gensim", "sklearn")
+    )
+    assert loaded == [], loaded

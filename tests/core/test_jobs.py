@@ -16,9 +16,11 @@ from pathlib import Path
 import optuna
 import pytest
 
-from core.config import DataConfig, build_run_config
-from core.jobs import JobManager, estimate_starts
+from core.jobs._manager import JobManager
+from core.jobs._queue import estimate_starts
+from core.knobs._fields import DataConfig
 from core.settings import PROJECT_ROOT
+from core.training._config import build_run_config
 
 TINY = {"max_steps": 20, "eval_steps": 10, "embedding_dim": 16, "max_length": 64, "batch_size": 16}
 LONG = {"max_steps": 20000, "eval_steps": 5000}  # runs until cancelled
@@ -202,7 +204,7 @@ def test_replay_misses_when_seed_knob_or_data_change(
 SERVER = textwrap.dedent(
     """
     import sys, time
-    from core.config import DataConfig, build_run_config
+    from core.training._config import DataConfig, build_run_config
     from core.jobs import JobManager
 
     def main():

@@ -8,8 +8,8 @@ import pytest
 import torch
 from transformers import AutoConfig, AutoModelForSequenceClassification
 
-from core.config import build_run_config
 from core.models import build_model
+from core.training._config import build_run_config
 
 
 def _model(family: str, preset: str = "default", **overrides):

@@ -12,11 +12,12 @@ import optuna
 import pytest
 from optuna.storages import BaseStorage
 
-from core.config import build_run_config
 from core.errors import ReadOnlyError
-from core.studies.files import StorageError, read_only_url, study_file_url
-from core.studies.spec import parse_spec
-from core.studies.storage import ReadOnlyStorage, open_storage
+from core.studies.spec._parse import parse_spec
+from core.studies.storage._backend import open_storage
+from core.studies.storage._files import StorageError, read_only_url, study_file_url
+from core.studies.storage._read_only import ReadOnlyStorage
+from core.training._config import build_run_config
 from tests.core.studies.conftest import needs_postgres, temporary_postgres_database
 
 SPEC = {
@@ -116,12 +117,14 @@ def test_the_sqlite_driver_refuses_writes_past_the_wrapper(read_only: Path) -> N
 
 
 def test_every_core_write_function_refuses(read_only: Path, tiny_data) -> None:
-    from core.jobs import JobManager
+    from core.jobs._manager import JobManager
     from core.results import RunResult
-    from core.studies.playground import record_run
-    from core.studies.stop import clear_stop, request_stop
-    from core.studies.workers import create_study, launch_workers, run_worker
-    from core.trainer import train_run
+    from core.studies.run._creation import create_study
+    from core.studies.run._launch import launch_workers
+    from core.studies.run._playground import record_run
+    from core.studies.run._worker import run_worker
+    from core.studies.storage._stop import clear_stop, request_stop
+    from core.training._trainer import train_run
 
     spec = parse_spec(SPEC)
     run = build_run_config("cnn", overrides={"max_steps": 10}, data=tiny_data)

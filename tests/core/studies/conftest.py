@@ -18,8 +18,9 @@ import optuna
 import pytest
 import torch
 
-from core.studies.spec import StudySpec, parse_spec
-from core.studies.storage import close_storages
+from core.studies.spec._parse import parse_spec
+from core.studies.spec._study_spec import StudySpec
+from core.studies.storage._backend import close_storages
 
 POSTGRES_URL_VAR = "EXPLORER_TEST_POSTGRES_URL"
 needs_postgres = pytest.mark.skipif(

@@ -10,11 +10,11 @@ from sqlalchemy import make_url
 
 from core.cli import main
 from core.settings import PROJECT_ROOT
-from core.studies.files import mask_url
-from core.studies.spec import parse_spec
-from core.studies.stop import stop_requested
-from core.studies.storage import open_storage
-from core.studies.workers import create_study
+from core.studies.run._creation import create_study
+from core.studies.spec._parse import parse_spec
+from core.studies.storage._backend import open_storage
+from core.studies.storage._files import mask_url
+from core.studies.storage._stop import stop_requested
 
 from .conftest import tiny_spec_dict
 

@@ -10,16 +10,14 @@ import optuna
 import pandas as pd
 import pytest
 
-from core.studies.files import read_only_url
-from core.studies.landscape import list_landscapes, load_landscape, off_grid_points
-from core.studies.landscape_figures import (
-    build_curves_figure,
-    build_heatmap_figure,
-    build_sweep_figure,
-)
-from core.studies.landscape_svg import _positions, curves_svg, heatmap_svg, sweep_svg
-from core.studies.spec import load_spec, parse_spec_text, suggest_overrides
-from core.studies.workers import create_study, run_worker
+from core.figures._landscape import build_curves_figure, build_heatmap_figure, build_sweep_figure
+from core.figures._landscape_svg import _positions, curves_svg, heatmap_svg, sweep_svg
+from core.studies._landscape import list_landscapes, load_landscape, off_grid_points
+from core.studies.run._creation import create_study
+from core.studies.run._worker import run_worker
+from core.studies.spec._parse import load_spec, parse_spec_text
+from core.studies.spec._study_spec import suggest_overrides
+from core.studies.storage._files import read_only_url
 
 ROOT = Path(__file__).resolve().parents[3]
 TOMLS = sorted((ROOT / "studies").glob("landscape_*.toml"))
@@ -297,7 +295,7 @@ def test_the_cli_summarises_a_landscape(grid_url: str, capsys: pytest.CaptureFix
 
 
 def test_sweeps_draw_the_linear_baseline_when_given(grid_url: str) -> None:
-    from core.baseline import BaselineResult
+    from core.data._baseline import BaselineResult
 
     land = load_landscape("landscape-rnn", grid_url)
     at = land.default_point()

@@ -8,11 +8,12 @@ import optuna
 import pytest
 from optuna.trial import TrialState, create_trial
 
-from core.studies.pruning import pruning_savings
-from core.studies.samplers import build_pruner, step_budget
-from core.studies.spec import parse_spec
-from core.studies.storage import open_storage
-from core.studies.workers import create_study, run_worker
+from core.studies._savings import pruning_savings
+from core.studies.run._creation import create_study
+from core.studies.run._worker import run_worker
+from core.studies.spec._parse import parse_spec
+from core.studies.spec._samplers import build_pruner, step_budget
+from core.studies.storage._backend import open_storage
 from tests.core.studies.conftest import tiny_spec_dict
 
 

@@ -8,8 +8,8 @@ import numpy as np
 import optuna
 from optuna.trial import TrialState
 
-from core.studies.snapshots import SnapshotReader, snapshot_of
-from core.studies.summary import StudySummary, SummaryTracker, summarize
+from core.studies._summary import StudySummary, SummaryTracker, summarize
+from core.studies.storage._snapshots import SnapshotReader, snapshot_of
 
 LR = optuna.distributions.FloatDistribution(1e-4, 1e-1, log=True)
 

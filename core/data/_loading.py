@@ -1,0 +1,271 @@
+"""Load a text-classification dataset into train / validation / test splits.
+
+Sources (the ``data`` setting, ``EXPLORER_DATA`` or ``--data``):
+
+- a local folder with ``train`` (and ``test``) files in parquet, CSV, TSV or JSON lines, with or
+  without a header row, any column names and any number of classes (integer or string labels):
+  :mod:`core.data._description` says which columns hold the text and the label (``dataset.toml``,
+  ``EXPLORER_*`` settings, or inference);
+- a local folder in the original ``aclImdb/`` layout (``train/pos/*.txt`` ...);
+- a Hugging Face Hub dataset id (default ``stanfordnlp/imdb``).
+
+Validation is carved from train, the same share of each class, at random (seeded) or as each
+class's last rows in the file's order (``val_split``, see :func:`_carve_validation`); the test
+split is never used for model selection. Without a test file, a seeded test split
+(:data:`CARVED_TEST_FRACTION`) is carved from train first, and :attr:`TextData.test_carved` says
+so. Reading the files is :mod:`core.data._files`. Every problem a user can cause becomes a
+:class:`~core.errors.DataError` with one sentence.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+import pandas as pd
+from datasets import ClassLabel, Dataset, DatasetDict, Features, Value
+from datasets.utils.logging import disable_progress_bar
+
+from core.data._description import DataDescription, choose_columns, describe_data, join_text
+from core.data._files import HOW_TO_PROVIDE, SUFFIXES, read_source, read_table  # noqa: F401
+from core.errors import DataError
+from core.knobs import DataConfig
+from core.settings import get_data_source
+
+disable_progress_bar()  # datasets' own bars (map, cache writes) only add noise to ours
+
+CARVED_TEST_FRACTION = 0.2  # of train, when a dataset has no test file
+
+
+@dataclass
+class TextData:
+    """The three splits (columns ``text`` and ``label``), with label names and a content hash."""
+
+    splits: DatasetDict
+    label_names: list[str]
+    source: str
+    fingerprint: str
+    split_fingerprints: dict[str, str]  # per split, so the tokenizer's key needs no rehash
+    name: str = ""  # the dataset's display name (dataset.toml's name, else the folder's)
+    test_carved: bool = False  # no test file: the test split was carved from train
+
+    @property
+    def sizes(self) -> dict[str, int]:
+        return {name: len(ds) for name, ds in self.splits.items()}
+
+
+def load_data(cfg: DataConfig | None = None) -> TextData:
+    """Load, check and split the data named by ``cfg.data`` (or the ``EXPLORER_DATA`` setting)."""
+    cfg = cfg or DataConfig()
+    key = _cache_key(cfg)
+    data = _load_data_cached(*key)
+    _FINGERPRINTS[key] = data.fingerprint
+    return data
+
+
+def loaded_fingerprint(cfg: DataConfig) -> str | None:
+    """The fingerprint of ``cfg``'s data if this process has loaded it, else None (never loads:
+    for a page that must not wait for the data)."""
+    try:
+        return _FINGERPRINTS.get(_cache_key(cfg))
+    except DataError:
+        return None
+
+
+_FINGERPRINTS: dict[tuple, str] = {}  # what load_data has loaded in this process
+
+
+def _cache_key(cfg: DataConfig) -> tuple:
+    source = cfg.data or get_data_source()
+    desc = describe_data(source, cfg.text_column, cfg.label_column, tuple(cfg.label_names or ()))
+    return (
+        source,
+        desc,
+        cfg.val_fraction,
+        cfg.val_split,
+        cfg.split_seed,
+        cfg.max_train_samples,
+        cfg.max_test_samples,
+    )
+
+
+@lru_cache(maxsize=4)
+def _load_data_cached(
+    source: str,
+    desc: DataDescription,
+    val_fraction: float,
+    val_split: str,
+    split_seed: int,
+    max_train: int | None,
+    max_test: int | None,
+) -> TextData:
+    train_df, test_df = read_source(source, desc)
+    train_df = _select_columns(train_df, desc, f"{source} (train)")
+    train_df = train_df[train_df["label"].astype(str) != "-1"]  # unlabelled rows (aclImdb unsup)
+    carved = test_df is None
+    if carved:
+        train_df, test_df = _carve_test(train_df, split_seed, source)
+    else:
+        test_df = _select_columns(test_df, desc, f"{source} (test)")
+        test_df = test_df[test_df["label"].astype(str) != "-1"]
+    names, train_ids, test_ids = _label_ids(train_df["label"], test_df["label"], desc.label_names)
+    features = Features({"text": Value("string"), "label": ClassLabel(names=names)})
+    train = Dataset.from_dict({"text": train_df["text"].tolist(), "label": train_ids}, features)
+    test = Dataset.from_dict({"text": test_df["text"].tolist(), "label": test_ids}, features)
+    if len(train) < 2:
+        raise DataError(f"The training data in {source} has fewer than 2 labelled rows.")
+    train, val = _carve_validation(train, val_fraction, val_split, split_seed, names)
+    if max_train is not None and max_train < len(train):
+        train = train.shuffle(seed=split_seed).select(range(max_train))
+        val = val.select(range(min(len(val), max(max_train // 5, 16))))
+    if max_test is not None and max_test < len(test):
+        test = test.shuffle(seed=split_seed).select(range(max_test))
+    splits = DatasetDict(train=train, validation=val, test=test)
+    prints = {name: split_fingerprint(ds) for name, ds in splits.items()}
+    fingerprint = _fingerprint(prints, val_fraction, split_seed)  # the splits' contents tell
+    return TextData(splits, names, source, fingerprint, prints, desc.name, carved)
+
+
+def _carve_validation(
+    train: Dataset, val_fraction: float, how: str, seed: int, names: list[str]
+) -> tuple[Dataset, Dataset]:
+    """(train, validation): ``val_fraction`` of each class, drawn at random (``"random"``) or
+    the last rows of each class in the file's order (``"tail"``).
+
+    A random split puts rows that are stored together on both sides: in the Hub's IMDB files one
+    film's reviews sit together, so nearly every validation review has reviews of its film in
+    train, while the test reviews' films are all unseen. The tail split keeps such groups (and
+    time-ordered rows) on one side, cutting at most one group per class.
+    """
+    if how == "tail":
+        labels = np.asarray(train["label"])
+        val_rows: list[int] = []
+        for label in np.unique(labels):
+            rows = np.flatnonzero(labels == label)
+            n_val = int(round(len(rows) * val_fraction))
+            if not 0 < n_val < len(rows):
+                raise DataError(
+                    f"Cannot carve a {val_fraction:.0%} validation split from {len(rows)} rows "
+                    f"of class '{names[label]}': each side needs at least one."
+                )
+            val_rows.extend(rows[len(rows) - n_val :].tolist())
+        held = set(val_rows)
+        return (
+            train.select([i for i in range(len(train)) if i not in held]),
+            train.select(sorted(val_rows)).shuffle(seed=seed),  # classes mixed, for capping
+        )
+    try:
+        parts = train.train_test_split(
+            test_size=val_fraction, seed=seed, stratify_by_column="label"
+        )
+    except ValueError as err:
+        raise DataError(
+            f"Cannot carve a {val_fraction:.0%} validation split from {len(train)} rows ({err})."
+        ) from None
+    return parts["train"], parts["test"]
+
+
+def _carve_test(train: pd.DataFrame, seed: int, source: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """A seeded test split from ``train``, the same share of every class (no test file)."""
+    rng = np.random.default_rng(seed)
+    picked: list[int] = []
+    for _, rows in sorted(train.groupby(train["label"].astype(str)).indices.items()):
+        n = round(len(rows) * CARVED_TEST_FRACTION)
+        picked.extend(rng.permutation(rows)[: n or (1 if len(rows) > 1 else 0)])
+    mask = np.zeros(len(train), dtype=bool)
+    mask[picked] = True
+    if not mask.any() or mask.all():
+        raise DataError(
+            f"{source} has no test file, and a {CARVED_TEST_FRACTION:.0%} test split cannot be "
+            f"carved from its {len(train)} training rows."
+        )
+    return train[~mask], train[mask]
+
+
+# --------------------------------------------------------------------------------------------
+# Columns and labels
+# --------------------------------------------------------------------------------------------
+
+
+def _select_columns(df: pd.DataFrame, desc: DataDescription, where: str) -> pd.DataFrame:
+    """``text`` and ``label`` columns, as :func:`~core.data._description.choose_columns` picks."""
+    headerless = bool(df.attrs.get("headerless"))
+    df = df.set_axis([str(c) for c in df.columns], axis=1)
+    text_cols, label_col = choose_columns(df, desc, where, headerless)
+    out = pd.DataFrame(
+        {"text": join_text(df, text_cols, desc.text_separator), "label": df[label_col]}
+    )
+    if out["label"].isna().any():
+        raise DataError(f"Column '{label_col}' in {where} has empty labels.")
+    return out
+
+
+def _label_ids(
+    train: pd.Series, test: pd.Series, label_names: tuple[str, ...]
+) -> tuple[list[str], list[int], list[int]]:
+    """Map labels to ids 0..k-1: integers 0..k-1 keep their values, other integers and strings
+    go in sorted order (strings in ``label_names``'s order when given)."""
+    present = train.astype(str).unique()
+    if len(present) < 2:
+        raise DataError(
+            f"The training data has only one label ('{present[0]}'); a classifier needs "
+            f"at least two."
+        )
+    only_test = sorted(set(test.astype(str).unique()) - set(train.astype(str).unique()))
+    if only_test:
+        raise DataError(
+            f"The test split has labels that train lacks: {', '.join(only_test[:5])}; a "
+            "classifier cannot learn a class it never sees."
+        )
+    if pd.api.types.is_integer_dtype(train) and pd.api.types.is_integer_dtype(test):
+        values = sorted(set(train.unique()) | set(test.unique()))
+        if values[0] >= 0 and values[-1] < max(len(values), len(label_names)):
+            k = max(values[-1] + 1, len(label_names))  # 0..k-1: the integers are the ids
+            index = {v: v for v in range(k)}
+        else:  # other integers (1..4, -1/1, ...): in order, named by their values
+            k, index = len(values), {v: i for i, v in enumerate(values)}
+        if label_names and len(label_names) != k:
+            raise DataError(
+                f"label_names has {len(label_names)} names, but the data has {k} classes "
+                f"({', '.join(str(int(v)) for v in values[:10])})."
+            )
+        if label_names:
+            names = list(label_names)
+        elif k == 2 and values[0] >= 0:
+            names = ["negative", "positive"]  # the IMDB convention: 0 negative, 1 positive
+        else:
+            names = [str(v) for v in sorted(index, key=index.get)]
+        train_ids, test_ids = train.map(index).tolist(), test.map(index).tolist()
+    else:
+        train, test = train.astype(str), test.astype(str)
+        names = sorted(set(train.unique()))
+        if label_names:  # string labels are their own names; label_names only orders them
+            if set(label_names) != set(names):
+                raise DataError(
+                    f"label_names ({', '.join(label_names)}) are not the data's labels "
+                    f"({', '.join(names[:10])})."
+                )
+            names = list(label_names)
+        index = {n: i for i, n in enumerate(names)}
+        train_ids, test_ids = train.map(index).tolist(), test.map(index).tolist()
+    return names, train_ids, test_ids
+
+
+def split_fingerprint(ds: Dataset) -> str:
+    """A content hash of one split (texts and labels)."""
+    h = hashlib.sha256(str(len(ds)).encode())
+    for text in ds["text"]:
+        h.update(text.encode("utf-8", "surrogatepass"))
+        h.update(b"\x00")
+    h.update(bytes(str(list(ds["label"])), "ascii"))
+    return h.hexdigest()[:16]
+
+
+def _fingerprint(split_prints: dict[str, str], val_fraction: float, split_seed: int) -> str:
+    """The whole dataset's hash, from its splits' hashes (each text is hashed once)."""
+    parts = [f"{val_fraction}:{split_seed}"] + [
+        f"{n}:{split_prints[n]}" for n in sorted(split_prints)
+    ]
+    return hashlib.sha256("|".join(parts).encode()).hexdigest()[:16]

@@ -1,0 +1,55 @@
+"""What a dataset holds, for Home: split sizes, label balance and a histogram of text lengths."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from core.data import load_data
+from core.knobs import DataConfig
+
+LENGTH_SAMPLE = 5000  # reviews whose length the histogram shows
+
+
+@dataclass
+class DataSummary:
+    source: str
+    sizes: dict[str, int]
+    label_counts: pd.DataFrame  # index: label name, columns: splits
+    lengths: list[int]  # words per review, a sample of the training split
+    name: str = ""  # the dataset's display name
+    test_carved: bool = False  # no test file: the test split was carved from train
+    label_names: list[str] = field(default_factory=list)
+
+
+def get_data_summary(source: str) -> DataSummary:
+    """Split sizes, label balance and review lengths of the data at ``source``."""
+    data = load_data(DataConfig(data=source))
+    counts = {}
+    for split, ds in data.splits.items():
+        labels = pd.Series(ds["label"]).map(dict(enumerate(data.label_names)))
+        counts[split] = labels.value_counts().reindex(data.label_names, fill_value=0)
+    train = data.splits["train"]
+    texts = train.select(range(min(len(train), LENGTH_SAMPLE)))["text"]
+    return DataSummary(
+        source=data.source,
+        sizes=data.sizes,
+        label_counts=pd.DataFrame(counts),
+        lengths=[len(t.split()) for t in texts],
+        name=data.name,
+        test_carved=data.test_carved,
+        label_names=list(data.label_names),
+    )
+
+
+def build_length_histogram(lengths: list[int]) -> go.Figure:
+    fig = go.Figure(go.Histogram(x=lengths, nbinsx=60))
+    fig.update_layout(
+        xaxis_title="words per review",
+        yaxis_title="reviews",
+        height=280,
+        margin={"t": 10, "b": 40, "l": 50, "r": 10},
+    )
+    return fig

@@ -1,0 +1,196 @@
+"""What a job's worker process does: take jobs from the shared queue and train them.
+
+A worker is a fresh interpreter (``multiprocessing`` with spawn), started by the
+:class:`~core.jobs.JobManager` with its own torch thread count. It keeps the prepared data in
+memory between jobs, so a run starts at once. For each job it:
+
+- claims the job's trial (WAITING to RUNNING); a job cancelled while it waited is skipped;
+- trains with :func:`core.training._trainer.train_run`, sending progress to the manager over a
+  ``multiprocessing`` queue (steps at most every 0.2 s, each logged row) and each validation to
+  the trial as an intermediate value;
+- stores the outcome in the trial itself, so no finished run depends on the server living on.
+
+Cancel flags live in shared memory: the trainer's callback checks the job's flag after every
+step and every evaluation batch. If the server goes away, the job stops at the next check and
+its trial is marked FAIL with the reason.
+
+Nothing here imports torch at module level: the server imports this module only to name the
+process's entry point.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import queue
+import time
+from typing import Any
+
+from core.jobs._snapshot import JobTask
+
+CANCEL_RING = 4096  # cancel flags: job seq modulo this
+STEP_EVENT_S = 0.2  # the most often a worker reports its step
+PARENT_CHECK_S = 0.5
+SERVER_GONE = "The app's server stopped while this run was training; train it again."
+
+
+def slot_main(
+    slot: int,
+    tasks: Any,
+    events: Any,
+    cancel: Any,
+    threads: int,
+    warm: dict[str, Any] | None,
+) -> None:
+    """The worker process: warm up, then run jobs from ``tasks`` until ``None`` or the server
+    goes away."""
+    os.environ["OMP_NUM_THREADS"] = str(threads)
+    import torch
+
+    torch.set_num_threads(threads)
+    parent = multiprocessing.parent_process()
+    if warm is not None:
+        _warm_up(warm)
+    events.put(("ready", slot, os.getpid()))
+    while True:
+        try:
+            task = tasks.get(timeout=0.5)
+        except queue.Empty:
+            if parent is not None and not parent.is_alive():
+                return
+            continue
+        if task is None:
+            return
+        events.put(("took", task.job_id, slot))
+        run_job(task, events, cancel, parent)
+
+
+def _warm_up(data: dict[str, Any]) -> None:
+    """Load and tokenize the default data, and train one tiny step, before the first job."""
+    from core.errors import ExplorerError
+    from core.knobs import DataConfig
+    from core.training import build_run_config, prepare_data, warm_up
+
+    try:
+        prepared = prepare_data(DataConfig(**data))
+        warm_up(build_run_config("cnn", data=DataConfig(**data)), prepared)
+    except ExplorerError:
+        pass  # the first job that needs this data reports the problem
+
+
+def run_job(task: JobTask, events: Any, cancel: Any, parent: Any = None) -> None:
+    """Train one job and store its outcome in its trial; every outcome ends with a "done"."""
+    from core.errors import ExplorerError
+    from core.studies.run import fail_job_trial, finish_job_trial, start_job_trial
+    from core.training import RunConfig, prepare_data, train_run
+
+    flag = task.seq % CANCEL_RING
+
+    def done(state: str, message: str = "", result: Any = None) -> None:
+        events.put(("done", task.job_id, {"state": state, "message": message, "result": result}))
+
+    if cancel[flag]:
+        done("cancelled", "Cancelled before it started.")
+        return
+    storage = task.storage_url
+    try:
+        if not start_job_trial(storage, task.trial_id):
+            done("cancelled", "Cancelled before it started.")
+            return
+        events.put(("state", task.job_id, {"state": "preparing"}))
+        run = RunConfig.from_dict(task.config)
+        prepared = prepare_data(run.data)
+        progress = _progress_callback(task, events, lambda: bool(cancel[flag]), parent)
+        result = train_run(run, [progress], prepared=prepared)
+    except ExplorerError as err:
+        _quietly(fail_job_trial, storage, task.trial_id, str(err))
+        done("failed", str(err))
+        return
+    except Exception as err:  # noqa: BLE001 - a job must never die silently
+        message = f"Training failed: {type(err).__name__}: {err}".rstrip(".") + "."
+        _quietly(fail_job_trial, storage, task.trial_id, message)
+        done("failed", message)
+        return
+    if progress.server_gone:
+        _quietly(fail_job_trial, storage, task.trial_id, SERVER_GONE)
+        return
+    note = result.message
+    try:
+        finish_job_trial(storage, task.trial_id, result)
+    except Exception as err:  # noqa: BLE001 - the run is still shown even if storing fails
+        note = f"The run finished but could not be stored: {err}".rstrip(".") + "."
+    done(result.status, note, result.to_dict())
+
+
+def _quietly(fn: Any, *args: Any, **kwargs: Any) -> None:
+    try:
+        fn(*args, **kwargs)
+    except Exception:  # noqa: BLE001 - the job's own error is the one to report
+        pass
+
+
+def _progress_callback(task: JobTask, events: Any, cancelled: Any, parent: Any) -> Any:
+    """A ``TrainerCallback`` that reports progress and stops the run on cancel (defined here so
+    that transformers is imported only in the worker process)."""
+    from transformers import TrainerCallback
+
+    from core.studies.run import report_job_trial
+    from core.training import RunStopped
+
+    class JobProgress(TrainerCallback):
+        def __init__(self) -> None:
+            self.t0 = 0.0
+            self.last_event = 0.0
+            self.last_parent_check = 0.0
+            self.server_gone = False
+
+        def _check(self) -> None:
+            if cancelled():
+                raise RunStopped("cancelled")
+            now = time.monotonic()
+            if parent is not None and now - self.last_parent_check > PARENT_CHECK_S:
+                self.last_parent_check = now
+                if not parent.is_alive():
+                    self.server_gone = True
+                    raise RunStopped("server gone")
+
+        def on_train_begin(self, args, state, control, **kwargs):
+            self.t0 = time.perf_counter()
+            events.put(
+                (
+                    "state",
+                    task.job_id,
+                    {"state": "training", "started_at": time.time(), "max_steps": state.max_steps},
+                )
+            )
+
+        def on_step_end(self, args, state, control, **kwargs):
+            self._check()
+            now = time.monotonic()
+            if now - self.last_event >= STEP_EVENT_S or state.global_step >= state.max_steps:
+                self.last_event = now
+                step, total = state.global_step, state.max_steps
+                elapsed = time.perf_counter() - self.t0
+                eta = elapsed / step * (total - step) if step else None
+                events.put(("state", task.job_id, {"step": step, "eta_s": eta}))
+
+        def on_prediction_step(self, args, state, control, **kwargs):
+            self._check()
+
+        def on_log(self, args, state, control, logs=None, **kwargs):
+            logs = logs or {}
+            row: dict[str, float] = {"step": state.global_step}
+            if "loss" in logs:
+                row["train_loss"] = float(logs["loss"])
+            if "eval_accuracy" in logs:
+                row["val_accuracy"] = float(logs["eval_accuracy"])
+                row["val_loss"] = float(logs["eval_loss"])
+            if len(row) > 1:
+                events.put(("log", task.job_id, row))
+
+        def on_evaluate(self, args, state, control, metrics=None, **kwargs):
+            report_job_trial(
+                task.storage_url, task.trial_id, state.global_step, metrics["eval_accuracy"]
+            )
+
+    return JobProgress()
