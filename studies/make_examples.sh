@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
-# Regenerates studies/examples.db (and studies/models/) from real runs on IMDB, with the project's
-# own CLI: the viewer's default content. On a 2-core CPU this takes about 4 hours; the steps are
+# Regenerates studies/examples.db, studies/research.db (and studies/models/) from real runs on
+# IMDB, with the project's own CLI: the viewer's default content and the research arms. On a
+# 2-core CPU this takes about 4 hours; the steps are
 # independent, so on more cores run them side by side (each takes --threads / --workers).
 #
 #   EXPLORER_DATA=../shared/data/imdb bash studies/make_examples.sh
 #
 # The committed file was made on 2026-11-27 with exactly these commands, two of them at a time on
-# the 2 cores (see README, "Example studies"); the CNN study ran first into a file of its own and
+# the 2 cores (see docs/results.md, "Example studies"); the CNN study ran first into a file of its own and
 # was copied in with optuna.copy_study, unchanged.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -15,7 +16,7 @@ DB=studies/examples.db
 S=sqlite:///$DB
 : "${EXPLORER_DATA:?set EXPLORER_DATA to the IMDB folder (train.parquet, test.parquet)}"
 export EXPLORER_DATA
-rm -f "$DB" "$DB-wal" "$DB-shm"
+rm -f "$DB" "$DB-wal" "$DB-shm" studies/research.db
 
 # The searches (about an hour each on the 2 cores). The committed ones ran with the median
 # pruner the files then named (see their comments); they name successive halving now.
@@ -32,7 +33,7 @@ $PY -m core reproduce-seed --threads 1 --storage "$S"
 # a second process.
 # Every arm: the benchmark on cnn.toml, 30 trials, 256 tokens, batch 64; the rest per arm below.
 arm() {
-    $PY benchmarks/bench_studies_pruning.py studies/cnn.toml --n-trials 30 \
+    $PY -m experiments.studies_pruning studies/cnn.toml --n-trials 30 \
         --set max_length=256 --set batch_size=64 --storage "$S" "$@"
 }
 SH=(--pruners successive_halving)
@@ -56,7 +57,7 @@ arm "${SH[@]}" --suffix=-rf4-cap "${CAP4[@]}"
 arm "${SH[@]}" --suffix=-rf4-cap-seed1 --seed 1 "${CAP4[@]}"
 arm "${SH[@]}" --suffix=-rf4-cap-fixed1200 "${CAP4[@]}" --set max_steps=1200
 arm "${SH[@]}" --suffix=-rf4-cap-fixed1200-seed1 --seed 1 "${CAP4[@]}" --set max_steps=1200
-# The capped pruner at factor 3, chosen on bench_pruner_replay.py --orders 200 before running
+# The capped pruner at factor 3, chosen on pruner_replay.py --orders 200 before running
 # (a later session of 2026-11-29, side by side, beside the test suite), then the same pruner with
 # TPE ranking trials at a common step (compare_at_rung), with max_steps searched and fixed at 900
 # (seventh session, 2026-11-29, two arms side by side, each into a file of its own)
@@ -140,4 +141,7 @@ con.execute("PRAGMA journal_mode=DELETE")
 con.execute("VACUUM")
 con.close()
 PYEOF
-ls -l "$DB" studies/models/*/model/model.safetensors
+# What a visitor sees stays in examples.db, each study described; the research arms go to
+# research.db
+$PY studies/split_examples.py
+ls -l "$DB" studies/research.db studies/models/*/model/model.safetensors
