@@ -12,7 +12,7 @@ from typing import Any
 
 import streamlit as st
 
-from core.data import DatasetEntry, list_datasets
+from core.data import DatasetEntry, list_datasets, usable
 from core.errors import ExplorerError
 from core.jobs import JobManager
 from core.knobs import DataConfig
@@ -58,8 +58,17 @@ def load_cached_model(run_dir: str) -> Any:
 
 @st.cache_data(show_spinner=False, ttl=60)
 def list_dataset_entries(setting: str) -> list[DatasetEntry]:
-    """The datasets ``EXPLORER_DATA`` names (one, a folder of them, or a list)."""
+    """The datasets ``EXPLORER_DATA`` names (one, a folder of them, or a list), the unusable
+    ones with their ``problem``."""
     return list_datasets(setting)
+
+
+def usable_datasets() -> list[DatasetEntry]:
+    """The datasets a session may pick ([] when the data setting names nothing readable)."""
+    try:
+        return usable(list_dataset_entries(get_data_source()))
+    except ExplorerError:
+        return []
 
 
 def current_dataset() -> DatasetEntry:
@@ -68,8 +77,10 @@ def current_dataset() -> DatasetEntry:
     nothing readable, the setting itself: the page that loads it says why."""
     setting = get_data_source()
     try:
-        entries = list_dataset_entries(setting)
+        entries = usable(list_dataset_entries(setting))
     except ExplorerError:
+        return DatasetEntry(setting, setting)
+    if not entries:
         return DatasetEntry(setting, setting)
     chosen = st.session_state.get("dataset")
     return next((e for e in entries if e.name == chosen), entries[0])

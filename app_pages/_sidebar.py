@@ -21,6 +21,7 @@ from app_pages._resources import (
     get_owner_id,
     list_dataset_entries,
 )
+from core.data import usable
 from core.errors import ExplorerError
 from core.settings import get_data_source, get_storage_url, get_studies_dir, is_read_only
 from core.studies.storage import (
@@ -127,9 +128,10 @@ def render_dataset_choice() -> None:
     """The sidebar's "Dataset" select when the data setting names several datasets (a folder of
     dataset folders, or a list), bound to the ``dataset`` query parameter."""
     try:
-        entries = list_dataset_entries(get_data_source())
+        listed = list_dataset_entries(get_data_source())
     except ExplorerError:
         return  # the pages that load the data say why
+    entries = usable(listed)
     names = [e.name for e in entries]
     asked = follow_link("dataset", names)
     if asked is not None:
@@ -146,6 +148,9 @@ def render_dataset_choice() -> None:
             help="The Playground, Studies, Explore and Predict use this dataset; runs and trials "
             "record the one they trained on.",
         )
+    for entry in listed:
+        if entry.problem:
+            st.sidebar.caption(f"Unusable: {entry.problem}")
 
 
 def render_sidebar() -> None:

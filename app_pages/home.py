@@ -12,6 +12,7 @@ from app_pages._resources import (
     get_owner_id,
     load_cached_model,
     show_error,
+    usable_datasets,
 )
 from app_pages._sidebar import view_storage_url
 from app_pages._tables import render_best_results
@@ -70,7 +71,10 @@ except ExplorerError as err:
         st.caption("The review data is not available to this viewer.")
     else:
         st.error(str(err))
-if summary is None and not is_read_only():
+others = [e.name for e in usable_datasets() if e.source != source]
+if summary is None and not is_read_only() and others:
+    st.info(f"Pick another dataset in the sidebar: {', '.join(others)}.")
+elif summary is None and not is_read_only():
     st.info(
         "No data is available. Set the `EXPLORER_DATA` environment variable before starting the "
         "app, to a local folder holding `train` and `test` files (parquet, CSV, TSV or JSON "

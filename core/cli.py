@@ -17,9 +17,16 @@ import warnings
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from core.errors import ExplorerError
+from core.errors import (
+    EXIT_INTERRUPTED,
+    EXIT_NO_MODEL,
+    EXIT_OK,
+    EXIT_STATUSES,
+    EXIT_USAGE,
+    ExplorerError,
+)
 from core.knobs import FAMILIES, PRESETS, DataConfig, get_knobs
-from core.studies.cli import add_study_parser, cmd_study
+from core.studies.cli import POSITIVE, add_study_parser, cmd_study
 
 # The report's runs: (label, family, overrides on the seed preset, the report's test accuracy).
 SEED_RUNS: list[tuple[str, str, dict[str, Any], float]] = [
@@ -68,11 +75,15 @@ def add_data_flags(p: argparse.ArgumentParser) -> None:
         help="With --teacher baseline: a saved model's folder (trained on this train part) whose "
         "probabilities are averaged with the baseline's, its weight chosen on validation.",
     )
-    p.add_argument("--max-train-samples", type=int, help="Use only this many training reviews.")
     p.add_argument(
-        "--max-test-samples", type=int, help="Score only this many test reviews (default: all)."
+        "--max-train-samples", type=POSITIVE, help="Use only this many training reviews."
     )
-    p.add_argument("--threads", type=int, help="torch threads (default: all cores).")
+    p.add_argument(
+        "--max-test-samples",
+        type=POSITIVE,
+        help="Score only this many test reviews (default: all).",
+    )
+    p.add_argument("--threads", type=POSITIVE, help="torch threads (default: all cores).")
 
 
 def data_config_from(args: argparse.Namespace) -> DataConfig:
@@ -92,7 +103,12 @@ def data_config_from(args: argparse.Namespace) -> DataConfig:
 
 
 def _add_train(sub: Any) -> None:
-    p = sub.add_parser("train", help="Train one model and print its result as JSON.")
+    p = sub.add_parser(
+        "train",
+        help="Train one model and print its result as JSON.",
+        epilog=EXIT_STATUSES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     p.add_argument("--model", choices=FAMILIES, default="cnn", help="Model family.")
     p.add_argument(
         "--preset",
@@ -161,7 +177,7 @@ def cmd_train(args: argparse.Namespace) -> int:
             raise ExplorerError(f"The run ended {result.status} and kept no model to export.")
         export_model(result.run_dir, args.export)
     print(json.dumps(result.summary()))
-    return 0
+    return EXIT_NO_MODEL if result.status == "diverged" else EXIT_OK
 
 
 def _add_reproduce(sub: Any) -> None:
@@ -253,7 +269,12 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="python -m core", description=__doc__.splitlines()[0])
+    parser = _Parser(
+        prog="python -m core",
+        description=__doc__.splitlines()[0],
+        epilog=EXIT_STATUSES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     _add_train(sub)
     _add_reproduce(sub)
@@ -269,7 +290,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {err}", file=sys.stderr)
         if argv[:1] == ["train"]:  # train promises one JSON line, whatever happens
             print(json.dumps({"status": "error", "message": str(err)}))
-        return 2
+        return EXIT_USAGE
     warnings.filterwarnings("ignore", category=FutureWarning)  # library deprecations, not ours
     if getattr(args, "threads", None):
         import torch
@@ -281,7 +302,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {err}", file=sys.stderr)
         if args.command == "train":
             print(json.dumps({"status": "error", "message": str(err)}))
-        return 2
+        return EXIT_USAGE
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED

@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import logging
 import re
 import tempfile
 import threading
@@ -50,6 +51,10 @@ MOUNT = "/optuna"
 CONFIGURED = "_configured"  # never a study file's name (those start with a letter or digit)
 # What a prefix may hold: it is written into JavaScript strings and template literals.
 _SAFE_PREFIX = re.compile(r"(/[A-Za-z0-9._~-]+)*")
+# What a visitor may ask of a read-only copy: reads only. optuna-dashboard writes with the rest.
+_READS = frozenset({"GET", "HEAD", "OPTIONS"})
+READ_ONLY_REFUSAL = "This dashboard shows a read-only copy of the studies, so it changes nothing."
+_log = logging.getLogger(__name__)
 _STUDY_NAME = re.compile(
     r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}"
 )  # as core.studies.storage._files accepts
@@ -250,6 +255,10 @@ class DashboardApp:
             return [b""]
         if path == "/static/bundle.js":
             return self._send_bundle(prefix, environ, start_response)
+        method = environ.get("REQUEST_METHOD", "GET").upper()
+        if served.copy_dir is not None and method not in _READS:
+            _log.warning("refused %s %s%s: the dashboard is read-only", method, prefix, path)
+            return _text(start_response, "403 Forbidden", READ_ONLY_REFUSAL)
         inner = dict(environ, SCRIPT_NAME=prefix, PATH_INFO=path)
         if path == "/dashboard" or path.startswith("/dashboard/"):
             for header in ("HTTP_IF_MODIFIED_SINCE", "HTTP_IF_NONE_MATCH"):

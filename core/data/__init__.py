@@ -21,7 +21,7 @@ from core.data._baseline import (
     get_baseline,
     load_baseline,
 )
-from core.data._files import HOW_TO_PROVIDE, DatasetEntry, hub_reachable, list_datasets
+from core.data._files import HOW_TO_PROVIDE, DatasetEntry, hub_reachable, list_datasets, usable
 from core.data._loading import TextData, load_data, loaded_fingerprint
 from core.data._npz_cache import computed_once, content_key, tokenizer_key
 from core.data._word_vectors import (
@@ -55,6 +55,7 @@ __all__ = [
     "texts_fingerprint",
     "tokenizer_key",
     "unlabelled_texts",
+    "usable",
     "vectors_cache_path",
     "Word2VecSettings",
 ]

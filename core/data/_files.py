@@ -224,10 +224,12 @@ def _read_hub(dataset_id: str) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 @dataclass(frozen=True)
 class DatasetEntry:
-    """One dataset a data setting names: its display name and its source (folder or Hub id)."""
+    """One dataset a data setting names: its display name and its source (folder or Hub id).
+    ``problem``: why it cannot be used (one sentence), empty when it can."""
 
     name: str
     source: str
+    problem: str = ""
 
 
 def is_dataset_folder(path: Path) -> bool:
@@ -239,12 +241,29 @@ def is_dataset_folder(path: Path) -> bool:
     )
 
 
+NO_TRAIN_FILE = "it has no train file (parquet, CSV, TSV or JSON lines)."
+
+
+def _unusable(path: Path, problem: str) -> DatasetEntry:
+    return DatasetEntry(path.name, str(path), f"{path.name}: {problem}")
+
+
+def _entry(path: Path) -> DatasetEntry:
+    """A dataset folder of a folder of datasets; one whose description fails is unusable."""
+    try:
+        return DatasetEntry(describe_data(str(path)).name, str(path))
+    except DataError as err:
+        return _unusable(path, str(err))
+
+
 def list_datasets(setting: str) -> list[DatasetEntry]:
     """The datasets ``setting`` (``EXPLORER_DATA``) names, in order: one dataset (a folder or a Hub
     id), a folder of dataset folders, or several of these separated by ``os.pathsep``.
 
     Names come from each folder's ``dataset.toml`` (else the folder's name) and are made unique.
-    A folder that holds no dataset is one sentence.
+    A folder that holds no dataset is one sentence. In a folder of datasets, a sub-folder with no
+    train file, or whose description fails, is listed with its ``problem``; pages offer only the
+    entries without one (:func:`usable`).
     """
     entries: list[DatasetEntry] = []
     for part in (p.strip() for p in setting.split(os.pathsep)):
@@ -259,13 +278,15 @@ def list_datasets(setting: str) -> list[DatasetEntry]:
         if is_dataset_folder(path):
             entries.append(DatasetEntry(describe_data(str(path)).name, str(path)))
             continue
-        inner = sorted(p for p in path.iterdir() if p.is_dir() and is_dataset_folder(p))
+        folders = sorted(p for p in path.iterdir() if p.is_dir() and p.name[:1] not in "._")
+        inner = [p for p in folders if is_dataset_folder(p)]
         if not inner:
             raise DataError(
                 f"The folder {part} holds no dataset: neither train and test files (parquet, CSV, "
                 "TSV or JSON lines) nor folders of them."
             )
-        entries += [DatasetEntry(describe_data(str(p)).name, str(p)) for p in inner]
+        for p in folders:
+            entries.append(_entry(p) if p in inner else _unusable(p, NO_TRAIN_FILE))
     if not entries:
         raise DataError(f"No dataset is named; {HOW_TO_PROVIDE}.")
     seen: dict[str, int] = {}
@@ -273,5 +294,10 @@ def list_datasets(setting: str) -> list[DatasetEntry]:
     for e in entries:
         seen[e.name] = seen.get(e.name, 0) + 1
         name = e.name if seen[e.name] == 1 else f"{e.name} ({seen[e.name]})"
-        unique.append(DatasetEntry(name, e.source))
+        unique.append(DatasetEntry(name, e.source, e.problem))
     return unique
+
+
+def usable(entries: list[DatasetEntry]) -> list[DatasetEntry]:
+    """The entries that can be picked: those without a problem."""
+    return [e for e in entries if not e.problem]

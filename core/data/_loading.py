@@ -20,6 +20,7 @@ so. Reading the files is :mod:`core.data._files`. Every problem a user can cause
 from __future__ import annotations
 
 import hashlib
+import math
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -148,7 +149,8 @@ def _carve_validation(
             if not 0 < n_val < len(rows):
                 raise DataError(
                     f"Cannot carve a {val_fraction:.0%} validation split from {len(rows)} rows "
-                    f"of class '{names[label]}': each side needs at least one."
+                    f"of class '{names[label]}': each side needs at least one, so add rows of "
+                    "it or change val_fraction."
                 )
             val_rows.extend(rows[len(rows) - n_val :].tolist())
         held = set(val_rows)
@@ -156,15 +158,44 @@ def _carve_validation(
             train.select([i for i in range(len(train)) if i not in held]),
             train.select(sorted(val_rows)).shuffle(seed=seed),  # classes mixed, for capping
         )
+    _check_stratified_split(np.asarray(train["label"]), val_fraction, names)
     try:
         parts = train.train_test_split(
             test_size=val_fraction, seed=seed, stratify_by_column="label"
         )
-    except ValueError as err:
+    except ValueError:
         raise DataError(
-            f"Cannot carve a {val_fraction:.0%} validation split from {len(train)} rows ({err})."
+            f"Cannot carve a {val_fraction:.0%} validation split from {len(train)} rows; "
+            "add rows or change val_fraction."
         ) from None
     return parts["train"], parts["test"]
+
+
+def _check_stratified_split(labels: np.ndarray, val_fraction: float, names: list[str]) -> None:
+    """One sentence, before the split library's own, when a stratified ``val_fraction`` split
+    of these rows is impossible: a class of one row, or a side with fewer rows than classes."""
+    counts = np.bincount(labels, minlength=len(names))
+    present = np.flatnonzero(counts)
+    rows, classes = len(labels), len(present)
+    smallest = int(present[np.argmin(counts[present])])
+    if counts[smallest] < 2:
+        raise DataError(
+            f"Class '{names[smallest]}' has only {counts[smallest]} row: every class needs at "
+            "least 2 (one to train on, one to validate on), so add rows of it."
+        )
+    n_val = math.ceil(rows * val_fraction)
+    if n_val < classes:
+        raise DataError(
+            f"A {val_fraction:g} validation split of {rows} rows holds {n_val}, fewer than the "
+            f"{classes} classes: add rows (at least {math.ceil(classes / val_fraction)}) or raise "
+            f"val_fraction to {classes / rows:.2f} or more."
+        )
+    if rows - n_val < classes:
+        raise DataError(
+            f"A {val_fraction:g} validation split of {rows} rows leaves {rows - n_val} to train "
+            f"on, fewer than the {classes} classes: add rows or lower val_fraction to "
+            f"{(rows - classes) / rows:.2f} or less."
+        )
 
 
 def _carve_test(train: pd.DataFrame, seed: int, source: str) -> tuple[pd.DataFrame, pd.DataFrame]:

@@ -35,23 +35,33 @@ class Exercise:
         return values | {n: v for n, v in self.locked.items() if n in names}
 
 
+# A link names each knob at most once or twice; entries past this many are not read.
+MAX_LINK_ENTRIES = 100
+# Up to this many ignored entries get a sentence each; more get one sentence that counts them.
+MAX_PROBLEMS = 3
+
+
 def _items(text: str | None) -> list[str]:
     return [item.strip() for item in (text or "").split(",") if item.strip()]
 
 
 def parse_exercise(hide: str | None = None, lock: str | None = None) -> Exercise:
     """Read ``hide=vocab_size,cell`` and ``lock=model:cnn,learning_rate:0.003`` into an
-    :class:`Exercise`. An unknown knob or an illegal value is skipped with one sentence."""
+    :class:`Exercise`. An unknown knob or an illegal value is skipped with one sentence; past
+    :data:`MAX_PROBLEMS` of them, or past :data:`MAX_LINK_ENTRIES` entries in a list, one sentence
+    counts every entry ignored."""
     ex = Exercise()
     known = {k.name for k in get_knobs()}
+    hide_items, lock_items = _items(hide), _items(lock)
+    unread = max(0, len(hide_items) - MAX_LINK_ENTRIES) + max(0, len(lock_items) - MAX_LINK_ENTRIES)
     hidden = set()
-    for name in _items(hide):
+    for name in hide_items[:MAX_LINK_ENTRIES]:
         if name in known:
             hidden.add(name)
         else:
             ex.problems.append(f"hide: there is no knob named '{name[:40]}'.")
     ex.hidden = frozenset(hidden)
-    for item in _items(lock):
+    for item in lock_items[:MAX_LINK_ENTRIES]:
         name, sep, raw = item.replace("=", ":", 1).partition(":")
         name, raw = name.strip(), raw.strip()
         if not sep or not raw:
@@ -70,6 +80,10 @@ def parse_exercise(hide: str | None = None, lock: str | None = None) -> Exercise
             ex.locked[name] = _legal_value(get_knob(name), raw)
         except ConfigError as err:
             ex.problems.append(f"lock: {err}")
+    ignored = len(ex.problems) + unread
+    if unread or ignored > MAX_PROBLEMS:
+        first = f" The first: {ex.problems[0]}" if ex.problems else ""
+        ex.problems = [f"{ignored:,} entries of the link were ignored.{first}"]
     return ex
 
 

@@ -2,8 +2,9 @@
 
 Optuna's public API has no way to find trials by a user attribute without loading every trial,
 no study or trial id on a ``Study`` or ``FrozenTrial``, no check of a hand-built
-``FrozenTrial``, no file path on a journal storage, and no way to show a sampler other values
-for a study's trials. The explorer needs all
+``FrozenTrial``, no file path on a journal storage, no way to show a sampler other values
+for a study's trials, and no way to quiet its warning about a failed trial (the study worker
+prints its own one-sentence reason) without quieting every warning. The explorer needs all
 these, so they are reached here and nowhere else; ``tests/core/studies/test_optuna_compat.py``
 pins the behaviour each one relies on, so an Optuna upgrade that changes it fails there first.
 """
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import copy
 import json
+import logging
 from collections.abc import Callable, Container, Sequence
 from typing import Any
 
@@ -123,3 +125,26 @@ def storage_url_of(storage: BaseStorage) -> str | None:
         return storage.url
     path = journal_file_of(storage)
     return f"journal:{path}" if path else None
+
+
+# The logger of the module that warns "Trial N failed ..." when a trial fails (optuna 5).
+FAILED_TRIAL_LOGGER = "optuna.study._optimize"
+
+
+class _FailedTrialAtDebug(logging.Filter):
+    """Optuna's "Trial N failed ..." warnings, lowered to debug level."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        text = record.getMessage()
+        if record.levelno == logging.WARNING and text.startswith("Trial ") and " failed " in text:
+            record.levelno, record.levelname = logging.DEBUG, "DEBUG"
+            return logging.getLogger("optuna").isEnabledFor(logging.DEBUG)
+        return True
+
+
+def failed_trials_at_debug() -> None:
+    """Log Optuna's own warnings about a failed trial at debug level (shown with Optuna's
+    verbosity at DEBUG), leaving every other warning as it is."""
+    logger = logging.getLogger(FAILED_TRIAL_LOGGER)
+    if not any(isinstance(f, _FailedTrialAtDebug) for f in logger.filters):
+        logger.addFilter(_FailedTrialAtDebug())

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from typing import Any
 
 import optuna
 from tqdm.auto import tqdm
 
+from core.errors import EXIT_INTERRUPTED, EXIT_NO_MODEL, EXIT_OK, EXIT_STATUSES
 from core.results import load_stored_run
 from core.settings import get_storage_url
 from core.studies._best_run import find_best_run_dir, study_models_dir
@@ -32,16 +34,38 @@ from core.studies.storage import (
 )
 
 
+def at_least(low: int) -> Callable[[str], int]:
+    """An argparse type: a whole number of at least ``low``, else one sentence with the range."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if value < low:
+            raise argparse.ArgumentTypeError(f"{value} is too small: give {low} or more")
+        return value
+
+    parse.__name__ = f"a whole number of at least {low}"
+    return parse
+
+
+POSITIVE = at_least(1)
+
+
 def add_study_parser(sub: Any) -> None:
-    p = sub.add_parser("study", help="Run and manage Optuna studies (see 'study -h').")
+    listed = {"epilog": EXIT_STATUSES, "formatter_class": argparse.RawDescriptionHelpFormatter}
+    p = sub.add_parser("study", help="Run and manage Optuna studies (see 'study -h').", **listed)
     ssub = p.add_subparsers(dest="study_command", required=True)
 
-    run = ssub.add_parser("run", help="Create a study from a TOML file and run worker processes.")
+    run = ssub.add_parser(
+        "run", help="Create a study from a TOML file and run worker processes.", **listed
+    )
     run.add_argument("spec", help="The study file, e.g. studies/cnn.toml.")
     run.add_argument(
-        "--n-trials", type=int, help="Total trials over all workers (default: the file's)."
+        "--n-trials", type=POSITIVE, help="Total trials over all workers (default: the file's)."
     )
-    run.add_argument("--workers", type=int, default=1, help="Worker processes (default 1).")
+    run.add_argument("--workers", type=POSITIVE, default=1, help="Worker processes (default 1).")
     run.add_argument(
         "--storage", help="Optuna storage URL (default: $EXPLORER_STORAGE or studies/explorer.db)."
     )
@@ -50,7 +74,7 @@ def add_study_parser(sub: Any) -> None:
     )
     run.add_argument("--detach", action="store_true", help="Start the workers and return at once.")
     run.add_argument(
-        "--threads", type=int, help="torch threads per worker (default: the cores / workers)."
+        "--threads", type=POSITIVE, help="torch threads per worker (default: the cores / workers)."
     )
 
     create = ssub.add_parser(
@@ -59,17 +83,21 @@ def add_study_parser(sub: Any) -> None:
     create.add_argument("spec", help="The study file, e.g. studies/cnn.toml.")
     create.add_argument("--storage", help="Optuna storage URL (default: $EXPLORER_STORAGE).")
 
-    worker = ssub.add_parser("worker", help="Join an existing study as one more worker (blocks).")
+    worker = ssub.add_parser(
+        "worker", help="Join an existing study as one more worker (blocks).", **listed
+    )
     worker.add_argument("name", help="The study's name.")
     worker.add_argument("--storage", help="Optuna storage URL (default: $EXPLORER_STORAGE).")
     worker.add_argument(
-        "--n-trials", type=int, help="Trials for this worker (default: until the study's budget)."
+        "--n-trials",
+        type=POSITIVE,
+        help="Trials for this worker (default: until the study's budget).",
     )
     worker.add_argument(
         "--timeout", type=float, help="Stop starting trials after this many seconds."
     )
     worker.add_argument("--worker-index", type=int, default=0, help="Offsets the sampler's seed.")
-    worker.add_argument("--threads", type=int, help="torch threads (default: all cores).")
+    worker.add_argument("--threads", type=POSITIVE, help="torch threads (default: all cores).")
     worker.add_argument("--heartbeat", type=int, default=10, help="Heartbeat interval, seconds.")
     worker.add_argument(
         "--grace-period", type=int, help="Seconds without heartbeat before a trial is failed."
@@ -101,7 +129,7 @@ def add_study_parser(sub: Any) -> None:
 
     est = ssub.add_parser("estimate", help="Estimate a study's wall time before running it.")
     est.add_argument("spec")
-    est.add_argument("--n-trials", type=int)
+    est.add_argument("--n-trials", type=POSITIVE)
     est.add_argument("--storage")
 
 
@@ -172,8 +200,8 @@ def _run(args: argparse.Namespace) -> int:
 
     rc = watch_workers(spec.name, handles, args.storage, on_progress=progress)
     bar.close()
-    _print_best(spec.name, args.storage)
-    return rc
+    usable = _print_best(spec.name, args.storage)
+    return EXIT_NO_MODEL if rc == EXIT_OK and not usable else rc
 
 
 def _create(args: argparse.Namespace) -> int:
@@ -204,7 +232,11 @@ def _worker(args: argparse.Namespace) -> int:
     counts = ", ".join(f"{len(v)} {k.lower()}" for k, v in report.trials.items()) or "no trials"
     why = f" ({report.stopped})" if report.stopped else ""
     print(f"[w{args.worker_index}] done: {counts}{why}", file=sys.stderr)
-    return 130 if report.stopped == "interrupted" else 0
+    if report.stopped == "interrupted":
+        return EXIT_INTERRUPTED
+    ran = sum(len(v) for v in report.trials.values())
+    failed = len(report.trials.get("FAIL", []))
+    return EXIT_NO_MODEL if ran and failed == ran else EXIT_OK
 
 
 def _stop(args: argparse.Namespace) -> int:
@@ -262,15 +294,17 @@ def _estimate(args: argparse.Namespace) -> int:
     return 0
 
 
-def _print_best(name: str, storage: str | None) -> None:
+def _print_best(name: str, storage: str | None) -> bool:
+    """Print the study's best trial; False when it has none (no trial completed)."""
     study = optuna.load_study(study_name=name, storage=open_storage(storage))
     try:
         best = study.best_trial
     except ValueError:
         print("No completed trial.", file=sys.stderr)
-        return
+        return False
     test = best.user_attrs.get("test_accuracy")
     print(
         f"best trial {best.number}: val {best.value:.4f}, test "
         f"{'-' if test is None else f'{test:.4f}'}, params {best.params}"
     )
+    return True

@@ -181,3 +181,41 @@ def test_a_base_url_path_and_another_bundle() -> None:
         DashboardApp('x"; alert(1); "')
     with pytest.raises(ExplorerError, match="0.21.0"):
         rewrite_bundle("a bundle without the literals", "/optuna/examples")
+
+
+def test_the_read_only_dashboard_refuses_writes_with_403_and_one_line(
+    app_env: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    mounted,
+    capfd: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Delete, rename and create through optuna-dashboard's API: each a 403 with one sentence,
+    one log line and no traceback; the copy still holds the study."""
+    folder = tmp_path / "studies"
+    folder.mkdir()
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    make_study(f"sqlite:///{folder / 'examples.db'}", "alpha", 4)
+    serve_read_only(folder, monkeypatch)
+    study_id = optuna.load_study(
+        study_name="alpha", storage=f"sqlite:///{folder / 'examples.db'}"
+    )._study_id
+    capfd.readouterr()
+    caplog.clear()
+    with caplog.at_level("INFO", logger="core.dashboard"):
+        for method, path in (
+            ("DELETE", f"/optuna/examples/api/studies/{study_id}"),
+            ("POST", f"/optuna/examples/api/studies/{study_id}/rename"),
+            ("POST", "/optuna/examples/api/studies"),
+        ):
+            status, head, body = fetch(mounted, path, method)
+            assert status == 403, (method, path, status, body[:300])
+            assert head["content-type"].startswith("text/plain")
+            text = body.decode()
+            assert text.count(".") == 1 and "read-only" in text, text
+    out, err = capfd.readouterr()
+    assert "Traceback" not in out + err
+    assert len([r for r in caplog.records if r.name == "core.dashboard"]) == 3
+    status, _, body = fetch(mounted, "/optuna/examples/api/studies")
+    assert status == 200 and b'"alpha"' in body

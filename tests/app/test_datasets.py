@@ -102,3 +102,26 @@ def test_a_folder_without_datasets_is_one_sentence(
     assert len(at.error) == 1
     assert at.error[0].value.startswith(f"The folder {empty} holds no dataset")
     assert not list(empty.rglob("*.*"))  # nothing written
+
+
+def test_a_broken_dataset_beside_good_ones_is_said_and_the_others_stay(
+    two_datasets: Path, app_env: str
+) -> None:
+    """A sub-folder with no train file is listed as unusable with its reason; a dataset that
+    fails to load says why and points to the others, not "No data is available"."""
+    (two_datasets / "drafts").mkdir()
+    (two_datasets / "drafts" / "notes.txt").write_text("not data")
+    broken = two_datasets / "broken"
+    broken.mkdir()
+    (broken / "train.csv").write_text("text,label\n")  # a header and no rows
+    at = new_app()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.selectbox(key="dataset").options == ["broken", "Tiny News", "reviews"]
+    unusable = [c.value for c in at.sidebar.caption if c.value.startswith("Unusable:")]
+    assert unusable == ["Unusable: drafts: it has no train file (parquet, CSV, TSV or JSON lines)."]
+    at.selectbox(key="dataset").set_value("broken").run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.error, "the broken dataset's reason is shown"
+    infos = " ".join(i.value for i in at.info)
+    assert "No data is available" not in infos
+    assert "Pick another dataset in the sidebar: Tiny News, reviews." in infos

@@ -51,6 +51,21 @@ def test_empty_storage(app_env: str) -> None:
     assert any("No study" in i.value for i in at.info)
 
 
+def test_studies_without_trials_open_and_compare(app_env: str) -> None:
+    """Studies created from their files but not run yet: the page says so, and comparing them
+    draws an empty comparison instead of an exception."""
+    from core.cli import main
+    from core.settings import PROJECT_ROOT
+
+    for spec in ("cnn", "rnn"):
+        path = PROJECT_ROOT / "studies" / f"{spec}.toml"
+        assert main(["study", "create", str(path), "--storage", app_env]) == 0
+    at = new_app(PAGE)
+    assert not at.exception, [e.value for e in at.exception]
+    assert sorted(at.multiselect(key="results_compare").value) == ["cnn", "rnn"]
+    assert at.get("plotly_chart")  # the (empty) comparison is drawn
+
+
 def test_every_figure_and_the_table(two_studies: str) -> None:
     at = new_app(PAGE)
     assert at.selectbox(key="study").value in ("alpha", "beta")

@@ -101,7 +101,7 @@ def test_an_unknown_study_in_a_link_is_named(viewer: Path) -> None:
 # ---- exercise links ---------------------------------------------------------------------------
 
 
-def test_teacher_link_hides_and_locks(app_env: str) -> None:
+def test_exercise_link_hides_and_locks(app_env: str) -> None:
     locks = {"learning_rate": 0.003} | {k: v for k, v in TINY_KNOBS.items() if k != "vocab_size"}
     lock = "model:cnn," + ",".join(f"{k}:{v}" for k, v in locks.items())
     at = _app(hide="vocab_size,cell,bogus", lock=lock + ",dropout:3")
@@ -132,13 +132,30 @@ def test_teacher_link_hides_and_locks(app_env: str) -> None:
     assert trial.params["vocab_size"] == get_knob("vocab_size").default
 
 
-def test_teacher_link_can_lock_the_rnn(app_env: str) -> None:
+def test_exercise_link_can_lock_the_rnn(app_env: str) -> None:
     at = _app(lock="model:rnn,cell:lstm")
     at.switch_page("app_pages/playground.py").run()
     assert at.segmented_control(key="playground_family").value == "rnn"
     assert at.text_input(key="playground_rnn_cell_locked").value == "lstm"
     # nonlinearity only applies to the plain RNN cell: still shown, disabled
     assert at.selectbox(key="playground_rnn_nonlinearity").disabled
+
+
+@pytest.mark.parametrize("page", ["playground", "explore"])
+def test_a_link_of_thousands_of_entries_draws_one_warning(app_env: str, page: str) -> None:
+    """3,000 hide and 3,000 lock entries: one warning that counts them, and the knobs a link
+    names correctly among the first entries still apply."""
+    hide = ",".join(["vocab_size", *(f"nope{i}" for i in range(2999))])
+    lock = ",".join(f"nope{i}:1" for i in range(3000))
+    at = _app(hide=hide, lock=lock)
+    at.switch_page(f"app_pages/{page}.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    ignored = [w.value for w in at.warning if "entries of the link were ignored" in w.value]
+    assert len(ignored) == 1 and "5,999 entries" in ignored[0], ignored
+    if page == "playground":
+        assert "vocab_size" not in {w.label for w in at.slider} | {
+            w.label for w in at.select_slider
+        }
 
 
 def test_streamlit_secrets_turn_on_read_only(viewer: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -147,3 +147,55 @@ def test_reproduce_seed_prints_the_report_beside_ours(tiny_data_dir: Path) -> No
     assert lines[2].startswith("| CNN, num_filters 20 | 71.6 % |")
     assert lines[3].startswith("| RNN baseline | 50.8 % |")
     assert len(lines) == 4
+
+
+def test_counts_below_one_are_refused_with_the_range(tmp_path: Path) -> None:
+    """``--n-trials 0`` used to run the file's n_trials and ``--threads 0`` was accepted: each is
+    now one sentence naming the range, exit status 2, and nothing written."""
+    storage = f"sqlite:///{tmp_path / 'x.db'}"
+    cnn = str(ROOT / "studies" / "cnn.toml")
+    for args in (
+        ("study", "run", cnn, "--n-trials", "0", "--storage", storage),
+        ("study", "run", cnn, "--threads", "0", "--storage", storage),
+        ("study", "run", cnn, "--workers", "0", "--storage", storage),
+        ("study", "estimate", cnn, "--n-trials", "-5"),
+        ("study", "worker", "cnn", "--n-trials", "0", "--storage", storage),
+        ("train", "--threads", "0", "--no-save"),
+        ("train", "--max-train-samples", "0", "--no-save"),
+        ("train", "--max-test-samples", "-1", "--no-save"),
+    ):
+        proc = _run(*args)
+        assert proc.returncode == 2, (args, proc.stdout[-500:], proc.stderr[-500:])
+        assert "give 1 or more" in proc.stderr, (args, proc.stderr[-500:])
+        assert "Traceback" not in proc.stderr
+    assert not (tmp_path / "x.db").exists()
+
+
+def _tiny_flags(data: Path) -> list[str]:
+    return [
+        "--data", str(data), "--vocab-size", "1000", "--max-steps", "30", "--eval-steps", "10",
+        "--embedding-dim", "16", "--num-filters", "8", "--max-length", "64",
+    ]  # fmt: skip
+
+
+def test_a_run_that_produces_no_usable_model_exits_3(tiny_data_dir: Path, tmp_path: Path) -> None:
+    """A diverged run and a study whose trials all failed ran, but left nothing to use: exit
+    status 3 (listed in --help), the JSON line or the one-line reasons, no Optuna warnings."""
+    assert "3    it ran, but produced no usable model" in _run("-h").stdout
+    proc = _run("train", *_tiny_flags(tiny_data_dir), "--learning-rate", "10", "--no-save")
+    assert proc.returncode == 3, proc.stderr[-1000:]
+    assert json.loads(proc.stdout.strip().splitlines()[-1])["status"] == "diverged"
+
+    spec = tmp_path / "fails.toml"
+    spec.write_text(
+        f'name = "fails"\nmodel = "cnn"\nn_trials = 2\nsampler = "random"\npruner = "none"\n'
+        f'[data]\ndata = "{tiny_data_dir}"\n[fixed]\nvocab_size = 1000\nval_fraction = 0.2\n'
+        "max_length = 64\nembedding_dim = 16\nnum_filters = 8\neval_steps = 10\nmax_steps = 30\n"
+        "learning_rate = 10.0\n[params]\ndropout = { low = 0.0, high = 0.5, step = 0.1 }\n"
+    )
+    proc = _run("study", "run", str(spec), "--storage", f"sqlite:///{tmp_path / 's.db'}")
+    assert proc.returncode == 3, proc.stderr[-2000:]
+    reasons = [line for line in proc.stderr.splitlines() if ": FAIL diverged" in line]
+    assert len(reasons) == 2 and all("lower the learning rate" in r for r in reasons), reasons
+    assert "[W " not in proc.stderr and "is not acceptable" not in proc.stderr, proc.stderr
+    assert "No completed trial." in proc.stderr

@@ -24,7 +24,7 @@ from optuna.storages import BaseStorage
 from optuna.trial import TrialState
 
 from core.data import load_data
-from core.errors import ConfigError
+from core.errors import EXIT_NO_MODEL, EXIT_OK, ConfigError
 from core.settings import PROJECT_ROOT, available_cores, ensure_writable, get_study_logs_dir
 from core.studies._optuna_compat import storage_url_of
 from core.studies.run._creation import create_study
@@ -151,7 +151,8 @@ def watch_workers(
     poll_s: float = 2.0,
     on_progress: Callable[[dict[str, int], float | None], None] | None = None,
 ) -> int:
-    """Wait for ``handles`` while reading progress from the storage; 0 if every worker exited 0.
+    """Wait for ``handles`` while reading progress from the storage; 0 if every worker ran to
+    its end (its trials completed or not), 1 if one crashed, 130 when interrupted.
 
     On Ctrl-C it writes a stop request, so workers finish their current evaluation, and waits.
     """
@@ -184,4 +185,5 @@ def watch_workers(
         poll()
         return 130
     poll()
-    return 0 if all(h.returncode == 0 for h in handles) else 1
+    # A worker whose trials all failed (EXIT_NO_MODEL) ran fine; the study's outcome decides.
+    return 0 if all(h.returncode in (EXIT_OK, EXIT_NO_MODEL) for h in handles) else 1

@@ -21,7 +21,7 @@ from optuna.trial import FrozenTrial, TrialState
 
 from core.errors import ExplorerError
 from core.settings import ensure_writable
-from core.studies._optuna_compat import storage_url_of, study_id_of
+from core.studies._optuna_compat import failed_trials_at_debug, storage_url_of, study_id_of
 from core.studies.run._creation import load_study_spec
 from core.studies.spec import build_pruner, build_sampler
 from core.studies.storage import is_stop_requested, open_storage, scrub_url
@@ -97,6 +97,7 @@ def run_worker(
     from core.studies.run._objective import Objective
 
     ensure_writable("run a study")
+    failed_trials_at_debug()  # each failed trial gets one line of ours, with its reason
     s = open_storage(storage, heartbeat_interval=heartbeat_interval, grace_period=grace_period)
     try:
         study = optuna.load_study(study_name=study_name, storage=s)

@@ -140,6 +140,27 @@ def load_trials(
     return trials_frame(study.get_trials(deepcopy=False))
 
 
+# The columns of a trials table before the parameters (``params_<name>``, one per knob).
+TRIAL_COLUMNS = [
+    "number",
+    "state",
+    "value",
+    "status",
+    "test_accuracy",
+    "params",
+    "wall_s",
+    "train_samples_per_s",
+    "steps",
+    "best_step",
+    "datetime_start",
+    "datetime_complete",
+    "duration_s",
+    "message",
+    "data_fingerprint",
+    "dataset",
+]
+
+
 def trials_frame(trials: list[FrozenTrial]) -> pd.DataFrame:
     """The table :func:`load_trials` returns, from a list of trials."""
     rows = []
@@ -167,6 +188,8 @@ def trials_frame(trials: list[FrozenTrial]) -> pd.DataFrame:
         for name, value in sorted((u.get("flat") or t.params).items()):
             row[f"params_{name}"] = value
         rows.append(row)
+    if not rows:  # a study not run yet: the same columns, no rows
+        return pd.DataFrame(columns=TRIAL_COLUMNS)
     return pd.DataFrame(rows)
 
 

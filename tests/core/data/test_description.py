@@ -252,10 +252,16 @@ def test_a_folder_of_datasets_and_a_list(tmp_path: Path) -> None:
         (root / name).mkdir(parents=True)
         make_reviews(40, 1).to_csv(root / name / "train.csv", index=False)
     (root / "a-news" / "dataset.toml").write_text('name = "News"\n')
-    (root / "notes").mkdir()  # not a dataset: skipped
+    (root / "notes").mkdir()  # not a dataset: listed as unusable, with the reason
+    (root / ".git").mkdir()  # hidden: not listed
     assert list_datasets(str(root)) == [
         DatasetEntry("News", str(root / "a-news")),
         DatasetEntry("b-reviews", str(root / "b-reviews")),
+        DatasetEntry(
+            "notes",
+            str(root / "notes"),
+            "notes: it has no train file (parquet, CSV, TSV or JSON lines).",
+        ),
     ]
     both = os.pathsep.join([str(root / "b-reviews"), str(root / "b-reviews"), "stanfordnlp/imdb"])
     assert [e.name for e in list_datasets(both)] == [

@@ -229,3 +229,29 @@ def test_a_broken_parquet_file_is_one_sentence(tmp_path: Path) -> None:
     assert message.startswith(f"Cannot read {path}: ")
     assert message.endswith(".") and not message.endswith("..")
     assert "\n" not in message
+
+
+@pytest.mark.parametrize(
+    ("per_class", "expected"),
+    [
+        ([3, 3, 1], "has only 1 row: every class needs at least 2"),  # one class of one row
+        ([3, 3, 3, 3, 3], "raise val_fraction to 0.33 or more"),  # validation smaller than classes
+    ],
+)
+def test_too_few_rows_per_class_is_one_sentence_of_ours(
+    tmp_path: Path, per_class: list[int], expected: str
+) -> None:
+    """A tiny dataset: one sentence that says how many rows are needed and which setting
+    (val_fraction) changes it, never the split library's wording."""
+    rows = [
+        {"text": f"words of class {c} number {i}", "label": f"c{c}"}
+        for c, n in enumerate(per_class)
+        for i in range(n)
+    ]
+    pd.DataFrame(rows).to_csv(tmp_path / "train.csv", index=False)
+    pd.DataFrame(rows).to_csv(tmp_path / "test.csv", index=False)
+    with pytest.raises(DataError) as err:
+        load_data(DataConfig(data=str(tmp_path)))
+    message = str(err.value)
+    assert expected in message, message
+    assert "least populated" not in message and "(" not in message.split(":")[0]

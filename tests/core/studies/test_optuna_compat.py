@@ -107,3 +107,30 @@ def test_a_trials_view_shows_samplers_transformed_trials_and_passes_the_rest_thr
     assert [t.state for t in study.trials] == [TrialState.COMPLETE] * 2  # the study is untouched
     # the call TPE makes: no copies, the study's trial cache
     assert len(view._get_trials(deepcopy=False, states=(TrialState.COMPLETE,), use_cache=True)) == 0
+
+
+def test_optuna_warns_of_a_failed_trial_where_failed_trials_at_debug_listens(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Optuna 5 warns "Trial N failed ..." from FAILED_TRIAL_LOGGER: with the filter those lines
+    are debug records, other warnings stay warnings."""
+    import logging
+
+    from core.studies._optuna_compat import FAILED_TRIAL_LOGGER, failed_trials_at_debug
+
+    study = optuna.create_study()
+    with caplog.at_level(logging.DEBUG, logger="optuna"):
+        study.optimize(lambda t: float("nan"), n_trials=1)
+    warned = [r for r in caplog.records if r.name == FAILED_TRIAL_LOGGER]
+    assert warned and all(r.levelno == logging.WARNING for r in warned), caplog.records
+    assert all(r.getMessage().startswith("Trial 0 failed ") for r in warned)
+    caplog.clear()
+    failed_trials_at_debug()
+    with caplog.at_level(logging.DEBUG, logger="optuna"):
+        study.optimize(lambda t: float("nan"), n_trials=1)
+        logging.getLogger(FAILED_TRIAL_LOGGER).warning("another warning")
+    levels = [
+        (r.levelno, r.getMessage()[:8]) for r in caplog.records if r.name == FAILED_TRIAL_LOGGER
+    ]
+    assert (logging.WARNING, "another ") in levels
+    assert [lv for lv, text in levels if text.startswith("Trial")] == [logging.DEBUG] * 2

@@ -432,3 +432,13 @@ def test_every_example_study_is_described() -> None:
     frame = list_studies(read_only_url(f"sqlite:///{PROJECT_ROOT / 'studies' / 'examples.db'}"))
     assert 0 < len(frame) <= 15
     assert frame["description"].str.len().gt(10).all(), frame[["study", "description"]]
+
+
+def test_a_trials_table_has_the_same_columns_with_or_without_trials() -> None:
+    from core.studies.storage._queries import TRIAL_COLUMNS, trials_frame
+
+    study = optuna.create_study(direction="maximize")
+    assert list(trials_frame(study.get_trials()).columns) == TRIAL_COLUMNS
+    study.optimize(lambda t: t.suggest_float("x", 0, 1), n_trials=2)
+    columns = list(trials_frame(study.get_trials()).columns)
+    assert columns == [*TRIAL_COLUMNS, "params_x"]
