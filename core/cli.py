@@ -25,7 +25,7 @@ from core.errors import (
     EXIT_USAGE,
     ExplorerError,
 )
-from core.knobs import FAMILIES, PRESETS, DataConfig, get_knobs
+from core.knobs import FAMILIES, PRESETS, DataConfig, get_knob, get_knobs
 from core.studies.cli import POSITIVE, add_study_parser, cmd_study
 
 # The report's runs: (label, family, overrides on the seed preset, the report's test accuracy).
@@ -124,6 +124,9 @@ def _add_train(sub: Any) -> None:
         help="Also copy the trained model to DIR in float16, with its result.json (as "
         "'study keep-best' does; e.g. studies/models/seed-rnn for the viewer's examples).",
     )
+    p.add_argument(
+        "--force", action="store_true", help="Let --export replace a model already in DIR."
+    )
     _add_knob_flags(p, get_knobs())
 
 
@@ -151,10 +154,29 @@ def _knob_overrides(args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
+def _refuse_unused(overrides: dict[str, Any], flat: dict[str, Any]) -> None:
+    """One sentence for a flag the run would ignore: a knob whose condition does not hold
+    (``--nonlinearity`` with a GRU), or one of the other model family."""
+    for name, value in overrides.items():
+        knob = get_knob(name)
+        if name not in flat:
+            raise ExplorerError(
+                f"{_flag(name)} is a {(knob.family or '').upper()} knob; this run trains a "
+                f"{flat['model'].upper()}, so it would be ignored."
+            )
+        if not knob.applies(flat):
+            wants = ", ".join(f"{_flag(k)} {v}" for k, v in knob.requires)
+            now = ", ".join(f"{k} is {flat.get(k)}" for k, _ in knob.requires)
+            raise ExplorerError(
+                f"{_flag(name)} {value} applies only with {wants} ({now}), so it would be ignored."
+            )
+
+
 def cmd_train(args: argparse.Namespace) -> int:
     from core.training import (
         ProgressBar,
         build_run_config,
+        check_export_target,
         export_model,
         prepare_data,
         train_run,
@@ -163,8 +185,15 @@ def cmd_train(args: argparse.Namespace) -> int:
 
     if args.export and args.no_save:
         raise ExplorerError("--export needs the saved model; leave out --no-save.")
-    run = build_run_config(args.model, args.preset, _knob_overrides(args), data_config_from(args))
+    if args.export:
+        check_export_target(args.export, args.force)  # before training, not after
+    overrides = _knob_overrides(args)
+    run = build_run_config(args.model, args.preset, overrides, data_config_from(args))
+    _refuse_unused(overrides, run.to_flat())
     prepared = prepare_data(run.data)
+    reading = prepared.data.reading
+    if reading is not None:  # what was read, so a wrong guess is seen before training
+        print(f"data: {prepared.data.name}: {reading.describe()}", file=sys.stderr, flush=True)
     warm_up(run, prepared)  # as the app's job workers do, so wall_s compares with the page's
     result = train_run(
         run,
@@ -175,8 +204,11 @@ def cmd_train(args: argparse.Namespace) -> int:
     if args.export:
         if result.run_dir is None:
             raise ExplorerError(f"The run ended {result.status} and kept no model to export.")
-        export_model(result.run_dir, args.export)
-    print(json.dumps(result.summary()))
+        export_model(result.run_dir, args.export, force=args.force)
+    summary = result.summary()
+    if reading is not None:
+        summary["data_read"] = reading.as_dict()
+    print(json.dumps(summary))
     return EXIT_NO_MODEL if result.status == "diverged" else EXIT_OK
 
 

@@ -94,23 +94,23 @@ arm "${SH[@]}" --suffix=-rf4-cap-late-val20-seed1 --seed 1 "${CAP4[@]}" "${LATE[
 # linear baseline, kept beside the studies so the viewer draws it
 $PY -m core study run studies/cnn_pretrained.toml --workers 1 --threads 1 --storage "$S"
 $PY -m core study run studies/rnn_pretrained.toml --workers 1 --threads 1 --storage "$S"
-$PY -m core study keep-best cnn-pretrained --storage "$S"
-$PY -m core study keep-best rnn-pretrained --storage "$S"
+$PY -m core study keep-best cnn-pretrained --storage "$S" --force
+$PY -m core study keep-best rnn-pretrained --storage "$S" --force
 # The RNN's second stage: the committed study ran its enqueued point only (26 min on one thread)
 $PY -m core study run studies/rnn_pretrained_long.toml --workers 1 --threads 1 --n-trials 1 \
     --storage "$S"
-$PY -m core study keep-best rnn-pretrained-long --storage "$S"
+$PY -m core study keep-best rnn-pretrained-long --storage "$S" --force
 # The CNN's second stage, max and mean pooling (two one-thread workers, the file's 45 minutes)
 $PY -m core study run studies/cnn_pretrained_pooled.toml --workers 2 --threads 1 --storage "$S"
-$PY -m core study keep-best cnn-pretrained-pooled --storage "$S"
+$PY -m core study keep-best cnn-pretrained-pooled --storage "$S" --force
 # The CNN's third stage, chosen on the tail split (ninth session, 2026-11-30; two one-thread
 # workers, 12 trials)
 $PY -m core study run studies/cnn_pretrained_tail.toml --workers 2 --threads 1 --storage "$S"
-$PY -m core study keep-best cnn-pretrained-tail --storage "$S"
+$PY -m core study keep-best cnn-pretrained-tail --storage "$S" --force
 # The CNN's fourth stage, taught by the average of cnn-pretrained-tail's best and the baseline,
 # with the unlabelled reviews (tenth session, 2026-12-06; two one-thread workers, 8 trials)
 $PY -m core study run studies/cnn_distilled.toml --workers 2 --threads 1 --storage "$S"
-$PY -m core study keep-best cnn-distilled --storage "$S"
+$PY -m core study keep-best cnn-distilled --storage "$S" --force
 $PY -m core.baseline
 mkdir -p studies/baselines && cp "${EXPLORER_CACHE:-.cache}"/baseline/*.json studies/baselines/
 # The landscapes for Explore: grid studies, every point trained once, one torch thread per
@@ -122,17 +122,17 @@ mkdir -p studies/baselines && cp "${EXPLORER_CACHE:-.cache}"/baseline/*.json stu
 $PY -m core study run studies/landscape_cnn.toml --workers 2 --threads 1 --storage "$S"
 $PY -m core study run studies/landscape_rnn.toml --workers 2 --threads 1 --storage "$S"
 # The best models, in float16, for Predict
-$PY -m core study keep-best cnn --storage "$S"
-$PY -m core study keep-best rnn --storage "$S"
+$PY -m core study keep-best cnn --storage "$S" --force
+$PY -m core study keep-best rnn --storage "$S" --force
 # The padding lesson on Home ("Why the report's RNN sat at 51 %"), so the viewer can show it:
 # the report's RNN (seed preset: padded to max_length, last state) and the same RNN packed, both
 # with a 5,000-token vocabulary to stay small (0.8 MB each in float16). Made on 2026-11-29:
 # seed val 50.4 % / test 50.2 %, packed val 54.6 % / test 54.0 %, about a minute each.
 EXPLORER_RUNS=$(mktemp -d) $PY -m core train --model rnn --preset seed --vocab-size 5000 \
-    --max-steps 300 --eval-steps 100 --threads 2 --export studies/models/seed-rnn
+    --max-steps 300 --eval-steps 100 --threads 2 --export studies/models/seed-rnn --force
 EXPLORER_RUNS=$(mktemp -d) $PY -m core train --model rnn --preset seed --vocab-size 5000 \
     --mask-padding true --padding longest --max-steps 300 --eval-steps 100 --threads 2 \
-    --export studies/models/packed-rnn
+    --export studies/models/packed-rnn --force
 # One self-contained file (no -wal/-shm), compacted, readable with SQLite's mode=ro
 $PY - "$DB" <<'PYEOF'
 import sqlite3, sys

@@ -79,7 +79,9 @@ def describe_data(
     """The description of ``source`` (a folder or a Hub id): ``dataset.toml``, then the
     environment, then the explicit arguments (``text``/``label`` mean "look for it")."""
     path = Path(source).expanduser()
-    values: dict[str, Any] = {"name": path.name if path.is_dir() else source}
+    values: dict[str, Any] = {
+        "name": path.name if path.is_dir() else path.stem if path.is_file() else source
+    }
     if path.is_dir():
         values |= _read_toml(path / DESCRIPTION_FILE)
     values |= _read_env()

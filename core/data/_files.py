@@ -36,13 +36,13 @@ HOW_TO_PROVIDE = (
 
 
 def read_source(source: str, desc: DataDescription) -> tuple[pd.DataFrame, pd.DataFrame | None]:
-    """The train and test frames of ``source`` (test None: the folder has no test file)."""
+    """The train and test frames of ``source`` (test None: there is no test file). ``source`` is
+    a folder, one file (the training file), or a Hub id. Each frame's ``attrs["path"]`` names
+    the file it was read from."""
     path = Path(source).expanduser()
     if path.exists():
-        if not path.is_dir():
-            raise DataError(
-                f"Data path {source} is a file; point it at the folder holding train and test files."
-            )
+        if not path.is_dir():  # one file: the training file; a test split is carved from it
+            return read_table(path, desc.header), None
         if (path / "train" / "pos").is_dir() or (path / "aclImdb").is_dir():
             return _read_aclimdb(path / "aclImdb" if (path / "aclImdb").is_dir() else path)
         return _read_folder(path, desc)
@@ -142,6 +142,8 @@ def read_table(path: Path, header: bool | None = None) -> pd.DataFrame:
     if len(df) == 0:
         raise DataError(f"File {path} has no rows.")
     df.attrs["headerless"] = headerless
+    df.attrs["header"] = None if kind not in ("csv", "tsv") else not headerless
+    df.attrs["path"] = str(path)
     return df
 
 
@@ -270,6 +272,9 @@ def list_datasets(setting: str) -> list[DatasetEntry]:
         if not part:
             continue
         path = Path(part).expanduser()
+        if path.is_file():  # one file: the training file of one dataset
+            entries.append(DatasetEntry(describe_data(str(path)).name, str(path)))
+            continue
         if not path.is_dir():
             if _looks_like_path(part):
                 raise DataError(f"Data path {part} does not exist; {HOW_TO_PROVIDE}.")

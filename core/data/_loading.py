@@ -19,10 +19,12 @@ so. Reading the files is :mod:`core.data._files`. Every problem a user can cause
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import math
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -40,6 +42,36 @@ disable_progress_bar()  # datasets' own bars (map, cache writes) only add noise 
 CARVED_TEST_FRACTION = 0.2  # of train, when a dataset has no test file
 
 
+@dataclass(frozen=True)
+class DataReading:
+    """How a dataset's files were read: what a user checks to see that the guess was right."""
+
+    files: tuple[str, ...]  # the train file and the test file, or the folder or Hub id
+    header: bool | None  # a CSV/TSV file's header row; None for other formats
+    text_columns: tuple[str, ...]
+    label_column: str
+    class_counts: dict[str, int]  # rows per class in the training file, as read
+    test_carved: bool  # no test file: a test split was carved from the training file
+
+    def describe(self) -> str:
+        """One line: ``read train.csv (no header; text: col2, label: col1) and test.csv; ...``."""
+        header = "" if self.header is None else ("header; " if self.header else "no header; ")
+        columns = f"{header}text: {', '.join(self.text_columns)}, label: {self.label_column}"
+        counts = ", ".join(f"{name} {n:,}" for name, n in self.class_counts.items())
+        test = (
+            f"test carved from train ({CARVED_TEST_FRACTION:.0%}, seeded, stratified)"
+            if self.test_carved
+            else "test from its own file"
+        )
+        return (
+            f"read {' and '.join(self.files)} ({columns}); {len(self.class_counts)} classes in "
+            f"train: {counts}; {test}"
+        )
+
+    def as_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
 @dataclass
 class TextData:
     """The three splits (columns ``text`` and ``label``), with label names and a content hash."""
@@ -51,6 +83,7 @@ class TextData:
     split_fingerprints: dict[str, str]  # per split, so the tokenizer's key needs no rehash
     name: str = ""  # the dataset's display name (dataset.toml's name, else the folder's)
     test_carved: bool = False  # no test file: the test split was carved from train
+    reading: DataReading | None = None  # how the files were read
 
     @property
     def sizes(self) -> dict[str, int]:
@@ -103,7 +136,10 @@ def _load_data_cached(
     max_test: int | None,
 ) -> TextData:
     train_df, test_df = read_source(source, desc)
+    files = tuple(df.attrs.get("path", source) for df in (train_df, test_df) if df is not None)
+    header = train_df.attrs.get("header")
     train_df = _select_columns(train_df, desc, f"{source} (train)")
+    text_columns, label_column = train_df.attrs["text_columns"], train_df.attrs["label_column"]
     train_df = train_df[train_df["label"].astype(str) != "-1"]  # unlabelled rows (aclImdb unsup)
     carved = test_df is None
     if carved:
@@ -112,6 +148,17 @@ def _load_data_cached(
         test_df = _select_columns(test_df, desc, f"{source} (test)")
         test_df = test_df[test_df["label"].astype(str) != "-1"]
     names, train_ids, test_ids = _label_ids(train_df["label"], test_df["label"], desc.label_names)
+    read_counts = np.bincount(
+        train_ids + (test_ids if carved else []), minlength=len(names)
+    )  # the training file as read, the carved test rows included
+    reading = DataReading(
+        files=tuple(dict.fromkeys(files)),
+        header=header,
+        text_columns=tuple(text_columns),
+        label_column=label_column,
+        class_counts={name: int(n) for name, n in zip(names, read_counts, strict=True)},
+        test_carved=carved,
+    )
     features = Features({"text": Value("string"), "label": ClassLabel(names=names)})
     train = Dataset.from_dict({"text": train_df["text"].tolist(), "label": train_ids}, features)
     test = Dataset.from_dict({"text": test_df["text"].tolist(), "label": test_ids}, features)
@@ -126,7 +173,7 @@ def _load_data_cached(
     splits = DatasetDict(train=train, validation=val, test=test)
     prints = {name: split_fingerprint(ds) for name, ds in splits.items()}
     fingerprint = _fingerprint(prints, val_fraction, split_seed)  # the splits' contents tell
-    return TextData(splits, names, source, fingerprint, prints, desc.name, carved)
+    return TextData(splits, names, source, fingerprint, prints, desc.name, carved, reading)
 
 
 def _carve_validation(
@@ -230,6 +277,7 @@ def _select_columns(df: pd.DataFrame, desc: DataDescription, where: str) -> pd.D
     )
     if out["label"].isna().any():
         raise DataError(f"Column '{label_col}' in {where} has empty labels.")
+    out.attrs.update(text_columns=tuple(text_cols), label_column=str(label_col))
     return out
 
 

@@ -118,6 +118,9 @@ def add_study_parser(sub: Any) -> None:
     )
     keep.add_argument("name")
     keep.add_argument("--storage")
+    keep.add_argument(
+        "--force", action="store_true", help="Replace a model already in studies/models/NAME."
+    )
 
     land = ssub.add_parser(
         "landscape",
@@ -148,12 +151,13 @@ def cmd_study(args: argparse.Namespace) -> int:
 
 
 def _keep_best(args: argparse.Namespace) -> int:
-    from core.training import export_model  # torch: only keep-best loads a model
+    from core.training import check_export_target, export_model  # torch: keep-best loads one
 
     target = study_models_dir(args.name)
     require_study_file(args.storage)
+    check_export_target(target, args.force)
     run_dir = find_best_run_dir(args.name, read_only_url(args.storage or get_storage_url()))
-    export_model(run_dir, target)
+    export_model(run_dir, target, force=args.force)
     run = load_stored_run(target)
     print(f"{target} (val {run.best_val_accuracy}, test {run.test_accuracy})")
     return 0

@@ -17,7 +17,13 @@ from __future__ import annotations
 from core.training._batching import TokenizedSplit, build_collator
 from core.training._config import RunConfig, build_run_config
 from core.training._padding import PaddingExplanation, explain_padding, find_padding_pair
-from core.training._predict import Prediction, export_model, load_model, predict
+from core.training._predict import (
+    Prediction,
+    check_export_target,
+    export_model,
+    load_model,
+    predict,
+)
 from core.training._prepared import prepare_data
 from core.training._progress import ProgressBar
 from core.training._scoring import score_split
@@ -28,6 +34,7 @@ from core.training._trainer import RunStopped, train_run, warm_up
 __all__ = [
     "build_collator",
     "build_run_config",
+    "check_export_target",
     "choose_weight",
     "explain_padding",
     "export_model",

@@ -16,6 +16,7 @@ A review is encoded exactly as in training: the tokenizer without special tokens
 from __future__ import annotations
 
 import json
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -84,12 +85,29 @@ def load_model(run_dir: str | Path) -> LoadedModel:
     return LoadedModel(model, tokenizer, str(run_dir))
 
 
-def export_model(run_dir: str | Path, target: str | Path) -> Path:
+def check_export_target(target: str | Path, force: bool = False) -> None:
+    """Refuse, before anything is trained or written, a target that is a file, or a folder that
+    already holds something unless ``force`` (the message names the flag)."""
+    target = Path(target)
+    if target.exists() and not target.is_dir():
+        raise ExplorerError(f"Cannot export to {target}: it is a file; name a folder.")
+    if target.is_dir() and any(target.iterdir()) and not force:
+        raise ExplorerError(
+            f"{target} already holds an exported model; add --force to replace it, or name "
+            "another folder."
+        )
+
+
+def export_model(run_dir: str | Path, target: str | Path, force: bool = False) -> Path:
     """Copy the model in ``run_dir`` to ``target`` with float16 weights (half the bytes; the
-    predictions of these small models do not change) and its ``result.json``."""
+    predictions of these small models do not change) and its ``result.json``. A target that
+    holds something already is replaced only with ``force``."""
     ensure_writable("export a model")
+    check_export_target(target, force)
     loaded = load_model(run_dir)
     target = Path(target)
+    if force and target.is_dir():
+        shutil.rmtree(target)
     (target / "model").mkdir(parents=True, exist_ok=True)
     loaded.model.to(torch.float16).save_pretrained(target / "model")
     loaded.tokenizer.save_pretrained(target / "model")

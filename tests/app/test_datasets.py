@@ -125,3 +125,22 @@ def test_a_broken_dataset_beside_good_ones_is_said_and_the_others_stay(
     infos = " ".join(i.value for i in at.info)
     assert "No data is available" not in infos
     assert "Pick another dataset in the sidebar: Tiny News, reviews." in infos
+
+
+def test_a_single_file_is_the_training_file(
+    app_env: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """EXPLORER_DATA naming one file: Home reads it as the training file and says the test split
+    was carved from it (it used to fail only once Train was clicked)."""
+    from core.data import list_datasets
+
+    data = tmp_path / "reviews.csv"
+    make_reviews(240, 1).to_csv(data, index=False)
+    assert [(e.name, e.source, e.problem) for e in list_datasets(str(data))] == [
+        ("reviews", str(data), "")
+    ]
+    monkeypatch.setenv("EXPLORER_DATA", str(data))
+    at = new_app()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert "**Dataset:** reviews" in " ".join(m.value for m in at.markdown)
+    assert any("carved from train" in w.value for w in at.warning)

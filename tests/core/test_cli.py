@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -199,3 +200,81 @@ def test_a_run_that_produces_no_usable_model_exits_3(tiny_data_dir: Path, tmp_pa
     assert len(reasons) == 2 and all("lower the learning rate" in r for r in reasons), reasons
     assert "[W " not in proc.stderr and "is not acceptable" not in proc.stderr, proc.stderr
     assert "No completed trial." in proc.stderr
+
+
+def test_train_says_how_it_read_a_single_headerless_file(tmp_path: Path) -> None:
+    """A label-first, header-less, unbalanced TSV given as the data path itself: it is the
+    training file, the test split is carved, and one stderr line (and the JSON) says all that."""
+    import pandas as pd
+
+    rows = [
+        (
+            "spam" if i % 5 == 0 else "ham",
+            f"message {i} about {'prizes' if i % 5 == 0 else 'lunch'} today",
+        )
+        for i in range(300)
+    ]
+    data = tmp_path / "sms.tsv"
+    pd.DataFrame(rows).to_csv(data, sep="\t", header=False, index=False)
+    proc = _run("train", *_tiny_flags(data), "--no-save")
+    assert proc.returncode == 0, proc.stderr[-1000:]
+    lines = [line for line in proc.stderr.splitlines() if line.startswith("data: ")]
+    assert lines == [
+        f"data: sms: read {data} (no header; text: col2, label: col1); 2 classes in train: "
+        "ham 240, spam 60; test carved from train (20%, seeded, stratified)"
+    ], proc.stderr[-1000:]
+    result = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert result["data_read"] == {
+        "files": [str(data)],
+        "header": False,
+        "text_columns": ["col2"],
+        "label_column": "col1",
+        "class_counts": {"ham": 240, "spam": 60},
+        "test_carved": True,
+    }
+    assert result["test_size"] == 60 and result["dataset"] == "sms"
+
+
+def test_export_never_overwrites_without_force(tmp_path: Path) -> None:
+    """An existing exported model is not replaced unless --force (the message names it), and a
+    file as the target is refused; both before training, with nothing written."""
+    exported = tmp_path / "models" / "cnn"
+    (exported / "model").mkdir(parents=True)
+    (exported / "result.json").write_text("{}")
+    a_file = tmp_path / "a-file"
+    a_file.write_text("keep me")
+    for target, expected in (
+        (exported, "already holds an exported model; add --force to replace it"),
+        (a_file, "it is a file; name a folder"),
+    ):
+        proc = _run("train", "--export", str(target))
+        assert proc.returncode == 2, proc.stderr[-500:]
+        assert expected in proc.stderr and "Traceback" not in proc.stderr, proc.stderr[-500:]
+        assert json.loads(proc.stdout.strip().splitlines()[-1])["status"] == "error"
+    assert (exported / "result.json").read_text() == "{}" and a_file.read_text() == "keep me"
+    studies = tmp_path / "studies"
+    (studies / "models").mkdir(parents=True)
+    shutil.copyfile(ROOT / "studies" / "examples.db", studies / "examples.db")
+    shutil.copytree(ROOT / "studies" / "models" / "cnn", studies / "models" / "cnn")
+    before = (studies / "models" / "cnn" / "result.json").read_text()
+    proc = _run(
+        "study", "keep-best", "cnn", "--storage", f"sqlite:///{studies / 'examples.db'}",
+        env={"EXPLORER_STUDIES": str(studies)},
+    )  # fmt: skip
+    assert proc.returncode == 2 and "add --force to replace it" in proc.stderr, proc.stderr
+    assert (studies / "models" / "cnn" / "result.json").read_text() == before
+
+
+def test_a_flag_the_run_would_ignore_is_refused() -> None:
+    """``--nonlinearity relu`` with a GRU, or an RNN knob on a CNN, used to be dropped without a
+    word: one sentence, before any data is read."""
+    for args, expected in (
+        (
+            ("--model", "rnn", "--cell", "gru", "--nonlinearity", "relu"),
+            "--nonlinearity relu applies only with --cell rnn (cell is gru)",
+        ),
+        (("--model", "cnn", "--hidden-size", "32"), "--hidden-size is a RNN knob"),
+    ):
+        proc = _run("train", *args, "--no-save", "--data", "/nonexistent/data")
+        assert proc.returncode == 2, proc.stderr[-500:]
+        assert expected in proc.stderr and "does not exist" not in proc.stderr, proc.stderr

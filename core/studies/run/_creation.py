@@ -12,10 +12,29 @@ from core.studies.spec import StudySpec, build_pruner, build_sampler, parse_spec
 from core.studies.storage import open_storage
 
 SPEC_ATTR = "spec"
+# What a trial's value means: a study keeps these for good. The budget, the sampler, the pruner,
+# the seed and the description may change between runs of one study.
+DEFINING_KEYS = ("model", "preset", "data", "fixed", "params")
+
+
+def _changed(old: dict, new: dict) -> list[str]:
+    """The defining entries that differ: top-level keys, or ``params.x`` / ``fixed.x``."""
+    changed = []
+    for key in DEFINING_KEYS:
+        a, b = old.get(key), new.get(key)
+        if isinstance(a, dict) and isinstance(b, dict) and key in ("params", "fixed", "data"):
+            changed += [f"{key}.{k}" for k in sorted(set(a) | set(b)) if a.get(k) != b.get(k)]
+        elif a != b:
+            changed.append(key)
+    return changed
 
 
 def create_study(spec: StudySpec, storage: str | BaseStorage | None = None) -> optuna.Study:
     """Create the study (or reuse one of the same name and model) and store its spec with it.
+
+    A study that holds trials keeps its definition (:data:`DEFINING_KEYS`): a spec that changes
+    one is refused with the entries that changed, so old trials never sit under a spec they did
+    not use.
 
     The spec's ``[[enqueue]]`` points are queued once: a point already queued or tried (by an
     earlier run of the same file) is not queued again."""
@@ -37,6 +56,12 @@ def create_study(spec: StudySpec, storage: str | BaseStorage | None = None) -> o
         )
     if study.user_attrs.get("kind") == "playground":
         raise ConfigError(f"'{spec.name}' is the playground study; give the study another name.")
+    changed = _changed(old, spec.to_dict()) if old else []
+    if changed and study.trials:
+        raise ConfigError(
+            f"Study '{spec.name}' already holds trials of another definition ({', '.join(changed)} "
+            "changed); give the changed study another name."
+        )
     study.set_user_attr(SPEC_ATTR, spec.to_dict())
     study.set_user_attr("kind", "search")
     for point in spec.enqueue:

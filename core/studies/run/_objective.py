@@ -6,7 +6,8 @@ study keeps it as intermediate values), and its outcome goes to user attributes:
 and ``message``. What a trial ends as:
 
 - trained to the end or early-stopped: COMPLETE, value = best validation accuracy;
-- stopped by the pruner, by a stop request, or by Ctrl-C: PRUNED, ``status`` says which;
+- stopped by the pruner or by a stop request: PRUNED, ``status`` says which;
+- interrupted by Ctrl-C: FAIL, ``status = "interrupted"``, the step in ``message``;
 - an impossible combination of values (e.g. a filter wider than max_length): PRUNED,
   ``status = "invalid"``, the reason in ``message``;
 - an error inside training: FAIL with the error in ``message``; the study goes on, unless it is
@@ -145,6 +146,11 @@ class Objective:
         if result.status == "cancelled":
             reason = watch.reason or "cancelled"
             trial.set_user_attr("status", reason)
+            if reason == "interrupted":  # not the pruner's decision: never counted as pruned
+                trial.set_user_attr(
+                    "message", f"Interrupted (Ctrl-C) at step {result.steps}, before its end."
+                )
+                return float("nan")
             raise optuna.TrialPruned(f"{reason} at step {result.steps}")
         if result.best_val_accuracy is None:
             trial.set_user_attr("message", "The run ended before its first validation.")

@@ -1,8 +1,10 @@
 """What one worker process does: ``study.optimize`` with heartbeats, a torch thread count that
 shares the cores, and a graceful stop. A stop request in the storage
-(:func:`~core.studies.storage._stop.request_stop`), SIGTERM or a first Ctrl-C make the worker finish the
-current evaluation (Ctrl-C: the current step), record that trial as PRUNED and exit; a second
-Ctrl-C interrupts at once (Optuna records the trial as FAIL; nothing is corrupted).
+(:func:`~core.studies.storage._stop.request_stop`) makes the worker finish the current
+evaluation, record that trial as PRUNED (``status = "stopped"``) and exit. SIGTERM or a first
+Ctrl-C stop it at the current step and record the trial as FAIL with the reason (not the
+pruner's decision, so never counted as pruned); a second Ctrl-C interrupts at once (Optuna
+records the trial as FAIL; nothing is corrupted).
 """
 
 from __future__ import annotations

@@ -69,12 +69,18 @@ _DATA_KEYS = {f.name for f in dataclasses.fields(DataConfig)} - {
 def load_spec(path: str | Path) -> StudySpec:
     """Read and validate a study TOML file."""
     path = Path(path)
+    if path.is_dir():
+        raise ConfigError(
+            f"{path} is a folder; name one study file in it, such as {path}/cnn.toml."
+        )
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ConfigError(f"Study file {path} does not exist.") from None
     except UnicodeDecodeError:
         raise ConfigError(f"Study file {path} is not UTF-8 text.") from None
+    except OSError as err:
+        raise ConfigError(f"Cannot read the study file {path}: {err.strerror}.") from None
     return parse_spec_text(text, f"Study file {path}")
 
 

@@ -70,6 +70,7 @@ from sqlalchemy.engine import make_url
 from core.settings import get_storage_url, is_read_only
 from core.studies.storage._files import (
     StorageError,
+    check_scheme,
     check_sqlite_file,
     is_read_only_url,
     mask_url,
@@ -147,6 +148,7 @@ def open_storage(
         return optuna.storages.InMemoryStorage()
     if url.startswith("journal:"):
         return _open_journal(url)
+    check_scheme(url)
     given, url = url, normalize_url(url)
     if url.startswith("sqlite:"):
         path = sqlite_path(url)

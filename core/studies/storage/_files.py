@@ -39,8 +39,9 @@ def sqlite_path(url: str) -> Path | None:
 def check_sqlite_file(path: Path, *, empty_ok: bool = False) -> None:
     """One sentence when ``path`` exists but is not a SQLite database (random bytes, text, a
     folder; an empty file too unless ``empty_ok``, where SQLite would make it a new database, or
-    unless its ``-wal`` file holds the database so far). A missing file passes: whether that is
-    an error depends on the caller.
+    unless its ``-wal`` file holds the database so far), or is another program's database
+    (tables, none of them Optuna's). A missing file passes: whether that is an error depends on
+    the caller.
 
     The file is read through SQLite only, never ``open()``: closing any other descriptor of a
     database file drops every POSIX lock this process's SQLite connections hold on it (SQLite's
@@ -62,17 +63,51 @@ def check_sqlite_file(path: Path, *, empty_ok: bool = False) -> None:
         con = sqlite3.connect(f"file:{path.resolve()}?mode=ro", uri=True)
         try:
             con.execute("PRAGMA schema_version").fetchone()
+            tables = [
+                name
+                for (name,) in con.execute(
+                    "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name"
+                )
+            ]
         finally:
             con.close()
     except sqlite3.DatabaseError:
         raise StorageError(f"`{path.name}` is not a study file (not a SQLite database).") from None
+    if tables and "studies" not in tables:  # another program's database: never add to it
+        shown = ", ".join(tables[:5]) + (", ..." if len(tables) > 5 else "")
+        raise StorageError(
+            f"`{path.name}` is another program's SQLite database (tables {shown}), not a study "
+            "file; name a new file or a study file."
+        )
+
+
+ACCEPTED_STORAGES = "sqlite:///FILE, postgresql://..., journal:FILE or memory"
+
+
+def check_scheme(url: str) -> None:
+    """One sentence naming the accepted storages when ``url`` is none of them."""
+    if url in ("memory", ":memory:") or url.startswith(("journal:", "sqlite:")):
+        return
+    scheme = url.split("://", 1)[0].split("+", 1)[0] if "://" in url else ""
+    if scheme not in ("postgresql", "postgres"):
+        raise StorageError(
+            f"{mask_url(url)[:80]} is not a study storage: give {ACCEPTED_STORAGES}."
+        )
 
 
 def require_study_file(url: str | None) -> None:
-    """For commands that only read or mark studies (list, stop, keep-best): a SQLite URL must name
-    a file that exists. Opening one that does not would create an empty database, so a mistyped
-    path would look like a storage without studies."""
-    path = sqlite_path(url or get_storage_url())
+    """For commands that only read or mark studies (list, stop, keep-best): a SQLite URL or a
+    journal file must name a file that exists. Opening one that does not would create an empty
+    database (or folders and a file), so a mistyped path would look like a storage without
+    studies."""
+    url = url or get_storage_url()
+    check_scheme(url)
+    if url.startswith("journal:"):
+        journal = Path(url.removeprefix("journal:").removeprefix("//"))
+        if not journal.is_file():
+            raise StorageError(f"There is no journal file at {journal}; check the path.")
+        return
+    path = sqlite_path(url)
     if path is not None and not path.exists():
         raise StorageError(
             f"There is no study file at {path}; check the path (study run creates one)."

@@ -161,8 +161,81 @@ def test_run_writes_a_progress_line_per_change_into_a_log(
     monkeypatch.setattr(cli, "load_spec", lambda _: parse_spec(raw))
     monkeypatch.setattr(cli, "launch_workers", lambda *a, **k: [])
     monkeypatch.setattr(cli, "watch_workers", watch)
-    monkeypatch.setattr(cli, "_print_best", lambda *a: None)
+    monkeypatch.setattr(cli, "_print_best", lambda *a: True)  # a best trial was printed
     assert main(["study", "run", "tiny.toml", "--storage", "memory"]) == 0
     err = capsys.readouterr().err  # captured: not a terminal
     draws = err.count("trial/s") + err.count("s/trial")
     assert 4 <= draws <= 8, err  # 4 states (plus tqdm's first and last draw), not 151 polls
+
+
+def test_a_folder_as_study_file_and_another_programs_database_are_one_sentence(
+    tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    """``study run studies/`` raised a traceback; ``study create`` added Optuna's tables to any
+    SQLite file. Each is one sentence now, with nothing written."""
+    import sqlite3
+
+    folder = PROJECT_ROOT / "studies"
+    for command in (["run", str(folder)], ["estimate", str(folder)], ["create", str(folder)]):
+        assert main(["study", *command, "--storage", f"sqlite:///{tmp_path / 'x.db'}"]) == 2
+        assert capsys.readouterr().err.strip() == (
+            f"error: {folder} is a folder; name one study file in it, such as {folder}/cnn.toml."
+        )
+    assert not (tmp_path / "x.db").exists()
+    other = tmp_path / "another_apps.db"
+    con = sqlite3.connect(other)
+    con.execute("CREATE TABLE users (id INTEGER)")
+    con.commit()
+    con.close()
+    before = other.read_bytes()
+    cnn = str(PROJECT_ROOT / "studies" / "cnn.toml")
+    assert main(["study", "create", cnn, "--storage", f"sqlite:///{other}"]) == 2
+    assert capsys.readouterr().err.strip() == (
+        "error: `another_apps.db` is another program's SQLite database (tables users), not a "
+        "study file; name a new file or a study file."
+    )
+    assert other.read_bytes() == before
+
+
+def test_a_changed_definition_under_the_same_name_is_refused(
+    tiny_data_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    """Old trials never sit under a spec they did not use: a study with trials keeps its search
+    space, data and fixed knobs; its budget and sampler may change."""
+    import optuna
+
+    url = f"sqlite:///{tmp_path / 's.db'}"
+    spec = tiny_spec_dict(tiny_data_dir)
+    study = create_study(parse_spec(spec), url)
+    study.add_trial(optuna.trial.create_trial(value=0.5, params={}, distributions={}))
+    create_study(parse_spec(spec | {"n_trials": 9, "sampler": "tpe"}), url)  # allowed
+    changed = spec | {
+        "params": spec["params"] | {"dropout": {"low": 0.0, "high": 0.3, "step": 0.1}},
+        "fixed": spec["fixed"] | {"max_steps": 40},
+    }
+    spec_file = tmp_path / "tiny.toml"
+    spec_file.write_text(_toml(changed))
+    before = optuna.load_study(study_name="tiny", storage=url).user_attrs["spec"]
+    assert main(["study", "create", str(spec_file), "--storage", url]) == 2
+    assert capsys.readouterr().err.strip() == (
+        "error: Study 'tiny' already holds trials of another definition (fixed.max_steps, "
+        "params.dropout changed); give the changed study another name."
+    )
+    assert optuna.load_study(study_name="tiny", storage=url).user_attrs["spec"] == before
+
+
+def test_an_unknown_scheme_and_a_missing_journal_are_one_sentence(
+    tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    """``foo://bar`` got SQLAlchemy's "Can't load plugin"; ``study list`` on a journal path that
+    does not exist created its folders and file."""
+    for command in (["list"], ["create", str(PROJECT_ROOT / "studies" / "cnn.toml")]):
+        assert main(["study", *command, "--storage", "foo://bar"]) == 2
+        assert capsys.readouterr().err.strip() == (
+            "error: foo://bar is not a study storage: give sqlite:///FILE, postgresql://..., "
+            "journal:FILE or memory."
+        )
+    journal = tmp_path / "new" / "dir" / "x.log"
+    assert main(["study", "list", "--storage", f"journal:{journal}"]) == 2
+    assert "There is no journal file at" in capsys.readouterr().err
+    assert not (tmp_path / "new").exists()

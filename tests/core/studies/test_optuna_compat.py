@@ -4,6 +4,8 @@ them fails here first, not somewhere in a page."""
 from __future__ import annotations
 
 import copy
+import logging
+from collections.abc import Iterator
 from pathlib import Path
 
 import optuna
@@ -109,28 +111,42 @@ def test_a_trials_view_shows_samplers_transformed_trials_and_passes_the_rest_thr
     assert len(view._get_trials(deepcopy=False, states=(TrialState.COMPLETE,), use_cache=True)) == 0
 
 
+@pytest.fixture
+def optuna_failure_logger() -> Iterator[logging.Logger]:
+    """The logger Optuna warns of failed trials on, without the filters a study worker run
+    earlier in this process may have added; restored after."""
+    from core.studies._optuna_compat import FAILED_TRIAL_LOGGER
+
+    logger = logging.getLogger(FAILED_TRIAL_LOGGER)
+    installed = list(logger.filters)
+    for f in installed:
+        logger.removeFilter(f)
+    yield logger
+    for f in list(logger.filters):
+        logger.removeFilter(f)
+    for f in installed:
+        logger.addFilter(f)
+
+
 def test_optuna_warns_of_a_failed_trial_where_failed_trials_at_debug_listens(
-    caplog: pytest.LogCaptureFixture,
+    caplog: pytest.LogCaptureFixture, optuna_failure_logger: logging.Logger
 ) -> None:
     """Optuna 5 warns "Trial N failed ..." from FAILED_TRIAL_LOGGER: with the filter those lines
     are debug records, other warnings stay warnings."""
-    import logging
+    from core.studies._optuna_compat import failed_trials_at_debug
 
-    from core.studies._optuna_compat import FAILED_TRIAL_LOGGER, failed_trials_at_debug
-
+    name = optuna_failure_logger.name
     study = optuna.create_study()
     with caplog.at_level(logging.DEBUG, logger="optuna"):
         study.optimize(lambda t: float("nan"), n_trials=1)
-    warned = [r for r in caplog.records if r.name == FAILED_TRIAL_LOGGER]
+    warned = [r for r in caplog.records if r.name == name]
     assert warned and all(r.levelno == logging.WARNING for r in warned), caplog.records
     assert all(r.getMessage().startswith("Trial 0 failed ") for r in warned)
     caplog.clear()
     failed_trials_at_debug()
     with caplog.at_level(logging.DEBUG, logger="optuna"):
         study.optimize(lambda t: float("nan"), n_trials=1)
-        logging.getLogger(FAILED_TRIAL_LOGGER).warning("another warning")
-    levels = [
-        (r.levelno, r.getMessage()[:8]) for r in caplog.records if r.name == FAILED_TRIAL_LOGGER
-    ]
+        optuna_failure_logger.warning("another warning")
+    levels = [(r.levelno, r.getMessage()[:8]) for r in caplog.records if r.name == name]
     assert (logging.WARNING, "another ") in levels
     assert [lv for lv, text in levels if text.startswith("Trial")] == [logging.DEBUG] * 2

@@ -79,7 +79,7 @@ def test_graceful_stop(tiny_data_dir: Path, tmp_path: Path, reap: list) -> None:
     assert "(stop request)" in (tmp_path / "tiny-w0.log").read_text()
 
 
-def test_ctrl_c_prunes_the_current_trial_and_exits(
+def test_ctrl_c_fails_the_current_trial_with_its_reason_and_exits(
     tiny_data_dir: Path, tmp_path: Path, reap: list
 ) -> None:
     url = f"sqlite:///{tmp_path / 's.db'}"
@@ -89,8 +89,9 @@ def test_ctrl_c_prunes_the_current_trial_and_exits(
     os.kill(proc.pid, signal.SIGINT)
     assert proc.wait(timeout=60) == 130
     trials = optuna.load_study(study_name="tiny", storage=open_storage(url)).trials
-    assert trials[-1].state == TrialState.PRUNED
+    assert trials[-1].state == TrialState.FAIL  # not pruned: the pruner did not decide it
     assert trials[-1].user_attrs["status"] == "interrupted"
+    assert trials[-1].user_attrs["message"].startswith("Interrupted (Ctrl-C) at step ")
     assert not [t for t in trials if t.state == TrialState.RUNNING]
 
 

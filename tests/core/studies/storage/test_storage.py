@@ -222,9 +222,8 @@ def test_a_new_wal_database_is_a_study_file_before_its_first_checkpoint(tmp_path
     url = f"sqlite:///{tmp_path / 'live.db'}"
     writer = sqlite3.connect(tmp_path / "live.db")
     writer.execute("PRAGMA journal_mode=WAL")
-    writer.execute("CREATE TABLE t (x)")
     writer.commit()
-    open_storage(url)  # creates Optuna's tables in the same WAL database
+    open_storage(url)  # creates Optuna's tables in the WAL database the writer holds open
     assert open_storage(read_only_url(url)).get_all_studies() == []
     writer.close()
 
