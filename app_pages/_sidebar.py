@@ -148,6 +148,12 @@ def render_dataset_choice() -> None:
             help="The Playground, Studies, Explore and Predict use this dataset; runs and trials "
             "record the one they trained on.",
         )
+        chosen = st.session_state.get("dataset")
+        if chosen and st.query_params.get("dataset") != chosen:
+            # moving between pages drops the query: the link keeps the dataset, so a reload or a
+            # copied link opens the same data
+            st.session_state["_link_dataset"] = chosen
+            st.query_params["dataset"] = chosen
     for entry in listed:
         if entry.problem:
             st.sidebar.caption(f"Unusable: {entry.problem}")

@@ -9,6 +9,7 @@ import optuna
 import pytest
 
 from tests.app.conftest import TINY_KNOBS, new_app, wait_for
+from tests.app.test_browser import CHROMIUM, launch_chromium, streamlit_server
 from tests.conftest import make_reviews
 from tests.core.data.test_description import make_news
 
@@ -144,3 +145,38 @@ def test_a_single_file_is_the_training_file(
     assert not at.exception and not at.error, [e.value for e in at.error]
     assert "**Dataset:** reviews" in " ".join(m.value for m in at.markdown)
     assert any("carved from train" in w.value for w in at.warning)
+
+
+@pytest.mark.browser
+@pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium (/usr/bin/chromium)")
+def test_the_link_keeps_the_dataset_across_pages_and_a_reload(
+    two_datasets: Path, app_env: str, tmp_path: Path
+) -> None:
+    """In chromium: moving by the sidebar's page links dropped ``?dataset=``, so a reload or a
+    copied link opened the first dataset."""
+    import os
+
+    from playwright.sync_api import expect, sync_playwright
+
+    env = os.environ | {
+        "EXPLORER_DATA": str(two_datasets),
+        "EXPLORER_STORAGE": app_env,
+        "EXPLORER_CACHE": str(tmp_path / "cache"),
+    }
+    expect.set_options(timeout=60_000)
+    with streamlit_server(env, tmp_path / "streamlit.log") as url, sync_playwright() as p:
+        browser = launch_chromium(p)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            page.set_default_timeout(60_000)
+            page.goto(f"{url}/?dataset=reviews")
+            expect(page.get_by_text("Dataset: reviews")).to_be_visible()
+            page.get_by_role("link", name="Results").click()
+            expect(page.get_by_role("heading", name="Results")).to_be_visible()
+            page.wait_for_function("location.search.includes('dataset=reviews')")
+            page.reload()
+            page.get_by_role("link", name="Home").click()
+            expect(page.get_by_text("Dataset: reviews")).to_be_visible()
+            assert "dataset=reviews" in page.url
+        finally:
+            browser.close()
