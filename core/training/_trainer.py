@@ -119,13 +119,14 @@ class _ExplorerTrainer(Trainer):
         return result
 
     def _check_loss(self, loss: float) -> None:
-        step = self.state.global_step + 1
+        done = self.state.global_step  # the steps completed, as the run's result counts them
+        when = f"after step {done}" if done else "in the first step"
         if not math.isfinite(loss):
-            raise Diverged(f"the training loss became {loss} at step {step}")
+            raise Diverged(f"the training loss became {loss} {when}")
         self._loss_high_steps = self._loss_high_steps + 1 if loss > self._loss_limit else 0
         if self._loss_high_steps >= EXPLODED_STEPS:
             raise Diverged(
-                f"the training loss exploded to {loss:.3g} at step {step} (a uniform guess "
+                f"the training loss exploded to {loss:.3g} {when} (a uniform guess "
                 f"scores {self._loss_limit / EXPLODED_FACTOR:.2f}); lower the learning rate"
             )
 

@@ -185,7 +185,9 @@ def test_a_run_that_produces_no_usable_model_exits_3(tiny_data_dir: Path, tmp_pa
     assert "3    it ran, but produced no usable model" in _run("-h").stdout
     proc = _run("train", *_tiny_flags(tiny_data_dir), "--learning-rate", "10", "--no-save")
     assert proc.returncode == 3, proc.stderr[-1000:]
-    assert json.loads(proc.stdout.strip().splitlines()[-1])["status"] == "diverged"
+    diverged = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert diverged["status"] == "diverged"
+    assert f"after step {diverged['steps']} " in diverged["message"], diverged  # one count
 
     spec = tmp_path / "fails.toml"
     spec.write_text(
