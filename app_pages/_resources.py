@@ -16,7 +16,7 @@ from core.data import DatasetEntry, list_datasets, usable
 from core.errors import ExplorerError
 from core.jobs import JobManager
 from core.knobs import DataConfig
-from core.settings import get_data_source
+from core.settings import get_data_source, get_storage_url, is_read_only
 from core.studies.run import WorkerRegistry
 from core.studies.storage import SnapshotReader
 
@@ -29,8 +29,20 @@ def get_owner_id() -> str:
 @st.cache_resource(show_spinner=False, on_release=lambda m: m.shutdown(timeout=5))
 def get_job_manager(storage_url: str) -> JobManager:
     """The server's one job manager for ``storage_url`` (thread-safe; jobs keyed by owner).
-    Its worker processes start when a page that trains first asks (:meth:`JobManager.start`)."""
+    Its worker processes start with the server (:func:`start_job_workers`), else when a page
+    that trains first asks (:meth:`JobManager.start`)."""
     return JobManager(storage_url)
+
+
+def start_job_workers() -> None:
+    """Start the configured storage's job workers and load the first dataset into them, so that
+    the first click on Train is as fast as the next. Called once when the server starts; does
+    nothing for a read-only viewer. A problem with the data is left for the pages to show."""
+    if is_read_only():
+        return
+    datasets = usable_datasets()
+    warm = DataConfig(data=datasets[0].source) if datasets else None
+    get_job_manager(get_storage_url()).start(warm=warm)
 
 
 @st.cache_resource(show_spinner=False)
