@@ -87,12 +87,9 @@ def current_dataset() -> DatasetEntry:
     """The dataset this session works on: the sidebar's "Dataset" pick (session state
     ``dataset``) among those the data setting names, else the first. When the setting names
     nothing readable, the setting itself: the page that loads it says why."""
-    setting = get_data_source()
-    try:
-        entries = usable(list_dataset_entries(setting))
-    except ExplorerError:
-        return DatasetEntry(setting, setting)
+    entries = usable_datasets()
     if not entries:
+        setting = get_data_source()
         return DatasetEntry(setting, setting)
     chosen = st.session_state.get("dataset")
     return next((e for e in entries if e.name == chosen), entries[0])

@@ -71,17 +71,18 @@ except ExplorerError as err:
         st.caption("The review data is not available to this viewer.")
     else:
         st.error(str(err))
-others = [e.name for e in usable_datasets() if e.source != source]
-if summary is None and not is_read_only() and others:
-    st.info(f"Pick another dataset in the sidebar: {', '.join(others)}.")
-elif summary is None and not is_read_only():
-    st.info(
-        "No data is available. Set the `EXPLORER_DATA` environment variable before starting the "
-        "app, to a local folder holding `train` and `test` files (parquet, CSV, TSV or JSON "
-        "lines, with `text` and `label` columns) or an `aclImdb/` folder, or to a Hugging Face "
-        "dataset id when online, e.g. `EXPLORER_DATA=../shared/data/imdb streamlit run "
-        "streamlit_app.py`."
-    )
+if summary is None and not is_read_only():
+    others = [e.name for e in usable_datasets() if e.source != source]
+    if others:
+        st.info(f"Pick another dataset in the sidebar: {', '.join(others)}.")
+    else:
+        st.info(
+            "No data is available. Set the `EXPLORER_DATA` environment variable before starting the "
+            "app, to a local folder holding `train` and `test` files (parquet, CSV, TSV or JSON "
+            "lines, with `text` and `label` columns) or an `aclImdb/` folder, or to a Hugging Face "
+            "dataset id when online, e.g. `EXPLORER_DATA=../shared/data/imdb streamlit run "
+            "streamlit_app.py`."
+        )
 if summary is not None:
     shown = public_name(summary.source) if is_read_only() else summary.source
     st.markdown(f"**Dataset:** {summary.name}" + (f" (`{shown}`)" if shown != summary.name else ""))

@@ -191,9 +191,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     run = build_run_config(args.model, args.preset, overrides, data_config_from(args))
     _refuse_unused(overrides, run.to_flat())
     prepared = prepare_data(run.data)
-    reading = prepared.data.reading
-    if reading is not None:  # what was read, so a wrong guess is seen before training
-        print(f"data: {prepared.data.name}: {reading.describe()}", file=sys.stderr, flush=True)
+    reading = prepared.data.reading  # said before training, so a wrong guess is seen at once
+    print(f"data: {prepared.data.name}: {reading.describe()}", file=sys.stderr, flush=True)
     warm_up(run, prepared)  # as the app's job workers do, so wall_s compares with the page's
     result = train_run(
         run,
@@ -205,10 +204,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         if result.run_dir is None:
             raise ExplorerError(f"The run ended {result.status} and kept no model to export.")
         export_model(result.run_dir, args.export, force=args.force)
-    summary = result.summary()
-    if reading is not None:
-        summary["data_read"] = reading.as_dict()
-    print(json.dumps(summary))
+    print(json.dumps(result.summary() | {"data_read": reading.as_dict()}))
     return EXIT_NO_MODEL if result.status == "diverged" else EXIT_OK
 
 

@@ -55,9 +55,8 @@ _SAFE_PREFIX = re.compile(r"(/[A-Za-z0-9._~-]+)*")
 _READS = frozenset({"GET", "HEAD", "OPTIONS"})
 READ_ONLY_REFUSAL = "This dashboard shows a read-only copy of the studies, so it changes nothing."
 _log = logging.getLogger(__name__)
-_STUDY_NAME = re.compile(
-    r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}"
-)  # as core.studies.storage._files accepts
+# A study file's bare name, as core.studies.storage.study_file_url accepts it.
+_STUDY_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
 # (literal in optuna-dashboard 0.21.0's public/bundle.js, the same under the prefix P, count)
 BUNDLE_EDITS = (
     ('(null!=e?e:"")}handleResponse', '(null!=e?e:"{P}")}handleResponse', 1),  # API base URL

@@ -97,7 +97,8 @@ def read_table(path: Path, header: bool | None = None) -> pd.DataFrame:
 
     A CSV/TSV file has a header row when ``header`` says so, else when its first row does not
     look like data (:func:`~core.data._description.looks_headerless`); a header-less file's
-    columns are ``col1``, ``col2``, ... and ``df.attrs["headerless"]`` is True.
+    columns are ``col1``, ``col2``, .... ``df.attrs["header"]`` says which (None for formats
+    without a header row), ``df.attrs["path"]`` names the file.
     """
     kind = SUFFIXES.get(path.suffix)
     if kind is None:
@@ -141,7 +142,6 @@ def read_table(path: Path, header: bool | None = None) -> pd.DataFrame:
         raise DataError(f"Cannot read {path}: {first_line.rstrip('.')}.") from None
     if len(df) == 0:
         raise DataError(f"File {path} has no rows.")
-    df.attrs["headerless"] = headerless
     df.attrs["header"] = None if kind not in ("csv", "tsv") else not headerless
     df.attrs["path"] = str(path)
     return df
@@ -272,16 +272,13 @@ def list_datasets(setting: str) -> list[DatasetEntry]:
         if not part:
             continue
         path = Path(part).expanduser()
-        if path.is_file():  # one file: the training file of one dataset
+        if path.is_file() or path.is_dir() and is_dataset_folder(path):  # one dataset
             entries.append(DatasetEntry(describe_data(str(path)).name, str(path)))
             continue
         if not path.is_dir():
             if _looks_like_path(part):
                 raise DataError(f"Data path {part} does not exist; {HOW_TO_PROVIDE}.")
             entries.append(DatasetEntry(part, part))  # a Hub id (or a path read_source refuses)
-            continue
-        if is_dataset_folder(path):
-            entries.append(DatasetEntry(describe_data(str(path)).name, str(path)))
             continue
         folders = sorted(p for p in path.iterdir() if p.is_dir() and p.name[:1] not in "._")
         inner = [p for p in folders if is_dataset_folder(p)]

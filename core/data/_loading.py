@@ -32,7 +32,7 @@ from datasets import ClassLabel, Dataset, DatasetDict, Features, Value
 from datasets.utils.logging import disable_progress_bar
 
 from core.data._description import DataDescription, choose_columns, describe_data, join_text
-from core.data._files import HOW_TO_PROVIDE, SUFFIXES, read_source, read_table  # noqa: F401
+from core.data._files import read_source
 from core.errors import DataError
 from core.knobs import DataConfig
 from core.settings import get_data_source
@@ -81,9 +81,13 @@ class TextData:
     source: str
     fingerprint: str
     split_fingerprints: dict[str, str]  # per split, so the tokenizer's key needs no rehash
+    reading: DataReading  # how the files were read
     name: str = ""  # the dataset's display name (dataset.toml's name, else the folder's)
-    test_carved: bool = False  # no test file: the test split was carved from train
-    reading: DataReading | None = None  # how the files were read
+
+    @property
+    def test_carved(self) -> bool:
+        """No test file: the test split was carved from train."""
+        return self.reading.test_carved
 
     @property
     def sizes(self) -> dict[str, int]:
@@ -173,7 +177,7 @@ def _load_data_cached(
     splits = DatasetDict(train=train, validation=val, test=test)
     prints = {name: split_fingerprint(ds) for name, ds in splits.items()}
     fingerprint = _fingerprint(prints, val_fraction, split_seed)  # the splits' contents tell
-    return TextData(splits, names, source, fingerprint, prints, desc.name, carved, reading)
+    return TextData(splits, names, source, fingerprint, prints, reading, desc.name)
 
 
 def _carve_validation(
@@ -269,7 +273,7 @@ def _carve_test(train: pd.DataFrame, seed: int, source: str) -> tuple[pd.DataFra
 
 def _select_columns(df: pd.DataFrame, desc: DataDescription, where: str) -> pd.DataFrame:
     """``text`` and ``label`` columns, as :func:`~core.data._description.choose_columns` picks."""
-    headerless = bool(df.attrs.get("headerless"))
+    headerless = df.attrs.get("header") is False
     df = df.set_axis([str(c) for c in df.columns], axis=1)
     text_cols, label_col = choose_columns(df, desc, where, headerless)
     out = pd.DataFrame(

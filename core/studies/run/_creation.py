@@ -22,7 +22,7 @@ def _changed(old: dict, new: dict) -> list[str]:
     changed = []
     for key in DEFINING_KEYS:
         a, b = old.get(key), new.get(key)
-        if isinstance(a, dict) and isinstance(b, dict) and key in ("params", "fixed", "data"):
+        if isinstance(a, dict) and isinstance(b, dict):
             changed += [f"{key}.{k}" for k in sorted(set(a) | set(b)) if a.get(k) != b.get(k)]
         elif a != b:
             changed.append(key)
