@@ -156,25 +156,33 @@ if summary.best is not None:
 else:
     st.info("No completed trial in this study yet.")
 savings = summary.savings
-if savings is not None and savings.pruned:
+if savings is not None:
     with st.container(border=True):
-        st.markdown("**Pruning saved**")
+        st.markdown("**What the budget bought**")
         cols = st.columns(3)
-        cols[0].metric("trials pruned", f"{savings.pruned} / {savings.trials}")
-        cols[1].metric("training steps used", f"{savings.steps_used:,}")
-        cols[2].metric(
-            "steps without pruning",
-            f"{savings.steps_unpruned:,}",
-            delta=f"{savings.saved_fraction:.0%} saved",
+        cols[0].metric("training steps spent", f"{savings.steps_used:,}")
+        cols[1].metric(
+            "trials tried",
+            f"{savings.trials:,}",
+            delta=f"{savings.pruned} pruned" if savings.pruned else None,
             delta_color="off",
-            help="Each pruned trial counted at its full max_steps: an upper bound, since early "
-            "stopping might have ended it sooner.",
         )
-        st.caption(
-            f"The pruner stopped {savings.pruned} trials early; trained to their end they would "
-            f"have cost up to {savings.steps_unpruned - savings.steps_used:,} more steps "
-            f"({savings.saved_fraction:.0%} of the total saved)."
+        cols[2].metric(
+            "trials without pruning",
+            f"~{savings.unpruned_trials:.0f}",
+            help="What a study that trains every trial to its end would have tried with the "
+            "same steps: the steps spent over the mean steps of a trial trained to its end "
+            "(each pruned trial counted at its max_steps, an upper bound since early stopping "
+            "might have ended it sooner).",
         )
+        if savings.pruned:
+            st.caption(
+                f"The pruner stopped {savings.pruned} trials early; trained to their end they "
+                f"would have cost up to {savings.steps_unpruned - savings.steps_used:,} more "
+                f"steps ({savings.saved_fraction:.0%} of the total saved). To compare studies "
+                "at equal compute, pick them under **Compare studies**: their best so far is "
+                "drawn against the steps spent."
+            )
 warn_failures(summary)
 
 # ---- figures ------------------------------------------------------------------------------

@@ -21,12 +21,13 @@ from app_pages._resources import (
 from core.errors import ExplorerError
 from core.figures import build_history_figure
 from core.settings import PROJECT_ROOT, get_storage_url, get_study_logs_dir
-from core.studies import estimate_cost
+from core.studies import estimate_budget, estimate_cost
 from core.studies.run import launch_workers
 from core.studies.spec import (
     PRUNERS,
     SAMPLERS,
     load_spec_files,
+    parse_budget,
     parse_spec,
     spec_to_table,
     table_to_raw_spec,
@@ -84,30 +85,44 @@ with st.expander("New study", expanded=True):
         key=f"studies_minutes_{name}",
     )
     workers = c3.number_input("Workers (processes)", 1, 8, value=1, key="studies_workers")
+    budget_text = st.text_input(
+        "Or a compute budget, instead of the number of trials",
+        value="" if base.budget is None else str(base.budget),
+        placeholder="e.g. 20000 steps, or 1h",
+        key=f"studies_budget_{name}",
+        help="Training steps (each trial's max_steps, pruned ones at the steps they ran) or "
+        "training time, summed over every trial; the study runs until it has spent it. With a "
+        "pruner, the same budget buys more trials.",
+    )
 
     spec = None
     try:
+        budget = parse_budget(budget_text) if budget_text.strip() else None
         raw = table_to_raw_spec(
             base,
             table,
             {
                 "name": study_name,
-                "n_trials": int(n_trials),
+                "n_trials": None if budget else int(n_trials),
+                "budget": None if budget is None else str(budget),
                 "timeout_s": float(minutes * 60) if minutes else None,
                 "sampler": base.to_dict()["sampler"] if sampler == base.sampler else sampler,
                 "pruner": base.to_dict()["pruner"] if pruner == base.pruner else pruner,
             },
         )
         spec = parse_spec(raw)
-        cost = estimate_cost(spec, storage, n_trials=int(n_trials))
-        st.info(f"Estimated cost: {cost.describe()}")
+        if budget is None:
+            cost = estimate_cost(spec, storage, n_trials=int(n_trials))
+            st.info(f"Estimated cost: {cost.describe()}")
+        else:
+            st.info(f"Estimated: {estimate_budget(spec, budget, storage).describe()}")
     except ExplorerError as err:
         show_error(err)
     if st.button("Launch", type="primary", disabled=spec is None, key="studies_launch"):
         try:
             handles = launch_workers(
                 spec,
-                int(n_trials),
+                None if spec.budget else int(n_trials),
                 int(workers),
                 storage,
                 log_dir=get_study_logs_dir(),

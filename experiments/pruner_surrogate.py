@@ -119,7 +119,9 @@ def stored_curves(url: str) -> list[tuple[dict, dict[int, float]]]:
     """Every distinct (configuration, curve) of the comparison's arms: twins are exact copies."""
     import optuna
 
-    storage = optuna.storages.RDBStorage(url)
+    from core.studies.storage import open_storage, read_only_url
+
+    storage = open_storage(read_only_url(url))  # reading must not touch the committed file
     seen: dict[str, tuple[dict, dict[int, float]]] = {}
     for summary in optuna.get_all_study_summaries(storage):
         if not summary.study_name.startswith(PREFIX):

@@ -235,22 +235,43 @@ def build_figure(kind: str, study: optuna.Study, **kwargs: Any) -> FigureResult:
 
 
 def build_comparison_figure(frames: dict[str, pd.DataFrame]) -> go.Figure:
-    """Best validation accuracy so far against trial number, one line per study."""
+    """Best validation accuracy so far, one line per study, against the training steps spent
+    (every finished trial's steps, pruned ones at the steps they ran, in the order trials
+    finished), so studies compare at equal compute; against trial number where a study's
+    trials record no steps (made outside this app)."""
+    by_steps = all(_records_steps(frame) for frame in frames.values())
     fig = go.Figure()
     for name, frame in frames.items():
-        done = frame[frame["state"] == "COMPLETE"].sort_values("number")
-        if done.empty:
+        x, y = _best_by_steps(frame) if by_steps else _best_by_number(frame)
+        if not x:
             continue
-        fig.add_trace(
-            go.Scatter(
-                x=done["number"],
-                y=done["value"].cummax(),
-                mode="lines+markers",
-                name=name,
-                line_shape="hv",
-            )
-        )
-    fig.update_xaxes(title_text="trial number")
+        fig.add_trace(go.Scatter(x=x, y=y, mode="lines+markers", name=name, line_shape="hv"))
+    fig.update_xaxes(title_text="training steps spent" if by_steps else "trial number")
     fig.update_yaxes(title_text="best validation accuracy so far", tickformat=".0%")
     fig.update_layout(height=360, margin={"t": 10, "b": 40, "l": 50, "r": 10})
     return fig
+
+
+_FINISHED = ("COMPLETE", "PRUNED", "FAIL")
+
+
+def _records_steps(frame: pd.DataFrame) -> bool:
+    finished = frame[frame["state"].isin(_FINISHED)]
+    return "steps" in frame and bool(finished["steps"].notna().any())
+
+
+def _best_by_number(frame: pd.DataFrame) -> tuple[list, list]:
+    done = frame[frame["state"] == "COMPLETE"].sort_values("number")
+    return done["number"].tolist(), done["value"].cummax().tolist()
+
+
+def _best_by_steps(frame: pd.DataFrame) -> tuple[list, list]:
+    finished = frame[frame["state"].isin(_FINISHED)]
+    if "datetime_complete" in finished and finished["datetime_complete"].notna().all():
+        finished = finished.sort_values(["datetime_complete", "number"])
+    else:
+        finished = finished.sort_values("number")
+    spent = finished["steps"].fillna(0).cumsum()
+    best = finished["value"].where(finished["state"] == "COMPLETE").cummax()
+    shown = finished["state"] == "COMPLETE"
+    return spent[shown].tolist(), best[shown].tolist()

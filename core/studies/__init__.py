@@ -14,7 +14,7 @@ pages read of them.
 from __future__ import annotations
 
 from core.studies._best_run import find_best_run_dir
-from core.studies._cost import estimate_cost
+from core.studies._cost import BudgetEstimate, estimate_budget, estimate_cost
 from core.studies._landscape import (
     Landscape,
     LandscapePoint,
@@ -37,6 +37,8 @@ __all__ = [
     "describe_point",
     "drawn_mask",
     "DRAWN_STATES",
+    "BudgetEstimate",
+    "estimate_budget",
     "estimate_cost",
     "find_best_run_dir",
     "format_value",

@@ -1,4 +1,5 @@
-"""What a study will cost before it starts: steps x batch size over measured throughput."""
+"""What a study will cost before it starts: steps x batch size over measured throughput; and
+what a compute budget buys, in trials with and without pruning."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from optuna.trial import TrialState
 
 from core.knobs import resolve
 from core.studies._optuna_compat import study_id_of
-from core.studies.spec import StudySpec
+from core.studies.spec import Budget, StudySpec, halving_rungs
 from core.studies.storage import StorageError, latest_user_attr, open_storage, rdb_of
 
 # Training throughput (samples/s, all cores) assumed before anything was measured: the default
@@ -81,15 +82,7 @@ def estimate_cost(
 
 
 def _mean_value(spec: StudySpec, name: str, base: dict[str, Any]) -> float:
-    p = spec.params.get(name)
-    if p is None:
-        return float(base[name])
-    if p.choices is not None:
-        return float(statistics.mean(p.choices))
-    if p.log:  # the mean of a log-uniform variable
-        lo, hi = float(p.low), float(p.high)
-        return lo if hi == lo else (hi - lo) / math.log(hi / lo)
-    return (float(p.low) + float(p.high)) / 2
+    return statistics.mean(_quantiles(spec, name, base))
 
 
 def _measured_throughput(family: str, storage: str | BaseStorage | None) -> tuple[float, str]:
@@ -125,3 +118,88 @@ def _human_s(seconds: float) -> str:
     if seconds < 5400:
         return f"{seconds / 60:.0f} min"
     return f"{seconds / 3600:.1f} h"
+
+
+@dataclass
+class BudgetEstimate:
+    """About how many trials a budget buys: unpruned, and with the spec's pruner where its
+    saving can be worked out before the study runs (successive halving and Hyperband)."""
+
+    budget: Budget
+    unpruned_trials: float
+    unpruned_steps: float  # mean steps of a trial trained to its end
+    pruned_trials: float | None
+    pruned_steps: float | None  # mean steps of a trial under the pruner
+    pruner: str
+
+    def describe(self) -> str:
+        text = (
+            f"With {self.budget.describe()}: about {self.unpruned_trials:.0f} trials without "
+            f"pruning (~{self.unpruned_steps:.0f} steps each)"
+        )
+        if self.pruned_trials is not None:
+            text += (
+                f", about {self.pruned_trials:.0f} with {self.pruner.replace('_', ' ')} "
+                f"(~{self.pruned_steps:.0f} steps each)"
+            )
+        elif self.pruner != "none":
+            text += f"; what the {self.pruner} pruner saves depends on the curves"
+        return text + "; early stopping ends some trials sooner, so a few more."
+
+
+def estimate_budget(
+    spec: StudySpec, budget: Budget, storage: str | BaseStorage | None = None
+) -> BudgetEstimate:
+    """What ``budget`` buys under ``spec``. A trial trained to its end costs its mean
+    ``max_steps``; under successive halving with reduction factor eta, a trial reaches the k-th
+    rung (first rung r, then r eta, r eta^2...) with probability eta^-k, so it costs the steps up
+    to the first rung plus eta^-k of each later stretch. Hyperband averages that over its
+    brackets (each starts one rung later). A time budget converts through
+    :func:`estimate_cost` of one trial."""
+    base = resolve(spec.model, spec.preset, spec.fixed, spec.data_config())
+    lengths = _quantiles(spec, "max_steps", base)
+    full = statistics.mean(lengths)
+    pruned = _halving_steps(spec, lengths)
+    if budget.unit == "steps":
+        per_trial = full
+    else:  # a pruned trial's time taken as its share of a full one's steps
+        per_trial = estimate_cost(spec, storage, n_trials=1).expected_s
+    unpruned_n = budget.amount / per_trial
+    pruned_n = None if pruned is None else budget.amount / (per_trial * pruned / full)
+    return BudgetEstimate(budget, unpruned_n, full, pruned_n, pruned, spec.pruner)
+
+
+def _halving_steps(spec: StudySpec, lengths: list[float]) -> float | None:
+    rungs = halving_rungs(spec)
+    if rungs is None:
+        return None
+    first, eta = rungs
+    brackets = [first]
+    if spec.pruner == "hyperband":
+        top = max(lengths)
+        while brackets[-1] * eta < top:
+            brackets.append(brackets[-1] * eta)
+    costs = []
+    for start in brackets:
+        for m in lengths:
+            cost, rung, k = min(m, start), start, 1
+            while rung < m:
+                cost += eta**-k * (min(m, rung * eta) - rung)
+                rung, k = rung * eta, k + 1
+            costs.append(cost)
+    return statistics.mean(costs)
+
+
+def _quantiles(spec: StudySpec, name: str, base: dict[str, Any], n: int = 200) -> list[float]:
+    """``n`` evenly spread quantiles of a knob's value over the spec's trials."""
+    p = spec.params.get(name)
+    if p is None:
+        return [float(base[name])]
+    if p.choices is not None:
+        return [float(c) for c in p.choices]
+    assert p.low is not None and p.high is not None  # a range, since it has no choices
+    lo, hi = float(p.low), float(p.high)
+    qs = [(i + 0.5) / n for i in range(n)]
+    if p.log:
+        return [lo * (hi / lo) ** q for q in qs]
+    return [lo + (hi - lo) * q for q in qs]

@@ -28,6 +28,14 @@ class PruningSavings:
     steps_unpruned: int  # training steps they would have taken without pruning (at most)
 
     @property
+    def unpruned_trials(self) -> float:
+        """How many trials an unpruned study would have tried with the same steps: the steps
+        used over the mean steps of these trials trained to their end."""
+        if self.steps_unpruned <= 0:
+            return 0.0
+        return self.steps_used / (self.steps_unpruned / self.trials)
+
+    @property
     def saved_fraction(self) -> float:
         """Share of the unpruned steps that pruning saved (0 when nothing was trained)."""
         if self.steps_unpruned <= 0:

@@ -14,15 +14,21 @@ from typing import Any
 import optuna
 from tqdm.auto import tqdm
 
-from core.errors import EXIT_INTERRUPTED, EXIT_NO_MODEL, EXIT_OK, EXIT_STATUSES
+from core.errors import (
+    EXIT_INTERRUPTED,
+    EXIT_NO_MODEL,
+    EXIT_OK,
+    EXIT_STATUSES,
+    ConfigError,
+)
 from core.results import load_stored_run
 from core.settings import get_storage_url
 from core.studies._best_run import find_best_run_dir, study_models_dir
-from core.studies._cost import estimate_cost
+from core.studies._cost import estimate_budget, estimate_cost
 from core.studies._landscape import describe_point, format_value, load_landscape
 from core.studies._optuna_compat import storage_url_of
 from core.studies.run import create_study, launch_workers, run_worker, watch_workers
-from core.studies.spec import load_spec
+from core.studies.spec import Budget, load_spec, parse_budget
 from core.studies.storage import (
     clear_stop,
     list_studies,
@@ -53,6 +59,22 @@ def at_least(low: int) -> Callable[[str], int]:
 POSITIVE = at_least(1)
 
 
+def budget_arg(text: str) -> Budget:
+    """An argparse type: a compute budget (:func:`~core.studies.spec.parse_budget`)."""
+    try:
+        return parse_budget(text)
+    except ConfigError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
+
+
+budget_arg.__name__ = "a budget"
+BUDGET_HELP = (
+    "Training steps ('20000 steps': max_steps summed over trials, pruned ones at the steps they "
+    "ran) or training time ('90 min', '1.5h'), over every worker; replaces the file's n_trials "
+    "unless --n-trials is given too."
+)
+
+
 def add_study_parser(sub: Any) -> None:
     listed = {"epilog": EXIT_STATUSES, "formatter_class": argparse.RawDescriptionHelpFormatter}
     p = sub.add_parser("study", help="Run and manage Optuna studies (see 'study -h').", **listed)
@@ -65,6 +87,7 @@ def add_study_parser(sub: Any) -> None:
     run.add_argument(
         "--n-trials", type=POSITIVE, help="Total trials over all workers (default: the file's)."
     )
+    run.add_argument("--budget", type=budget_arg, help=BUDGET_HELP)
     run.add_argument("--workers", type=POSITIVE, default=1, help="Worker processes (default 1).")
     run.add_argument(
         "--storage", help="Optuna storage URL (default: $EXPLORER_STORAGE or studies/explorer.db)."
@@ -93,6 +116,7 @@ def add_study_parser(sub: Any) -> None:
         type=POSITIVE,
         help="Trials for this worker (default: until the study's budget).",
     )
+    worker.add_argument("--budget", type=budget_arg, help=BUDGET_HELP)
     worker.add_argument(
         "--timeout", type=float, help="Stop starting trials after this many seconds."
     )
@@ -133,6 +157,9 @@ def add_study_parser(sub: Any) -> None:
     est = ssub.add_parser("estimate", help="Estimate a study's wall time before running it.")
     est.add_argument("spec")
     est.add_argument("--n-trials", type=POSITIVE)
+    est.add_argument(
+        "--budget", type=budget_arg, help="What this budget buys: about how many trials."
+    )
     est.add_argument("--storage")
 
 
@@ -165,6 +192,8 @@ def _keep_best(args: argparse.Namespace) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     spec = load_spec(args.spec)
+    if args.budget is not None:
+        spec.budget, spec.n_trials = args.budget, None
     handles = launch_workers(
         spec,
         args.n_trials,
@@ -227,6 +256,7 @@ def _worker(args: argparse.Namespace) -> int:
         args.storage,
         n_trials=args.n_trials,
         timeout_s=args.timeout,
+        budget=args.budget,
         worker_index=args.worker_index,
         threads=args.threads,
         heartbeat_interval=args.heartbeat,
@@ -294,7 +324,13 @@ def _landscape(args: argparse.Namespace) -> int:
 
 
 def _estimate(args: argparse.Namespace) -> int:
-    print(estimate_cost(load_spec(args.spec), args.storage, n_trials=args.n_trials).describe())
+    spec = load_spec(args.spec)
+    # read-only: the storage only lends its measured throughput; estimating changes no file
+    storage = read_only_url(args.storage or get_storage_url())
+    print(estimate_cost(spec, storage, n_trials=args.n_trials).describe())
+    budget = args.budget or spec.budget
+    if budget is not None:
+        print(estimate_budget(spec, budget, storage).describe())
     return 0
 
 

@@ -32,6 +32,24 @@ def test_presets_and_cost(app_env: str) -> None:
     assert not at.button(key="studies_launch").disabled
 
 
+def test_a_compute_budget_says_what_it_buys(app_env: str) -> None:
+    """A budget replaces the number of trials: the page estimates how many trials it buys with
+    and without the preset's pruner, and a bad budget is one sentence that blocks Launch."""
+    at = new_app(PAGE)
+    at.selectbox(key="studies_preset").set_value("cnn").run()
+    at.text_input(key="studies_budget_cnn").input("20000 steps").run()
+    estimates = [i.value for i in at.info if i.value.startswith("Estimated:")]
+    assert (
+        estimates
+        and "With 20,000 training steps: about 31 trials without pruning" in (estimates[0])
+    )
+    assert "with successive halving" in estimates[0]
+    assert not at.button(key="studies_launch").disabled
+    at.text_input(key="studies_budget_cnn").input("lots").run()
+    assert at.error[0].value.startswith("budget 'lots' is not a budget")
+    assert at.button(key="studies_launch").disabled
+
+
 def test_a_bad_range_is_one_sentence(app_env: str) -> None:
     at = new_app(PAGE)
     at.selectbox(key="studies_preset").set_value("cnn").run()

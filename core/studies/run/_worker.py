@@ -25,7 +25,7 @@ from core.errors import ExplorerError
 from core.settings import ensure_writable
 from core.studies._optuna_compat import failed_trials_at_debug, storage_url_of, study_id_of
 from core.studies.run._creation import load_study_spec
-from core.studies.spec import build_pruner, build_sampler
+from core.studies.spec import Budget, build_pruner, build_sampler
 from core.studies.storage import is_stop_requested, open_storage, scrub_url
 
 HEARTBEAT_INTERVAL_S = 10
@@ -84,6 +84,7 @@ def run_worker(
     *,
     n_trials: int | None = None,
     timeout_s: float | None = None,
+    budget: Budget | None = None,
     worker_index: int = 0,
     threads: int | None = None,
     heartbeat_interval: int | None = HEARTBEAT_INTERVAL_S,
@@ -92,7 +93,9 @@ def run_worker(
     log: Callable[[str], None] = print,
 ) -> WorkerReport:
     """Join ``study_name`` and run trials until ``n_trials`` (this worker's share), the
-    timeout, the spec's total budget, or a stop request. Blocks; returns what it did.
+    timeout, the study's compute ``budget`` (default: its spec's), the spec's ``n_trials``, or a
+    stop request. Blocks; returns what it did. A ``budget`` given here replaces the spec's
+    ``n_trials`` and budget: the study runs until its trials have spent it, whoever ran them.
 
     ``objective`` replaces the training objective (storage benchmarks and tests use a trivial one).
     """
@@ -106,6 +109,8 @@ def run_worker(
     except KeyError:
         raise ExplorerError(f"There is no study named '{study_name}' in this storage.") from None
     spec = load_study_spec(study)
+    if budget is not None:
+        spec.budget, spec.n_trials = budget, None
     study.sampler = build_sampler(spec, worker_index)
     study.pruner = build_pruner(spec)
     study_id = study_id_of(study)
@@ -120,6 +125,16 @@ def run_worker(
     def stop_requested() -> bool:
         return is_stop_requested(s, study_id)
 
+    def budget_spent() -> bool:
+        if spec.budget is None:
+            return False
+        spent = spec.budget.spent(study.get_trials(deepcopy=False))
+        if spent < spec.budget.amount:
+            return False
+        shown = Budget(spent, spec.budget.unit).describe()
+        log(f"[w{worker_index}] budget spent: {shown} of {spec.budget.describe()}")
+        return True
+
     def after_trial(study: optuna.Study, trial: FrozenTrial) -> None:
         report.add(trial)
         log(_trial_line(worker_index, study, trial))
@@ -129,6 +144,8 @@ def run_worker(
             report.stopped = "stop request"
         elif n_trials is None and spec.n_trials and _n_started(study) >= spec.n_trials:
             pass  # the study's own budget is spent, by this worker or any other
+        elif budget_spent():
+            pass
         else:
             return
         study.stop()
@@ -136,10 +153,12 @@ def run_worker(
     if stop_requested():
         report.stopped = "stop request"
         return report
-    budget = n_trials
-    if budget is None and spec.n_trials:  # the study's budget, shared with every other worker
-        budget = max(0, spec.n_trials - _n_started(study))
-        if budget == 0:
+    if budget_spent():
+        return report
+    trials_left = n_trials
+    if trials_left is None and spec.n_trials:  # the study's, shared with every other worker
+        trials_left = max(0, spec.n_trials - _n_started(study))
+        if trials_left == 0:
             return report
     objective = objective or Objective(spec, stop_requested=stop_requested, interrupted=interrupt)
     timeout = timeout_s if timeout_s is not None else spec.timeout_s
@@ -147,7 +166,7 @@ def run_worker(
 
     with interrupt.installed():
         for attempt in range(_STORAGE_RETRIES + 1):
-            left = None if budget is None else budget - report.n
+            left = None if trials_left is None else trials_left - report.n
             if left == 0 or report.stopped or (deadline and time.monotonic() >= deadline):
                 break
             try:

@@ -7,7 +7,7 @@ config's own field names (:func:`core.knobs._fields.get_knobs`)::
 
     name = "cnn"
     model = "cnn"
-    n_trials = 60
+    n_trials = 60                   # and/or timeout_s = 3600, budget = "20000 steps" or "1h"
     seed = 0
     sampler = "tpe"                 # or a table: [sampler] name = "tpe", n_startup_trials = 10
     pruner = "median"
@@ -38,6 +38,7 @@ from typing import Any
 
 from core.errors import ConfigError
 from core.knobs import FAMILIES, PRESETS, DataConfig, Knob, get_knobs, resolve
+from core.studies.spec._budget import parse_budget
 from core.studies.spec._names import check_study_name
 from core.studies.spec._params import ParamSpec, is_int, is_number, parse_param
 from core.studies.spec._samplers import build_pruner, build_sampler
@@ -50,6 +51,7 @@ _TOP_KEYS = {
     "description",
     "n_trials",
     "timeout_s",
+    "budget",
     "seed",
     "sampler",
     "pruner",
@@ -118,8 +120,9 @@ def parse_spec(raw: dict[str, Any]) -> StudySpec:
     timeout_s = raw.get("timeout_s")
     if timeout_s is not None and (not is_number(timeout_s) or timeout_s <= 0):
         raise ConfigError(f"timeout_s must be a positive number of seconds, got {timeout_s}.")
-    if n_trials is None and timeout_s is None:
-        raise ConfigError("Give the study a budget: n_trials, timeout_s, or both.")
+    budget = None if raw.get("budget") is None else parse_budget(raw["budget"])
+    if n_trials is None and timeout_s is None and budget is None:
+        raise ConfigError("Give the study a budget: n_trials, timeout_s or budget, or several.")
     seed = raw.get("seed", 0)
     if not is_int(seed) or seed < 0:
         raise ConfigError(f"seed must be a non-negative integer, got {seed}.")
@@ -165,6 +168,7 @@ def parse_spec(raw: dict[str, Any]) -> StudySpec:
         description=str(raw.get("description", "")),
         n_trials=n_trials,
         timeout_s=timeout_s,
+        budget=budget,
         seed=seed,
         sampler=sampler,
         sampler_options=sampler_options,

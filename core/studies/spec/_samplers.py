@@ -85,7 +85,7 @@ def build_pruner(spec: StudySpec) -> optuna.pruners.BasePruner:
         defaults: dict[str, Any] = {"n_startup_trials": 5, "n_warmup_steps": 0}
         return _with_options(optuna.pruners.MedianPruner, spec, defaults | spec.pruner_options)
     eval_steps, max_steps = step_budget(spec)
-    min_steps = eval_steps * max(1, math.ceil(longest_warmup(spec) / eval_steps))
+    min_steps = first_rung(spec)
     if spec.pruner == "successive_halving":
         defaults = {"min_resource": min_steps, "reduction_factor": 3}
         options = dict(spec.pruner_options)
@@ -100,6 +100,24 @@ def build_pruner(spec: StudySpec) -> optuna.pruners.BasePruner:
         return _with_options(pruner, spec, defaults | options)
     defaults = {"min_resource": min_steps, "max_resource": max_steps, "reduction_factor": 3}
     return _with_options(optuna.pruners.HyperbandPruner, spec, defaults | spec.pruner_options)
+
+
+def first_rung(spec: StudySpec) -> int:
+    """The default first rung of successive halving and Hyperband: the first validation after
+    the longest warm-up a trial may have (see :func:`build_pruner`)."""
+    eval_steps, _ = step_budget(spec)
+    return eval_steps * max(1, math.ceil(longest_warmup(spec) / eval_steps))
+
+
+def halving_rungs(spec: StudySpec) -> tuple[int, int] | None:
+    """(first rung in steps, reduction factor) of the spec's successive halving or Hyperband
+    pruner, as :func:`build_pruner` sets them; None for other pruners."""
+    if spec.pruner not in ("successive_halving", "hyperband"):
+        return None
+    first = spec.pruner_options.get("min_resource", first_rung(spec))
+    if not isinstance(first, (int, float)):  # "auto": Optuna picks it from the first trial
+        first = step_budget(spec)[0]
+    return int(first), int(spec.pruner_options.get("reduction_factor", 3))
 
 
 def step_budget(spec: StudySpec) -> tuple[int, int]:

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from core.knobs import DataConfig
+from core.studies.spec._budget import Budget
 from core.studies.spec._params import ParamSpec, active
 
 SAMPLERS = ("tpe", "random", "grid", "cmaes", "gp")
@@ -26,6 +27,7 @@ class StudySpec:
     description: str = ""
     n_trials: int | None = None
     timeout_s: float | None = None
+    budget: Budget | None = None
     seed: int = 0
     sampler: str = "tpe"
     sampler_options: dict[str, Any] = field(default_factory=dict)
@@ -49,6 +51,7 @@ class StudySpec:
             "description": self.description,
             "n_trials": self.n_trials,
             "timeout_s": self.timeout_s,
+            "budget": None if self.budget is None else str(self.budget),
             "seed": self.seed,
             "sampler": {"name": self.sampler, **self.sampler_options},
             "pruner": {"name": self.pruner, **self.pruner_options},

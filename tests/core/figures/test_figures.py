@@ -63,6 +63,30 @@ def test_comparison_is_best_so_far() -> None:
     )
     fig = build_comparison_figure({"a": frame})
     assert list(fig.data[0].x) == [0, 2] and list(fig.data[0].y) == [0.7, 0.7]
+    assert fig.layout.xaxis.title.text == "trial number"
+
+
+def test_comparison_is_against_steps_spent_in_finishing_order() -> None:
+    """A pruned trial's steps count toward what the study spent; the points sit at the steps
+    spent when each completed trial finished, so two studies compare at equal compute."""
+    t = pd.Timestamp("2026-01-01")
+    frame = pd.DataFrame(
+        {
+            "number": [0, 1, 2, 3],
+            "state": ["COMPLETE", "PRUNED", "COMPLETE", "RUNNING"],
+            "value": [0.7, None, 0.8, None],
+            "steps": [500, 100, 300, 200],
+            # trial 2 finished before trial 0 (two workers)
+            "datetime_complete": [t + pd.Timedelta(3, "s"), t, t + pd.Timedelta(1, "s"), None],
+        }
+    )
+    unpruned = pd.DataFrame(
+        {"number": [0], "state": ["COMPLETE"], "value": [0.75], "steps": [1000]}
+    )
+    fig = build_comparison_figure({"a": frame, "b": unpruned})
+    assert fig.layout.xaxis.title.text == "training steps spent"
+    assert list(fig.data[0].x) == [400, 900] and list(fig.data[0].y) == [0.8, 0.8]
+    assert list(fig.data[1].x) == [1000]
 
 
 def test_history_svg_draws_both_curves_to_scale() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import optuna
 import pytest
 from sqlalchemy import make_url
 
@@ -125,7 +126,7 @@ def test_run_with_missing_data_fails_once_before_any_worker(
     assert not storage.exists()  # no study, no trials: the check ran before anything started
 
 
-def test_list_leaves_a_study_file_byte_for_byte_unchanged(
+def test_list_and_estimate_leave_a_study_file_byte_for_byte_unchanged(
     tmp_path: Path, capsys: pytest.CaptureFixture
 ) -> None:
     """A copy of the committed examples.db (rollback-journal mode): a writable open would switch
@@ -138,6 +139,9 @@ def test_list_leaves_a_study_file_byte_for_byte_unchanged(
     before = hashlib.sha256(path.read_bytes()).hexdigest()
     assert main(["study", "list", "--storage", f"sqlite:///{path}"]) == 0
     assert "cnn" in capsys.readouterr().out
+    cnn = str(PROJECT_ROOT / "studies" / "cnn.toml")
+    assert main(["study", "estimate", cnn, "--storage", f"sqlite:///{path}", "--budget", "1h"]) == 0
+    assert "samples/s (measured over" in capsys.readouterr().out  # it did read the file
     assert hashlib.sha256(path.read_bytes()).hexdigest() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["examples.db"]  # no -wal, no -shm
 
@@ -239,3 +243,28 @@ def test_an_unknown_scheme_and_a_missing_journal_are_one_sentence(
     assert main(["study", "list", "--storage", f"journal:{journal}"]) == 2
     assert "There is no journal file at" in capsys.readouterr().err
     assert not (tmp_path / "new").exists()
+
+
+def test_run_spends_a_budget_and_estimate_says_what_it_buys(
+    tiny_data_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    """Tiny trials train 30 steps each: a budget of 60 steps runs two (the file asks for 3),
+    and the study keeps the budget for the workers that join it."""
+    spec = tmp_path / "tiny.toml"
+    spec.write_text(_toml(tiny_spec_dict(tiny_data_dir, n_trials=3)))
+    url = f"sqlite:///{tmp_path / 's.db'}"
+    assert main(["study", "run", str(spec), "--storage", url, "--budget", "60 steps"]) == 0
+    study = optuna.load_study(study_name="tiny", storage=url)
+    assert [t.user_attrs["steps"] for t in study.trials] == [30, 30]
+    assert study.user_attrs["spec"]["budget"] == "60 steps"
+    assert study.user_attrs["spec"]["n_trials"] is None
+    capsys.readouterr()
+
+    cnn = str(PROJECT_ROOT / "studies" / "cnn.toml")
+    assert main(["study", "estimate", cnn, "--storage", url, "--budget", "20000 steps"]) == 0
+    out = capsys.readouterr().out
+    assert "With 20,000 training steps: about 31 trials without pruning" in out
+    assert "with successive halving" in out
+
+    assert main(["study", "run", str(spec), "--storage", url, "--budget", "5 epochs"]) == 2
+    assert "budget '5 epochs' is not a budget" in capsys.readouterr().err

@@ -65,7 +65,14 @@ BAD_SPECS: list[tuple[dict[str, Any], str]] = [
         {"n_trials": None, "timeout_s": -5},
         "timeout_s must be a positive number of seconds, got -5.",
     ),
-    ({"n_trials": None}, "Give the study a budget: n_trials, timeout_s, or both."),
+    ({"n_trials": None}, "Give the study a budget: n_trials, timeout_s or budget, or several."),
+    (
+        {"budget": "20000 epochs"},
+        "budget '20000 epochs' is not a budget; give training steps ('20000 steps') or training "
+        "time ('90 min', '1.5h', '3600s').",
+    ),
+    ({"budget": "0 steps"}, "budget '0 steps' is not positive."),
+    ({"budget": "10.5 steps"}, "budget '10.5 steps': steps are a whole number."),
     ({"seed": -1}, "seed must be a non-negative integer, got -1."),
     ({"score_test": "yes"}, "score_test must be true or false, got yes."),
     ({"sampler": "bayes"}, "sampler must be one of tpe, random, grid, cmaes, gp, got 'bayes'."),
