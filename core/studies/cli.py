@@ -120,7 +120,9 @@ def add_study_parser(sub: Any) -> None:
     worker.add_argument(
         "--timeout", type=float, help="Stop starting trials after this many seconds."
     )
-    worker.add_argument("--worker-index", type=int, default=0, help="Offsets the sampler's seed.")
+    worker.add_argument(
+        "--worker-index", type=int, default=0, help="Names the worker in its log lines ([w0])."
+    )
     worker.add_argument("--threads", type=POSITIVE, help="torch threads (default: all cores).")
     worker.add_argument("--heartbeat", type=int, default=10, help="Heartbeat interval, seconds.")
     worker.add_argument(

@@ -25,7 +25,7 @@ from core.errors import ExplorerError
 from core.settings import ensure_writable
 from core.studies._optuna_compat import failed_trials_at_debug, storage_url_of, study_id_of
 from core.studies.run._creation import load_study_spec
-from core.studies.spec import Budget, build_pruner, build_sampler
+from core.studies.spec import Budget, build_pruner, build_worker_sampler
 from core.studies.storage import is_stop_requested, open_storage, scrub_url
 
 HEARTBEAT_INTERVAL_S = 10
@@ -111,7 +111,7 @@ def run_worker(
     spec = load_study_spec(study)
     if budget is not None:
         spec.budget, spec.n_trials = budget, None
-    study.sampler = build_sampler(spec, worker_index)
+    study.sampler = build_worker_sampler(spec)
     study.pruner = build_pruner(spec)
     study_id = study_id_of(study)
     if threads:

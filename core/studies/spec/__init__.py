@@ -9,7 +9,13 @@ from core.studies.spec._halving import RERUN_ATTR, FirstRungCapPruner
 from core.studies.spec._names import check_study_name
 from core.studies.spec._params import active
 from core.studies.spec._parse import load_spec, parse_spec
-from core.studies.spec._samplers import build_pruner, build_sampler, grid_space, halving_rungs
+from core.studies.spec._samplers import (
+    build_pruner,
+    build_sampler,
+    build_worker_sampler,
+    grid_space,
+    halving_rungs,
+)
 from core.studies.spec._study_spec import PRUNERS, SAMPLERS, StudySpec, suggest_overrides
 from core.studies.spec._table import load_spec_files, spec_to_table, table_to_raw_spec
 
@@ -18,6 +24,7 @@ __all__ = [
     "Budget",
     "build_pruner",
     "build_sampler",
+    "build_worker_sampler",
     "check_study_name",
     "FirstRungCapPruner",
     "grid_space",

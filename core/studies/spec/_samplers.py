@@ -3,19 +3,21 @@
 TPE is the default (``compare_at_rung = true`` ranks pruned trials where they were judged,
 :mod:`core.studies.spec._rung_tpe`); random, grid, CMA-ES
 and GP are available where they fit the space (grid needs a finite space; CMA-ES and GP need
-their optional packages). Each worker gets its own seed (``spec.seed + worker_index``) so that K
-workers started together do not propose the same first trials; the grid sampler is the
-exception, with one seed for all (see :func:`build_sampler`).
+their optional packages). Each worker gets its own seed so that workers started together, by
+one launch or by several, do not propose the same trials (:func:`build_worker_sampler`); the grid
+sampler is the exception, with one seed for all (see :func:`build_sampler`).
 """
 
 from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, TypeVar, cast
 
 import optuna
+from optuna.distributions import BaseDistribution
+from optuna.trial import FrozenTrial, TrialState
 
 from core.errors import ConfigError
 from core.knobs import TrainConfig
@@ -26,9 +28,9 @@ from core.studies.spec._study_spec import StudySpec
 _Built = TypeVar("_Built")
 
 
-def build_sampler(spec: StudySpec, worker_index: int = 0) -> optuna.samplers.BaseSampler:
-    """The spec's sampler, seeded for this worker."""
-    seed = spec.seed + worker_index
+def build_sampler(spec: StudySpec, offset: int = 0) -> optuna.samplers.BaseSampler:
+    """The spec's sampler, seeded with ``spec.seed + offset`` (the grid sampler: ``spec.seed``)."""
+    seed = spec.seed + offset
     opts: dict[str, Any] = dict(spec.sampler_options)
     if spec.sampler == "tpe":
         # Conditional parameters (``when``) need the TPE's ``group`` mode to model them jointly.
@@ -100,6 +102,68 @@ def build_pruner(spec: StudySpec) -> optuna.pruners.BasePruner:
         return _with_options(pruner, spec, defaults | options)
     defaults = {"min_resource": min_steps, "max_resource": max_steps, "reduction_factor": 3}
     return _with_options(optuna.pruners.HyperbandPruner, spec, defaults | spec.pruner_options)
+
+
+class FirstTrialSeeded(optuna.samplers.BaseSampler):
+    """A sampler built, and seeded, when this process's first trial exists: ``build`` gets that
+    trial's number. The storage hands out each trial number once, so two workers never share a
+    seed, whether one launch started both or two launches of one file started them at the same
+    moment (their workers would all have had index 0 and proposed the same trials pairwise). A
+    single worker's first trial of a new study is number 0, so it draws what the spec's seed
+    draws."""
+
+    def __init__(self, build: Callable[[int], optuna.samplers.BaseSampler]) -> None:
+        self._build = build
+        self._inner: optuna.samplers.BaseSampler | None = None
+
+    def _for(self, trial: FrozenTrial) -> optuna.samplers.BaseSampler:
+        if self._inner is None:
+            self._inner = self._build(trial.number)
+        return self._inner
+
+    def before_trial(self, study: optuna.Study, trial: FrozenTrial) -> None:
+        self._for(trial).before_trial(study, trial)
+
+    def infer_relative_search_space(
+        self, study: optuna.Study, trial: FrozenTrial
+    ) -> dict[str, BaseDistribution]:
+        return self._for(trial).infer_relative_search_space(study, trial)
+
+    def sample_relative(
+        self, study: optuna.Study, trial: FrozenTrial, search_space: dict[str, BaseDistribution]
+    ) -> dict[str, Any]:
+        return self._for(trial).sample_relative(study, trial, search_space)
+
+    def sample_independent(
+        self,
+        study: optuna.Study,
+        trial: FrozenTrial,
+        param_name: str,
+        param_distribution: BaseDistribution,
+    ) -> Any:
+        return self._for(trial).sample_independent(study, trial, param_name, param_distribution)
+
+    def after_trial(
+        self,
+        study: optuna.Study,
+        trial: FrozenTrial,
+        state: TrialState,
+        values: Sequence[float] | None,
+    ) -> None:
+        self._for(trial).after_trial(study, trial, state, values)
+
+    def reseed_rng(self) -> None:
+        if self._inner is not None:
+            self._inner.reseed_rng()
+
+
+def build_worker_sampler(spec: StudySpec) -> optuna.samplers.BaseSampler:
+    """The sampler of one study worker: the spec's, seeded with ``spec.seed`` plus the number
+    of the worker's first trial (:class:`FirstTrialSeeded`); the grid sampler as it is, since its
+    workers must share one seed."""
+    if spec.sampler == "grid":
+        return build_sampler(spec)
+    return FirstTrialSeeded(lambda number: build_sampler(spec, number))
 
 
 def first_rung(spec: StudySpec) -> int:

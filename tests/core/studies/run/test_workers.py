@@ -163,3 +163,36 @@ def test_enqueued_points_run_first_and_once(tiny_data_dir: Path, tmp_path: Path)
     assert 1e-3 <= trials[1].params["learning_rate"] <= 3e-2  # sampled
     create_study(spec, url)  # the same file run again: nothing queued twice
     assert len(optuna.load_study(study_name="tiny", storage=url).trials) == 3
+
+
+def test_workers_started_at_once_draw_different_trials(tiny_data_dir: Path, tmp_path: Path) -> None:
+    """Two workers of one study that start together (two `study run` launches of one file, each
+    with its worker 0) must not propose the same trials pairwise: each is seeded by its first
+    trial's number, which the storage hands out once."""
+    import threading
+
+    url = f"sqlite:///{tmp_path / 's.db'}"
+    spec = parse_spec(tiny_spec_dict(tiny_data_dir, n_trials=None, timeout_s=600))
+    from core.studies.run._creation import create_study
+
+    create_study(spec, url)
+    both_started = threading.Barrier(2, timeout=30)
+
+    def objective(trial: optuna.Trial) -> float:
+        values = suggest_overrides(trial, spec)
+        if trial.number < 2:
+            both_started.wait()  # each worker's first trial exists before either samples more
+        return values["dropout"]
+
+    def worker() -> None:
+        run_worker("tiny", url, n_trials=3, heartbeat_interval=None, objective=objective)
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    trials = optuna.load_study(study_name="tiny", storage=url).trials
+    assert len(trials) == 6
+    drawn = [tuple(sorted(t.params.items())) for t in trials]
+    assert len(set(drawn)) == 6, drawn
