@@ -163,7 +163,8 @@ def looks_headerless(sample: pd.DataFrame) -> bool:
     """Whether a CSV/TSV file's first row is data, from its first rows read without a header.
 
     Headerless when some column holds few distinct values (a label) and its first cell is one of
-    the values below it, or when the first cell of the text column is itself a text (a header
+    the values below it, when a column's first cell is a number like every cell below it, or
+    when the first cell of the text column is itself a text (a header
     names a column; it is not a paragraph). Otherwise a header: :class:`csv.Sniffer` is not used,
     because it answers "no header" whenever it cannot tell (every column's cells of varying
     length, as with reviews and string labels).
@@ -175,9 +176,20 @@ def looks_headerless(sample: pd.DataFrame) -> bool:
         values = set(rest[col])
         if 1 < len(values) <= max(2, min(50, len(rest) // 2)) and first[col] in values:
             return True
+    for col in sample.columns:  # a header names its columns: a number is a value
+        if _is_number(first[col]) and rest[col].map(_is_number).all():
+            return True
     lengths = {col: rest[col].str.len().mean() for col in sample.columns}
     text = max(lengths, key=lambda c: lengths[c])
     return bool(lengths[text] >= MIN_TEXT_CHARS and len(first[text]) >= MIN_TEXT_CHARS)
+
+
+def _is_number(cell: str) -> bool:
+    try:
+        float(cell)
+    except ValueError:
+        return False
+    return cell.strip().lower() not in ("nan", "inf", "-inf", "infinity")
 
 
 def headerless_names(n: int) -> list[str]:

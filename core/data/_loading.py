@@ -147,10 +147,12 @@ def _load_data_cached(
     train_df = train_df[train_df["label"].astype(str) != "-1"]  # unlabelled rows (aclImdb unsup)
     carved = test_df is None
     if carved:
+        _check_not_continuous(train_df["label"])  # before a split stratified on its values
         train_df, test_df = _carve_test(train_df, split_seed, source)
     else:
         test_df = _select_columns(test_df, desc, f"{source} (test)")
         test_df = test_df[test_df["label"].astype(str) != "-1"]
+        _check_not_continuous(pd.concat([train_df["label"], test_df["label"]]))
     names, train_ids, test_ids = _label_ids(train_df["label"], test_df["label"], desc.label_names)
     read_counts = np.bincount(
         train_ids + (test_ids if carved else []), minlength=len(names)
@@ -283,6 +285,30 @@ def _select_columns(df: pd.DataFrame, desc: DataDescription, where: str) -> pd.D
         raise DataError(f"Column '{label_col}' in {where} has empty labels.")
     out.attrs.update(text_columns=tuple(text_cols), label_column=str(label_col))
     return out
+
+
+# More distinct fractional numbers than this make a label column a score, not classes (ratings
+# in half stars, 1.0 to 5.0, are 9 classes).
+_MOST_FRACTIONAL_CLASSES = 20
+
+
+def _check_not_continuous(labels: pd.Series) -> None:
+    """A label column of many distinct fractional numbers (a regression target: 0.37, 0.52...)
+    is refused with what it is; otherwise each value would become a class, and a test file's
+    values would be "labels that train lacks"."""
+    numbers = pd.to_numeric(labels, errors="coerce")
+    if numbers.isna().any() or not (numbers % 1 != 0).any():
+        return
+    distinct = numbers.unique()
+    if len(distinct) <= _MOST_FRACTIONAL_CLASSES:
+        return
+    shown = ", ".join(f"{v:g}" for v in distinct[:4])
+    raise DataError(
+        f"The labels are continuous numbers ({shown}, ... {len(distinct):,} distinct values "
+        f"from {numbers.min():g} to {numbers.max():g}), not classes: this app trains "
+        "classifiers. Bin them into classes first (for example below and above a threshold), "
+        "or name the column of classes with --label-column."
+    )
 
 
 def _label_ids(

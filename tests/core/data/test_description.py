@@ -8,6 +8,7 @@ import os
 import random
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -225,6 +226,32 @@ def test_a_label_only_in_test_is_refused(tmp_path: Path) -> None:
         _load(tmp_path)
 
 
+@pytest.mark.parametrize("with_test", [True, False])
+def test_continuous_labels_are_named_as_such(tmp_path: Path, with_test: bool) -> None:
+    """Scores from 0 to 1 are not classes: one sentence says so, with or without a test file
+    (before, a test file gave "labels that train lacks" and no test file made each score a
+    class)."""
+    rng = np.random.default_rng(0)
+    train = make_reviews(60, 14).assign(label=rng.uniform(0, 1, 60).round(3))
+    train.to_csv(tmp_path / "train.csv", index=False)
+    if with_test:
+        test = make_reviews(20, 15).assign(label=rng.uniform(0, 1, 20).round(3))
+        test.to_csv(tmp_path / "test.csv", index=False)
+    with pytest.raises(DataError, match=r"^The labels are continuous numbers \(") as err:
+        _load(tmp_path)
+    assert "not classes" in str(err.value) and "\n" not in str(err.value)
+
+
+def test_half_star_ratings_stay_classes(tmp_path: Path) -> None:
+    """A few fractional values (ratings in half stars) are classes."""
+    stars = [1.0, 1.5, 2.0, 2.5, 3.0, 3.5, 4.0, 4.5, 5.0]
+    train = make_reviews(90, 16).assign(label=[stars[i % 9] for i in range(90)])
+    train.to_csv(tmp_path / "train.csv", index=False)
+    train.head(18).to_csv(tmp_path / "test.csv", index=False)
+    data = _load(tmp_path)
+    assert len(data.label_names) == 9
+
+
 def test_one_class_is_refused(tmp_path: Path) -> None:
     train = make_reviews(60, 13).assign(label=1)
     train.to_csv(tmp_path / "train.csv", index=False)
@@ -273,3 +300,14 @@ def test_a_folder_of_datasets_and_a_list(tmp_path: Path) -> None:
         list_datasets(str(root / "notes"))
     with pytest.raises(DataError, match=r"holds several datasets \(a-news, b-reviews\); name one"):
         _load(root)  # one dataset at a time: the CLI's --data names one
+
+
+def test_a_first_row_with_a_number_where_the_column_holds_numbers_is_data(tmp_path: Path) -> None:
+    """Short texts and scores, no header: a header names its columns, and "0.512" names none,
+    so the first row is read as data (before, it became the header)."""
+    rows = [f"item {i}\t{(i * 37 % 100) / 100:.3f}" for i in range(40)]
+    (tmp_path / "train.tsv").write_text("\n".join(rows) + "\n")
+    from core.data._files import read_table
+
+    table = read_table(tmp_path / "train.tsv")
+    assert table.attrs["header"] is False and len(table) == 40
