@@ -76,6 +76,7 @@ from core.studies.storage._files import (
     mask_url,
     normalize_url,
     read_only_url,
+    read_uri,
     scrub_url,
     sqlite_path,
 )
@@ -210,7 +211,7 @@ def snapshot_storage(url: str, dest: str | Path) -> str:
     path = sqlite_path(normalize_url(url))
     if path is not None:
         check_sqlite_file(path)
-        source = sqlite3.connect(f"file:{path.resolve()}?mode=ro", uri=True)
+        source = sqlite3.connect(read_uri(path), uri=True)
         target = sqlite3.connect(dest)
         try:
             source.backup(target)

@@ -14,6 +14,7 @@ opens the storages themselves).
 
 from __future__ import annotations
 
+import os
 import re
 import sqlite3
 from pathlib import Path
@@ -60,7 +61,7 @@ def check_sqlite_file(path: Path, *, empty_ok: bool = False) -> None:
             return  # a new WAL database keeps its first pages in the -wal file
         raise StorageError(f"`{path.name}` is not a study file (not a SQLite database).")
     try:
-        con = sqlite3.connect(f"file:{path.resolve()}?mode=ro", uri=True)
+        con = sqlite3.connect(read_uri(path), uri=True)
         try:
             con.execute("PRAGMA schema_version").fetchone()
             tables = [
@@ -116,6 +117,21 @@ def require_study_file(url: str | None) -> None:
         check_sqlite_file(path)
 
 
+def read_uri(path: Path) -> str:
+    """SQLite's URI for reading ``path`` without writing: ``mode=ro``, plus ``immutable=1`` on a
+    read-only filesystem. There a WAL-mode database cannot be opened otherwise (SQLite must
+    create its ``-shm`` file beside it), and nothing can change the file while it is read."""
+    uri = f"file:{path.resolve()}?mode=ro"
+    return uri + "&immutable=1" if _on_read_only_filesystem(path) else uri
+
+
+def _on_read_only_filesystem(path: Path) -> bool:
+    try:
+        return bool(os.statvfs(path).f_flag & os.ST_RDONLY)
+    except OSError:  # missing, or no statvfs: opening it will say why
+        return False
+
+
 def is_read_only_url(url: str) -> bool:
     """Whether ``url`` asks for read-only access itself (SQLite's ``mode=ro``)."""
     return url.startswith("sqlite:") and "mode=ro" in url.partition("?")[2].split("&")
@@ -126,7 +142,7 @@ def read_only_url(url: str) -> str:
     path = sqlite_path(url)
     if path is None or is_read_only_url(url):
         return url
-    return f"sqlite:///file:{path.resolve()}?mode=ro&uri=true"
+    return f"sqlite:///{read_uri(path)}&uri=true"
 
 
 def list_study_files() -> list[str]:

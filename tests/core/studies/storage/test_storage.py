@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import socket
+import sqlite3
 import subprocess
 import sys
 import textwrap
@@ -25,6 +26,7 @@ from core.studies.run._worker import run_worker
 from core.studies.spec._parse import parse_spec
 from core.studies.storage._backend import SERVER_CONNECT_TIMEOUT_S, open_storage
 from core.studies.storage._files import StorageError, mask_url, read_only_url
+from core.studies.storage._queries import list_studies
 from core.studies.storage._stop import clear_stop, request_stop, stop_requested
 from tests.core.studies.conftest import POSTGRES_URL_VAR, needs_postgres, tiny_spec_dict
 
@@ -251,3 +253,41 @@ def test_the_viewing_pages_may_read_the_configured_storage_and_study_files_only(
         assert why_not_offered(refused)
     elsewhere = f"sqlite:///{tmp_path / 'elsewhere' / 'mine.db'}"
     assert storage_choices(elsewhere) == ["", "examples", "other"]  # not a study file: unnamed
+
+
+@pytest.fixture
+def read_only_mount(tmp_path: Path):
+    """A folder that can be remounted read-only (a tmpfs): a real read-only filesystem, which
+    file permissions cannot stand in for when the tests run as root."""
+    folder = tmp_path / "media"
+    folder.mkdir()
+    if subprocess.run(
+        ["mount", "-t", "tmpfs", "tmpfs", str(folder)], capture_output=True
+    ).returncode:
+        pytest.skip("mounting a tmpfs needs root (CAP_SYS_ADMIN)")
+
+    def remount_read_only() -> None:
+        subprocess.run(["mount", "-o", "remount,ro", str(folder)], check=True)
+
+    try:
+        yield folder, remount_read_only
+    finally:
+        subprocess.run(["umount", "--lazy", str(folder)], check=False)  # SQLite may hold it
+
+
+def test_a_wal_study_file_on_a_read_only_filesystem_is_read(read_only_mount) -> None:
+    """The viewer's case: a study file in WAL mode, served from read-only media. SQLite cannot
+    create the -shm file such a file needs, so it was called "not a SQLite database"; it is
+    opened immutable there, and its studies are listed."""
+    folder, remount_read_only = read_only_mount
+    path = folder / "s.db"
+    storage = open_storage(f"sqlite:///{path}")
+    study = optuna.create_study(study_name="on-media", storage=storage)
+    study.optimize(lambda t: t.suggest_float("x", 0, 1), n_trials=2)
+    storage.engine.dispose()  # no file open for writing, or the remount is refused
+    con = sqlite3.connect(path)
+    assert con.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+    con.close()
+    remount_read_only()
+    frame = list_studies(read_only_url(f"sqlite:///{path}"))
+    assert frame["study"].tolist() == ["on-media"] and frame["complete"].tolist() == [2]
