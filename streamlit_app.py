@@ -13,7 +13,7 @@ viewing pages exist: Home, Explore, Results, Dashboard and Predict. ``core`` ref
 
 import streamlit as st
 
-from app_pages._resources import start_job_workers
+from app_pages._resources import start_job_workers, stop_job_workers
 from app_pages._sidebar import apply_secrets, render_sidebar
 from core.settings import is_read_only
 
@@ -56,6 +56,7 @@ else:  # `streamlit run` imports the file to find `app`, the server
         apply_secrets()  # read-only mode may come from secrets: set before the dashboard serves
         start_job_workers()  # the first Train click finds its workers warm
         yield None
+        stop_job_workers()
         unmount_dashboard()  # removes the copies it served
 
     app = st.App(__file__, routes=_dashboard.routes(), lifespan=_lifespan)

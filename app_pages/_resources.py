@@ -45,6 +45,15 @@ def start_job_workers() -> None:
     get_job_manager(get_storage_url()).start(warm=warm)
 
 
+def stop_job_workers() -> None:
+    """Stop the job workers when the server stops. The server's atexit hook does it too, but
+    uvicorn ends a SIGTERM (systemd, docker stop) by raising the signal again once the app has
+    shut down, and that exit runs no atexit hook: the workers' queues were then reported as
+    leaked semaphores."""
+    if not is_read_only():
+        get_job_manager(get_storage_url()).shutdown(timeout=5)
+
+
 @st.cache_resource(show_spinner=False)
 def get_worker_registry() -> WorkerRegistry:
     """The study worker processes this server launched."""

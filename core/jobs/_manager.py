@@ -160,6 +160,14 @@ class JobManager:
                 if proc.is_alive():
                     proc.kill()
                     proc.join(1)
+        # The queues' locks are semaphores the resource tracker counts: closed and dropped here,
+        # they are released now, not reported as leaked when the server exits.
+        with self._lock:
+            queues, self._tasks, self._events = (self._tasks, self._events), None, None
+        for q in queues:
+            if q is not None:
+                q.close()
+                q.join_thread()
 
     # ---- what pages call ------------------------------------------------------------------
 
@@ -195,6 +203,10 @@ class JobManager:
         job = Job(snap, seq, self._times.expected_s(run.family, run.train.max_steps))
         job.trial_id = trial_id
         with self._lock:
+            if self._tasks is None:  # shut down while this job was being created
+                self._add(job)
+                self._finish(job, "failed", "The app's server is stopping; train it again.")
+                return snap.id
             self._cancel[seq % CANCEL_RING] = 0
             self._add(job)
             self._tasks.put(JobTask(snap.id, seq, run.to_dict(), trial_id, self.storage_url))
@@ -313,12 +325,13 @@ class JobManager:
                 self._slot_job[job.slot] = None
 
     def _read_events(self) -> None:
+        events = self._events
         while not self._closed.is_set():
             try:
-                kind, key, payload = self._events.get(timeout=0.5)
+                kind, key, payload = events.get(timeout=0.5)
             except queue.Empty:
                 continue
-            except (EOFError, OSError):
+            except (EOFError, OSError, ValueError):  # closed by shutdown
                 return
             with self._lock:
                 if kind == "ready":

@@ -23,6 +23,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import queue
+import signal
 import time
 from typing import Any
 
@@ -43,7 +44,10 @@ def slot_main(
     warm: dict[str, Any] | None,
 ) -> None:
     """The worker process: warm up, then run jobs from ``tasks`` until ``None`` or the server
-    goes away."""
+    goes away. Ctrl-C in the server's terminal reaches every process of its group: the server
+    stops its slots itself (:meth:`~core.jobs._manager.JobManager.shutdown`), so a slot ignores
+    it rather than die with a traceback."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     os.environ["OMP_NUM_THREADS"] = str(threads)
     import torch
 
