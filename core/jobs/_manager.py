@@ -13,10 +13,9 @@ reads, and a training process never waits for the server's interpreter.
 - Cancel sets a flag in shared memory that the trainer checks after every step and every
   evaluation batch; a job still running ``CANCEL_GRACE_S`` later has its process stopped and
   replaced, so a cancel takes effect within about a second whatever the job is doing.
-- A job whose run is already in the store (same data, config, seed and thread count) is answered
-  from it at once (:mod:`core.studies.run._replay`), unless the caller asks for a fresh run.
-- Jobs are keyed by an *owner* (the app passes one id per browser session): one owner can
-  neither see nor cancel another's jobs.
+- A run already in the store (same data, config, seed and threads) is answered from it at once
+  (:mod:`core.studies.run._replay`) unless the caller asks for a fresh run.
+- Jobs are keyed by an *owner* (one id per browser session), who alone sees and cancels them.
 """
 
 from __future__ import annotations
@@ -30,7 +29,6 @@ import queue
 import threading
 import time
 import uuid
-from dataclasses import replace
 from multiprocessing.connection import wait
 from typing import TYPE_CHECKING, Any
 
@@ -160,14 +158,11 @@ class JobManager:
                 if proc.is_alive():
                     proc.kill()
                     proc.join(1)
-        # The queues' locks are semaphores the resource tracker counts: closed and dropped here,
-        # they are released now, not reported as leaked when the server exits.
-        with self._lock:
+        with self._lock:  # dropped, their semaphores are released now, not reported leaked
             queues, self._tasks, self._events = (self._tasks, self._events), None, None
-        for q in queues:
-            if q is not None:
-                q.close()
-                q.join_thread()
+        for q in filter(None, queues):
+            q.close()
+            q.join_thread()
 
     # ---- what pages call ------------------------------------------------------------------
 
@@ -203,12 +198,11 @@ class JobManager:
         job = Job(snap, seq, self._times.expected_s(run.family, run.train.max_steps))
         job.trial_id = trial_id
         with self._lock:
-            if self._tasks is None:  # shut down while this job was being created
-                self._add(job)
+            self._add(job)
+            if self._tasks is None:  # the server shut down meanwhile
                 self._finish(job, "failed", "The app's server is stopping; train it again.")
                 return snap.id
             self._cancel[seq % CANCEL_RING] = 0
-            self._add(job)
             self._tasks.put(JobTask(snap.id, seq, run.to_dict(), trial_id, self.storage_url))
         return snap.id
 
@@ -277,7 +271,7 @@ class JobManager:
         return job if job is not None and job.snap.owner == owner else None
 
     def _snapshot(self, job: Job) -> JobSnapshot:
-        snap = replace(job.snap, history=list(job.snap.history))
+        snap = dataclasses.replace(job.snap, history=list(job.snap.history))
         if snap.state == "queued":
             waiting = [j for j in self._jobs.values() if j.snap.state == "queued"]
             waiting.sort(key=lambda j: j.seq)
@@ -318,9 +312,7 @@ class JobManager:
                 job.snap.result = result
                 job.snap.step = result.steps
                 job.snap.history = list(result.history)
-                samples = result.steps * result.config.get("train", {}).get("batch_size", 1)
-                train_s = samples / result.train_samples_per_s if result.train_samples_per_s else 0
-                self._times.observe(job.snap.family, result.steps, result.wall_s, train_s)
+                self._times.observe(job.snap.family, result)
             if job.slot is not None and self._slot_job[job.slot] == job.snap.id:
                 self._slot_job[job.slot] = None
 

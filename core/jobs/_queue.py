@@ -5,6 +5,8 @@ from __future__ import annotations
 import heapq
 from collections.abc import Sequence
 
+from core.results import RunResult
+
 # Seconds a training step takes, per family, before this server has measured any (the default
 # knobs with two torch threads on a 2-core CPU), and the fixed part of a run (validation, test).
 DEFAULT_STEP_S = {"cnn": 0.02, "rnn": 0.4}
@@ -41,8 +43,12 @@ class RunTimeModel:
     def expected_s(self, family: str, max_steps: int) -> float:
         return self._overhead_s.get(family, 5.0) + max_steps * self._step_s.get(family, 0.1)
 
-    def observe(self, family: str, steps: int, wall_s: float, train_s: float) -> None:
-        """Fold in a finished run: ``train_s`` of its ``wall_s`` went to training steps."""
+    def observe(self, family: str, result: RunResult) -> None:
+        """Fold in a finished run: of its wall time, its samples over its throughput went to
+        training steps, the rest to loading and scoring."""
+        steps, wall_s = result.steps, result.wall_s
+        samples = steps * result.config.get("train", {}).get("batch_size", 1)
+        train_s = samples / result.train_samples_per_s if result.train_samples_per_s else 0
         if steps <= 0 or wall_s <= 0:
             return
         old_step = self._step_s.get(family, train_s / steps)
