@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 import statistics
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from optuna.storages import BaseStorage
@@ -122,15 +122,17 @@ def _human_s(seconds: float) -> str:
 
 @dataclass
 class BudgetEstimate:
-    """About how many trials a budget buys: unpruned, and with the spec's pruner where its
-    saving can be worked out before the study runs (successive halving and Hyperband)."""
+    """About how many trials a budget buys: unpruned, and with a pruner whose saving can be
+    worked out before the study runs (successive halving and Hyperband): the spec's, or, when
+    the spec prunes nothing, successive halving at factor 4 for comparison."""
 
     budget: Budget
     unpruned_trials: float
     unpruned_steps: float  # mean steps of a trial trained to its end
     pruned_trials: float | None
     pruned_steps: float | None  # mean steps of a trial under the pruner
-    pruner: str
+    pruner: str  # the spec's
+    compared: str | None = None  # the pruner the pruned figures are for, when not the spec's
 
     def describe(self) -> str:
         text = (
@@ -138,13 +140,20 @@ class BudgetEstimate:
             f"pruning (~{self.unpruned_steps:.0f} steps each)"
         )
         if self.pruned_trials is not None:
+            named = self.compared or self.pruner.replace("_", " ")
             text += (
-                f", about {self.pruned_trials:.0f} with {self.pruner.replace('_', ' ')} "
-                f"(~{self.pruned_steps:.0f} steps each)"
+                f", about {self.pruned_trials:.0f} with {named} (~{self.pruned_steps:.0f} "
+                "steps each)"
             )
+            if self.compared:
+                text += ", which this study does not use"
         elif self.pruner != "none":
             text += f"; what the {self.pruner} pruner saves depends on the curves"
         return text + "; early stopping ends some trials sooner, so a few more."
+
+
+# What a budget would buy pruned, shown beside a study that prunes nothing.
+_COMPARED_PRUNER = ("successive_halving", {"reduction_factor": 4}, "successive halving at factor 4")
 
 
 def estimate_budget(
@@ -159,14 +168,19 @@ def estimate_budget(
     base = resolve(spec.model, spec.preset, spec.fixed, spec.data_config())
     lengths = _quantiles(spec, "max_steps", base)
     full = statistics.mean(lengths)
-    pruned = _halving_steps(spec, lengths)
+    compared = None
+    if spec.pruner == "none":
+        name, options, compared = _COMPARED_PRUNER
+        pruned = _halving_steps(replace(spec, pruner=name, pruner_options=options), lengths)
+    else:
+        pruned = _halving_steps(spec, lengths)
     if budget.unit == "steps":
         per_trial = full
     else:  # a pruned trial's time taken as its share of a full one's steps
         per_trial = estimate_cost(spec, storage, n_trials=1).expected_s
     unpruned_n = budget.amount / per_trial
     pruned_n = None if pruned is None else budget.amount / (per_trial * pruned / full)
-    return BudgetEstimate(budget, unpruned_n, full, pruned_n, pruned, spec.pruner)
+    return BudgetEstimate(budget, unpruned_n, full, pruned_n, pruned, spec.pruner, compared)
 
 
 def _halving_steps(spec: StudySpec, lengths: list[float]) -> float | None:

@@ -10,7 +10,7 @@ config's own field names (:func:`core.knobs._fields.get_knobs`)::
     n_trials = 60                   # and/or timeout_s = 3600, budget = "20000 steps" or "1h"
     seed = 0
     sampler = "tpe"                 # or a table: [sampler] name = "tpe", n_startup_trials = 10
-    pruner = "median"
+    pruner = "none"                 # the default; or "median", "successive_halving", "hyperband"
 
     [fixed]
     eval_steps = 100
@@ -131,7 +131,7 @@ def parse_spec(raw: dict[str, Any]) -> StudySpec:
         raise ConfigError(f"score_test must be true or false, got {score_test}.")
 
     sampler, sampler_options = _named_table(raw.get("sampler", "tpe"), "sampler", SAMPLERS)
-    pruner, pruner_options = _named_table(raw.get("pruner", "median"), "pruner", PRUNERS)
+    pruner, pruner_options = _named_table(raw.get("pruner", "none"), "pruner", PRUNERS)
 
     data = raw.get("data", {})
     if not isinstance(data, dict):

@@ -31,7 +31,7 @@ class StudySpec:
     seed: int = 0
     sampler: str = "tpe"
     sampler_options: dict[str, Any] = field(default_factory=dict)
-    pruner: str = "median"
+    pruner: str = "none"
     pruner_options: dict[str, Any] = field(default_factory=dict)
     score_test: bool = True
     data: dict[str, Any] = field(default_factory=dict)

@@ -126,6 +126,10 @@ def test_what_a_budget_buys(tiny_data_dir: Path, tmp_path: Path) -> None:
     assert bought.pruned_trials == pytest.approx(40)
     text = bought.describe()
     assert "about 18 trials without pruning" in text and "about 40 with successive halving" in text
+    unpruned = estimate_budget(parse_spec(raw | {"pruner": "none"}), Budget(7000, "steps"))
+    assert unpruned.pruned_trials == pytest.approx(40)  # what factor 4 would buy, for comparison
+    assert "with successive halving at factor 4" in unpruned.describe()
+    assert "which this study does not use" in unpruned.describe()
     median = estimate_budget(parse_spec(raw | {"pruner": "median"}), Budget(7000, "steps"))
     assert median.pruned_trials is None
     assert "what the median pruner saves depends on the curves" in median.describe()

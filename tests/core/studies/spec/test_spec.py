@@ -248,6 +248,13 @@ BAD_SPECS: list[tuple[dict[str, Any], str]] = [
 ]
 
 
+def test_a_file_that_names_no_pruner_prunes_nothing(tiny_data_dir: Path) -> None:
+    """No pruning design beat an unpruned search at equal compute (README), so it is the
+    default."""
+    raw = {k: v for k, v in tiny_spec_dict(tiny_data_dir).items() if k != "pruner"}
+    assert parse_spec(raw).pruner == "none"
+
+
 @pytest.mark.parametrize(("changes", "message"), BAD_SPECS, ids=[m[:40] for _, m in BAD_SPECS])
 def test_every_mistake_has_one_sentence(tiny_data_dir: Path, changes: dict, message: str) -> None:
     with pytest.raises(ConfigError) as err:
