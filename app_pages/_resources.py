@@ -12,7 +12,7 @@ from typing import Any
 
 import streamlit as st
 
-from core.data import DatasetEntry, list_datasets, usable
+from core.data import DatasetEntry, describe_data, list_datasets, usable
 from core.errors import ExplorerError
 from core.jobs import JobManager
 from core.knobs import DataConfig
@@ -102,6 +102,16 @@ def current_dataset() -> DatasetEntry:
         return DatasetEntry(setting, setting)
     chosen = st.session_state.get("dataset")
     return next((e for e in entries if e.name == chosen), entries[0])
+
+
+def data_nouns() -> tuple[str, str]:
+    """What one row of the chosen dataset is, singular and plural (dataset.toml's ``noun``,
+    else "text"), for the pages' wording; "text" when its description cannot be read."""
+    try:
+        desc = describe_data(current_dataset().source)
+    except ExplorerError:
+        return "text", "texts"
+    return desc.noun, desc.nouns
 
 
 def data_config(**overrides: Any) -> DataConfig:

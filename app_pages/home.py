@@ -68,7 +68,7 @@ try:
 except ExplorerError as err:
     summary = None
     if is_read_only():  # the reason would name the host's paths
-        st.caption("The review data is not available to this viewer.")
+        st.caption("The data is not available to this viewer.")
     else:
         st.error(str(err))
 if summary is None and not is_read_only():
@@ -93,16 +93,19 @@ if summary is not None:
     if summary.test_carved:
         st.warning(
             "This dataset has no test file: its test split was carved from train (20 %, seeded and "
-            "stratified), so test accuracy here is on reviews from the training file."
+            f"stratified), so test accuracy here is on {summary.nouns} from the training file."
         )
     cols = st.columns(len(summary.sizes))
     for col, (split, n) in zip(cols, summary.sizes.items(), strict=True):
-        col.metric(f"{split} reviews", f"{n:,}")
+        col.metric(f"{split} {summary.nouns}", f"{n:,}")
     left, right = st.columns([1, 2])
     left.caption("Label balance")
     left.dataframe(summary.label_counts)
-    right.caption(f"Review length (words), {len(summary.lengths):,} training reviews")
-    right.plotly_chart(build_length_histogram(summary.lengths), key="home_lengths")
+    right.caption(
+        f"{summary.noun.capitalize()} length (words), {len(summary.lengths):,} training "
+        f"{summary.nouns}"
+    )
+    right.plotly_chart(build_length_histogram(summary.lengths, summary.noun), key="home_lengths")
 
 st.header("Storage")
 if is_read_only():

@@ -13,6 +13,7 @@ from app_pages._knobs import render_knob, set_knob_values
 from app_pages._resources import (
     current_dataset,
     data_config,
+    data_nouns,
     get_job_manager,
     get_owner_id,
     show_error,
@@ -93,6 +94,7 @@ if exercise.active:
         + (f"the model is fixed to {exercise.family.upper()}; " if exercise.family else "")
         + f"{len(exercise.locked)} knob(s) locked, {len(exercise.hidden)} hidden."
     )
+noun, nouns = data_nouns()
 family = (
     st.segmented_control(
         "Model family",
@@ -100,7 +102,7 @@ family = (
         format_func=str.upper,
         key="playground_family",
         disabled=exercise.family is not None,
-        help="CNN: n-gram detectors with a max-pool. RNN: reads the review token by token.",
+        help="CNN: n-gram detectors with a max-pool. RNN: reads the text token by token.",
     )
     or "cnn"
 )
@@ -165,7 +167,7 @@ for i, knob in enumerate(main):
 if "embedding_init" in {k.name for k in shown}:
     st.caption(
         "**embedding_init = word2vec** starts every token's vector from word2vec trained on the "
-        "training reviews and the unlabelled ones without reading a single label, so the model "
+        f"training {nouns} and the unlabelled ones without reading a single label, so the model "
         "knows which words are used alike before its first step: unlabelled text helps "
         "(the first run at a new embedding_dim pretrains them, 2-3 minutes on 2 cores, then "
         "cached)."
@@ -179,10 +181,10 @@ if more:
         if "teacher" in {k.name for k in more}:
             st.caption(
                 "**teacher = baseline** lets the network also learn what the linear baseline "
-                "(TF-IDF n-grams) believes about every training review and every unlabelled one: "
+                f"(TF-IDF n-grams) believes about every training {noun} and every unlabelled one: "
                 "a second, different view of the same text, and unlabelled text helps again "
                 "(the first run on a dataset fits the teacher, 1-2 minutes on 2 cores, then "
-                "cached). More reviews per run also want more max_steps."
+                f"cached). More {nouns} per run also want more max_steps."
             )
 
 run = None
@@ -266,7 +268,7 @@ def render_result(s: JobSnapshot) -> None:
     cols[1].metric(
         "test accuracy",
         f"{r.test_accuracy:.1%}" if r.test_accuracy is not None else "–",
-        help=f"On all {r.test_size:,} test reviews, with the checkpoint chosen on validation.",
+        help=f"On all {r.test_size:,} test {nouns}, with the checkpoint chosen on validation.",
     )
     cols[2].metric("wall time (stored run)" if s.replayed else "wall time", f"{r.wall_s:.1f} s")
     cols[3].metric("parameters", f"{r.params:,}")

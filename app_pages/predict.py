@@ -1,10 +1,10 @@
-"""Predict: pick a stored model, paste a review, see the label and the words that drove it."""
+"""Predict: pick a stored model, paste a text, see the label and the words that drove it."""
 
 from __future__ import annotations
 
 import streamlit as st
 
-from app_pages._resources import load_cached_model, show_error
+from app_pages._resources import data_nouns, load_cached_model, show_error
 from app_pages._sidebar import view_storage_url
 from app_pages._tables import list_study_names
 from core.errors import ExplorerError
@@ -67,7 +67,8 @@ else:
         except ExplorerError as err:
             show_error(err)
 
-text = st.text_area("Review", height=150, key="predict_text")
+noun, _ = data_nouns()
+text = st.text_area(noun.capitalize(), height=150, key="predict_text")
 if chosen is not None:
     try:
         model = load_cached_model(chosen.run_dir)
@@ -95,7 +96,7 @@ if chosen is not None:
         )
         if result.truncated:
             st.warning(
-                f"The review is longer than this model's max_length "
+                f"The {noun} is longer than this model's max_length "
                 f"({model.config.max_length} tokens); only the words shown coloured were read."
             )
         st.markdown(build_highlighted_html(result), unsafe_allow_html=True)

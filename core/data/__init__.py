@@ -21,6 +21,7 @@ from core.data._baseline import (
     get_baseline,
     load_baseline,
 )
+from core.data._description import DataDescription, describe_data, plural
 from core.data._files import HOW_TO_PROVIDE, DatasetEntry, hub_reachable, list_datasets, usable
 from core.data._loading import TextData, load_data, loaded_fingerprint
 from core.data._npz_cache import computed_once, content_key, tokenizer_key
@@ -38,6 +39,8 @@ __all__ = [
     "BaselineSettings",
     "computed_once",
     "content_key",
+    "DataDescription",
+    "describe_data",
     "DatasetEntry",
     "find_baseline",
     "fit_baseline",
@@ -50,6 +53,7 @@ __all__ = [
     "load_baseline",
     "load_data",
     "loaded_fingerprint",
+    "plural",
     "pretrain_vectors",
     "TextData",
     "texts_fingerprint",

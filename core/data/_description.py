@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -50,6 +51,7 @@ _ENV = {
     "label_column": "EXPLORER_LABEL_COLUMN",
     "header": "EXPLORER_HEADER",
     "label_names": "EXPLORER_LABEL_NAMES",
+    "noun": "EXPLORER_DATA_NOUN",
 }
 _HOW = {
     "text": f"text_column in {DESCRIPTION_FILE} (or EXPLORER_TEXT_COLUMN, --text-column)",
@@ -68,6 +70,16 @@ class DataDescription:
     label_column: str | None = None
     header: bool | None = None
     label_names: tuple[str, ...] = ()
+    noun: str = "text"  # what one row is, for the pages' wording: "review", "message"...
+
+    @property
+    def nouns(self) -> str:
+        return plural(self.noun)
+
+
+def plural(noun: str) -> str:
+    """``noun`` with an "s", or "es" after s, x, z, ch and sh: texts, reviews, messages."""
+    return noun + ("es" if noun.endswith(("s", "x", "z", "ch", "sh")) else "s")
 
 
 def describe_data(
@@ -151,7 +163,9 @@ def _check(key: str, value: Any, where: str) -> Any:
         return value
     if not isinstance(value, str):
         raise DataError(f"{key} in {where} must be a string, got {value!r}.")
-    return value
+    if key == "noun" and not re.fullmatch(r"[A-Za-z][A-Za-z -]{0,30}", value):
+        raise DataError(f'noun in {where} must be a word such as "review", got {value!r}.')
+    return value.lower() if key == "noun" else value
 
 
 # --------------------------------------------------------------------------------------------

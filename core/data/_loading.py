@@ -83,6 +83,7 @@ class TextData:
     split_fingerprints: dict[str, str]  # per split, so the tokenizer's key needs no rehash
     reading: DataReading  # how the files were read
     name: str = ""  # the dataset's display name (dataset.toml's name, else the folder's)
+    noun: str = "text"  # what one row is (dataset.toml's noun)
 
     @property
     def test_carved(self) -> bool:
@@ -179,7 +180,7 @@ def _load_data_cached(
     splits = DatasetDict(train=train, validation=val, test=test)
     prints = {name: split_fingerprint(ds) for name, ds in splits.items()}
     fingerprint = _fingerprint(prints, val_fraction, split_seed)  # the splits' contents tell
-    return TextData(splits, names, source, fingerprint, prints, reading, desc.name)
+    return TextData(splits, names, source, fingerprint, prints, reading, desc.name, desc.noun)
 
 
 def _carve_validation(

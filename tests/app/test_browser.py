@@ -125,7 +125,7 @@ def test_app_in_a_browser(server: str) -> None:
             page.set_default_timeout(60_000)
             page.goto(server)
             expect(page.get_by_text("Hyperparameter Explorer").first).to_be_visible()
-            expect(page.get_by_text("train reviews")).to_be_visible()
+            expect(page.get_by_text("train texts")).to_be_visible()
             page.wait_for_timeout(1500)  # let the histogram draw
             page.screenshot(path=ARTIFACTS / "home.png", full_page=True)
 

@@ -14,9 +14,28 @@ def test_home_shows_the_data(app_env: str) -> None:
     at = new_app()
     assert at.title[0].value == "Hyperparameter Explorer"
     metrics = {m.label: m.value for m in at.metric}
-    assert metrics["train reviews"] == "540" and metrics["test reviews"] == "200"
+    assert metrics["train texts"] == "540" and metrics["test texts"] == "200"  # no noun given
     assert not at.error
     assert any("Nothing trained yet" in i.value for i in at.info)
+
+
+def test_the_pages_call_a_row_by_the_datasets_noun(
+    app_env: str, tiny_data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """dataset.toml's ``noun`` names a row on Home and Predict: not "review" on any data."""
+    import shutil
+
+    folder = tmp_path / "sms"
+    shutil.copytree(tiny_data_dir, folder)
+    (folder / "dataset.toml").write_text('noun = "message"\n')
+    monkeypatch.setenv("EXPLORER_DATA", str(folder))
+    at = new_app()
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["train messages"] == "540" and metrics["test messages"] == "200"
+    assert any(c.value.startswith("Message length (words)") for c in at.caption)
+    assert not any("review" in c.value.lower() for c in at.caption)
+    predict = new_app("app_pages/predict.py")
+    assert predict.text_area(key="predict_text").label == "Message"
 
 
 def test_home_without_data_says_how_to_provide_it(
