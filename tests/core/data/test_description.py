@@ -182,7 +182,7 @@ def _news_folder(tmp_path: Path, toml: str | None = None) -> Path:
         ('text_column = "story"\n', "Column 'story' is not in"),
         ('text_column = "body"\nlabel_column = "kind"\n', "Column 'kind' is not in"),
         ("header = 3\n", "header in"),
-        ('noun = "two/words"\n', 'noun in'),
+        ('noun = "two/words"\n', "noun in"),
         ("text_column = [\n", "is not valid TOML"),
     ],
 )
