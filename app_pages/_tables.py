@@ -8,6 +8,7 @@ import streamlit as st
 from app_pages._resources import show_error
 from app_pages._sidebar import view_storage_url
 from core.errors import ExplorerError
+from core.knobs import describe_validation
 from core.settings import get_storage_url
 from core.studies.storage import get_best_trial, list_studies, load_trials
 
@@ -75,8 +76,9 @@ def render_best_results() -> None:
             "chooses).",
         )
         number = f"trial #{trial.number} of " if trial is not None else ""
+        flat = (trial.user_attrs.get("flat") or trial.params) if trial is not None else {}
         col.caption(
-            f"validation {row.best_value:.1%}, {number}`{row.study}` "
-            f"({row.complete} completed trials)"
+            f"validation {row.best_value:.1%} on {describe_validation(flat)}, {number}"
+            f"`{row.study}` ({row.complete} completed trials)"
         )
     st.page_link("app_pages/results.py", label="Open Results", icon=":material/bar_chart:")

@@ -29,6 +29,7 @@ from app_pages._trials_view import draw_trials
 from core.data import BaselineResult, load_baseline
 from core.errors import ExplorerError
 from core.figures import FIGURES, FigureResult, build_comparison_figure, build_figure
+from core.knobs import describe_validation
 from core.studies.storage import TrialTable, main_study
 
 FIGURE_LABELS = {
@@ -127,7 +128,9 @@ if summary.best is not None:
     with st.container(border=True):
         st.subheader(f"Best trial #{best.number}")
         cols = st.columns(4)
+        protocol = describe_validation(best.user_attrs.get("flat") or best.params)
         cols[0].metric("validation accuracy", f"{best.value:.1%}")
+        st.caption(f"Validation: {protocol} of the training data, held out.")
         test = best.user_attrs.get("test_accuracy")
         f1 = best.user_attrs.get("test_macro_f1")  # stored where the test classes are unbalanced
         cols[1].metric(

@@ -19,12 +19,20 @@ from core.knobs._fields import (
     get_knobs,
 )
 from core.knobs._presets import PRESETS
-from core.knobs._values import check_values, coerce, family_of, flat_of_config, resolve
+from core.knobs._values import (
+    check_values,
+    coerce,
+    describe_validation,
+    family_of,
+    flat_of_config,
+    resolve,
+)
 
 __all__ = [
     "check_values",
     "coerce",
     "DataConfig",
+    "describe_validation",
     "FAMILIES",
     "family_of",
     "FAMILY_OF_MODEL_TYPE",

@@ -6,6 +6,7 @@ Torch-free like :mod:`core.knobs._fields`, whose knob declarations these functio
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from core.errors import ConfigError
@@ -98,3 +99,15 @@ def flat_of_config(config: dict[str, Any]) -> dict[str, Any]:
     family = family_of(config["model"]["model_type"])
     values = {k.name: config[k.scope].get(k.name, k.default) for k in get_knobs(family)}
     return {"model": family} | values
+
+
+def describe_validation(values: Mapping[str, Any]) -> str:
+    """How a run's validation rows were held out, in words, from its knob values (``flat``):
+    "a random 10 % of each class" or "the last 10 % of each class (tail)". A run stored before
+    ``val_split`` existed held out random rows."""
+    split = values.get("val_split", get_knob("val_split").before)
+    fraction = values.get("val_fraction", get_knob("val_fraction").default)
+    share = f"{100 * float(fraction):g} %"
+    if split == "tail":
+        return f"the last {share} of each class (tail)"
+    return f"a random {share} of each class"

@@ -183,6 +183,7 @@ def test_a_rerun_shows_what_changed_since(app_env: str) -> None:
     at.run()
     assert table_caption().startswith("showing 7 of 7 trials")
     assert at.subheader[0].value == "Best trial #6"
+    assert any(c.value.startswith("Validation: a random 10 % of each class") for c in at.caption)
     running = study.ask({"learning_rate": lr})
     running.report(0.5, step=100)
     at.run()

@@ -111,3 +111,15 @@ def test_knob_dependencies_come_from_the_knob() -> None:
     for k in get_knobs():
         for name, value in k.requires:
             get_knob(name).check(value)  # each dependency names a real knob and a legal value
+
+
+def test_the_validation_protocol_in_words() -> None:
+    """What a page says a best was chosen on; a run stored before val_split held out random
+    rows."""
+    from core.knobs import describe_validation
+
+    assert describe_validation({"val_split": "tail", "val_fraction": 0.2}) == (
+        "the last 20 % of each class (tail)"
+    )
+    assert describe_validation({"val_fraction": 0.1}) == "a random 10 % of each class"
+    assert describe_validation({}) == "a random 10 % of each class"
