@@ -34,7 +34,6 @@ from experiments.pruner_surrogate import (
     DESIGNS,
     SEARCHED,
     Simulator,
-    early_stopped,
     features,
     fit_surrogate,
     stored_curves,
@@ -88,34 +87,11 @@ class BudgetSimulator(Simulator):
         super().__init__(*args, **kwargs)
         self.cap, self.spent = cap, 0
 
-    def objective(self, spec, fixed: dict):
-        import optuna
-
-        from core.studies.spec import suggest_overrides
-
-        def run(trial: optuna.Trial) -> float:
-            flat = {"val_fraction": 0.2} | spec.fixed | fixed | suggest_overrides(trial, spec)
-            oracle = flat.pop("oracle", False)
-            trained = early_stopped(self.curve(flat), self.patience)
-            final = max(value for _, value in trained)
-            best_step = next(step for step, value in trained if value == final)
-            trial.set_user_attr("flat", flat)
-            trial.set_user_attr("best_step", best_step)
-            ran = 0
-            try:
-                for step, value in trained:
-                    ran = step
-                    trial.report(final if oracle else value, step)
-                    if trial.should_prune():
-                        raise optuna.TrialPruned()
-            finally:
-                self.spent += ran
-                trial.set_user_attr("spent", self.spent)
-                if self.spent >= self.cap:
-                    trial.study.stop()
-            return final
-
-        return run
+    def ended(self, trial) -> None:
+        self.spent += trial.user_attrs["steps"]
+        trial.set_user_attr("spent", self.spent)
+        if self.spent >= self.cap:
+            trial.study.stop()
 
 
 def run_arm(

@@ -205,15 +205,23 @@ class Simulator:
             oracle = flat.pop("oracle", False)
             trained = early_stopped(self.curve(flat), self.patience)
             final = max(value for _, value in trained)
-            for step, value in trained:
-                trial.set_user_attr("steps", step)
-                # the oracle's pruner sees at each rung the value the trial would end with
-                trial.report(final if oracle else value, step)
-                if trial.should_prune():
-                    raise optuna.TrialPruned()
+            trial.set_user_attr("flat", flat)
+            trial.set_user_attr("best_step", next(s for s, v in trained if v == final))
+            try:
+                for step, value in trained:
+                    trial.set_user_attr("steps", step)
+                    # the oracle's pruner sees at each rung the value the trial would end with
+                    trial.report(final if oracle else value, step)
+                    if trial.should_prune():
+                        raise optuna.TrialPruned()
+            finally:
+                self.ended(trial)
             return final
 
         return run
+
+    def ended(self, trial) -> None:
+        """Called as each trial ends, completed or pruned (its ``steps`` attribute set)."""
 
 
 def early_stopped(curve: list[tuple[int, float]], patience: int) -> list[tuple[int, float]]:
