@@ -8,9 +8,9 @@ import streamlit as st
 from app_pages._resources import show_error
 from app_pages._sidebar import view_storage_url
 from core.errors import ExplorerError
-from core.knobs import describe_validation
 from core.settings import get_storage_url
-from core.studies.storage import get_best_trial, list_studies, load_trials
+from core.studies import WHY_RECOMMENDED, datasets_run, headlines
+from core.studies.storage import completed_runs, list_studies, load_trials
 
 
 def list_study_names(kind: str | None = None) -> list[str]:
@@ -52,33 +52,59 @@ def load_family_trials(family: str) -> pd.DataFrame | None:
     return trials[first + [c for c in trials.columns if c not in first]]
 
 
-def render_best_results() -> None:
-    """The best stored result per model family, with a link to Results."""
+@st.cache_data(show_spinner=False, max_entries=4)
+def _completed_runs(storage_url: str, completed: tuple[tuple[str, int], ...]) -> pd.DataFrame:
+    """:func:`completed_runs`, read again only when a study's completed count changes
+    (``completed``), not on every rerun of Home."""
+    return completed_runs(storage_url)
+
+
+def render_best_results(dataset: str) -> None:
+    """The best stored run per model family on ``dataset`` (else on the dataset with the most
+    runs, named), chosen on validation among runs validated the same way; a link to Results."""
     try:
         studies = list_studies(view_storage_url())
+        completed = tuple(zip(studies["study"], studies["complete"], strict=True))
+        runs = _completed_runs(view_storage_url(), completed)
     except ExplorerError as err:
         show_error(err)
         return
-    done = studies.dropna(subset=["best_value"])
-    if done.empty:
+    if runs.empty:
         st.info("Nothing trained yet: start in the Playground or launch a study.")
         return
-    done = done.assign(model=done["model"].fillna("other"))
-    best = done.sort_values("best_value", ascending=False).groupby("model", sort=True).head(1)
+    recorded = datasets_run(runs)
+    shown = dataset
+    if not recorded:  # made outside this app, or before runs recorded their data
+        runs, dataset, shown = runs.assign(dataset=""), "", "data not recorded"
+    elif dataset not in recorded:
+        st.caption(
+            f"No stored run trained on **{dataset}**; the best runs on **{recorded[0]}**, "
+            "the dataset with the most runs:"
+        )
+        dataset = shown = recorded[0]
+    families = dict(zip(studies["study"], studies["model"].fillna("other"), strict=True))
+    best = headlines(runs, families, dataset)
+    if not best:
+        st.info("Nothing trained yet: start in the Playground or launch a study.")
+        return
     cols = st.columns(len(best))
-    for col, row in zip(cols, best.itertuples(), strict=True):
-        trial = get_best_trial(str(row.study), view_storage_url())
-        test = trial.user_attrs.get("test_accuracy") if trial is not None else None
+    for col, h in zip(cols, best, strict=True):
         col.metric(
-            f"best {str(row.model).upper()}: test accuracy",
-            f"{test:.1%}" if test is not None else "not scored",
-            help="On the whole test set, for the trial chosen on validation (the test set never "
+            f"best {h.family.upper()} on {shown}: test accuracy",
+            f"{h.test_accuracy:.1%}" if h.test_accuracy is not None else "not scored",
+            help="On the whole test set, for the run chosen on validation (the test set never "
             "chooses).",
         )
-        number = f"trial #{trial.number} of " if trial is not None else ""
-        flat = (trial.user_attrs.get("flat") or trial.params) if trial is not None else {}
+        others = (
+            f"; {h.not_compared} validated otherwise are not compared" if h.not_compared else ""
+        )
         col.caption(
-            f"validation {row.best_value:.1%} on {describe_validation(flat)}, {number}"
-            f"`{row.study}` ({row.complete} completed trials)"
+            f"validation {h.value:.1%} on {h.protocol}, trial #{h.number} of `{h.study}`: the "
+            f"best of {h.compared} runs validated this way{others}."
+        )
+    if any(h.recommended for h in best):
+        st.caption(
+            f"Where runs were validated in several ways, the best is taken on the tail split: "
+            f"{WHY_RECOMMENDED}."
         )
     st.page_link("app_pages/results.py", label="Open Results", icon=":material/bar_chart:")

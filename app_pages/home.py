@@ -116,7 +116,7 @@ if is_read_only():
     )
 else:
     st.markdown(f"Studies and playground runs are stored in `{mask_url(get_storage_url())}`.")
-render_best_results()
+render_best_results(current_dataset().name)
 
 st.header("Why the report's RNN sat at 51 %")
 st.markdown(

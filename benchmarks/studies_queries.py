@@ -22,6 +22,15 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 
+def _default_flat() -> dict:
+    from core.knobs import get_knobs
+
+    return {k.name: k.default for k in get_knobs()}
+
+
+FLAT = _default_flat()
+
+
 def synthetic_trials(n: int, seed: int = 0) -> list:
     from optuna.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
     from optuna.trial import TrialState, create_trial
@@ -61,6 +70,9 @@ def synthetic_trials(n: int, seed: int = 0) -> list:
                     "wall_s": 30.0,
                     "steps": 1000,
                     "status": state.name.lower(),
+                    "dataset": "bench",
+                    # every knob's value, as a real trial stores it
+                    "flat": FLAT | params | {"val_split": "random", "val_fraction": 0.1},
                 },
             )
         )
@@ -129,6 +141,7 @@ def main() -> None:
     from core.figures import FIGURES, build_figure
     from core.studies.storage import (
         SnapshotReader,
+        completed_runs,
         list_studies,
         load_snapshot,
         load_trials,
@@ -143,6 +156,7 @@ def main() -> None:
         _warm_up(build_figure)
         print(f"{args.trials} trials:")
         timed("list_studies", list_studies, url)
+        timed("completed_runs (Home's headline)", completed_runs, url)
         snap = timed("load_snapshot (read once)", load_snapshot, "bench", url)
         timed("load_trials (table)", load_trials, snap)
         for kind in FIGURES:

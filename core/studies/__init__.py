@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from core.studies._best_run import find_best_run_dir
 from core.studies._cost import BudgetEstimate, estimate_budget, estimate_cost
+from core.studies._headline import WHY_RECOMMENDED, Headline, datasets_run, headlines
 from core.studies._landscape import (
     Landscape,
     LandscapePoint,
@@ -38,10 +39,13 @@ __all__ = [
     "drawn_mask",
     "DRAWN_STATES",
     "BudgetEstimate",
+    "datasets_run",
     "estimate_budget",
     "estimate_cost",
     "find_best_run_dir",
     "format_value",
+    "Headline",
+    "headlines",
     "Landscape",
     "LandscapePoint",
     "list_landscapes",
@@ -51,4 +55,5 @@ __all__ = [
     "SummaryTracker",
     "trial_points",
     "TrialPoints",
+    "WHY_RECOMMENDED",
 ]

@@ -180,3 +180,28 @@ def test_the_link_keeps_the_dataset_across_pages_and_a_reload(
             assert "dataset=reviews" in page.url
         finally:
             browser.close()
+
+
+def test_homes_headline_shows_only_the_picked_datasets_runs(
+    two_datasets: Path, app_env: str
+) -> None:
+    """One Playground study holds runs of both datasets; Home's best CNN is the picked
+    dataset's, named, never the other one's higher number."""
+    study = optuna.create_study(study_name="playground-cnn", storage=app_env, direction="maximize")
+    study.set_user_attr("model", "cnn")
+    for value, test, dataset in ((0.987, 0.985, "Tiny News"), (0.81, 0.80, "reviews")):
+        study.add_trial(
+            optuna.trial.create_trial(
+                value=value,
+                user_attrs={"test_accuracy": test, "dataset": dataset, "flat": {}},
+            )
+        )
+    at = new_app()
+    at.selectbox(key="dataset").set_value("reviews").run()
+    metric = next(m for m in at.metric if m.label.startswith("best CNN"))
+    assert (metric.label, metric.value) == ("best CNN on reviews: test accuracy", "80.0%")
+    text = " ".join(c.value for c in at.caption)
+    assert "validation 81.0% on a random 10 % of each class" in text and "98.7" not in text
+    at.selectbox(key="dataset").set_value("Tiny News").run()
+    metric = next(m for m in at.metric if m.label.startswith("best CNN"))
+    assert (metric.label, metric.value) == ("best CNN on Tiny News: test accuracy", "98.5%")

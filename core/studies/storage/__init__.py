@@ -23,6 +23,8 @@ from core.studies.storage._files import (
     why_not_offered,
 )
 from core.studies.storage._queries import (
+    RUN_COLUMNS,
+    completed_runs,
     datasets_of,
     describe_failures,
     get_best_trial,
@@ -45,6 +47,7 @@ from core.studies.storage._trial_table import (
 
 __all__ = [
     "clear_stop",
+    "completed_runs",
     "datasets_of",
     "describe_failures",
     "get_best_trial",
@@ -62,6 +65,7 @@ __all__ = [
     "PAGE_ROWS",
     "public_name",
     "rdb_of",
+    "RUN_COLUMNS",
     "read_only_url",
     "read_trials_sql",
     "request_stop",

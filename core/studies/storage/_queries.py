@@ -9,6 +9,7 @@ memory so that every figure (``core.figures._study``) reuses it.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from typing import Any
 
 import optuna
@@ -240,3 +241,73 @@ def trials_on_data(trials: pd.DataFrame, fingerprint: str) -> pd.DataFrame:
     trained on the data and validation split ``fingerprint`` names: accuracies measured on other
     data or another split are not comparable, so a page never mixes them."""
     return trials[trials["data_fingerprint"] == fingerprint]
+
+
+# What :func:`completed_runs` returns, one row per completed trial of the storage.
+RUN_COLUMNS = [
+    "study",
+    "number",
+    "value",
+    "test_accuracy",
+    "dataset",
+    "val_split",
+    "val_fraction",
+    "test_size",
+]
+
+
+def completed_runs(storage: str | BaseStorage | None = None) -> pd.DataFrame:
+    """Every completed trial of every study, with what decides whether two of them compare: the
+    dataset it trained on (its name), how its validation rows were held out (``val_split``,
+    ``val_fraction``: None when the trial does not record them) and its test set's size. On an
+    RDB storage one query reads just those, however many trials there are."""
+    s = open_storage(storage)
+    rdb = rdb_of(s)
+    if rdb is not None and rdb.engine.dialect.name in ("sqlite", "postgresql"):
+        return _completed_runs_sql(rdb)
+    rows = []
+    for fs in s.get_all_studies():
+        for t in s.get_all_trials(study_id_of(fs), deepcopy=False, states=(TrialState.COMPLETE,)):
+            flat, u = t.user_attrs.get("flat") or {}, t.user_attrs
+            rows.append(
+                (fs.study_name, t.number, t.values[0] if t.values else None)
+                + (u.get("test_accuracy"), u.get("dataset"))
+                + (flat.get("val_split"), flat.get("val_fraction"), u.get("test_size"))
+            )
+    return pd.DataFrame(rows, columns=RUN_COLUMNS)
+
+
+def _completed_runs_sql(rdb: RDBStorage) -> pd.DataFrame:
+    if rdb.engine.dialect.name == "sqlite":
+        split = "json_extract(f.value_json, '$.val_split')"
+        fraction = "json_extract(f.value_json, '$.val_fraction')"
+    else:
+        split = "CAST(f.value_json AS json) ->> 'val_split'"
+        fraction = "CAST(CAST(f.value_json AS json) ->> 'val_fraction' AS double precision)"
+
+    def attr(key: str) -> str:
+        return (
+            f"(SELECT a.value_json FROM trial_user_attributes a "
+            f"WHERE a.trial_id = t.trial_id AND a.key = '{key}')"
+        )
+
+    query = (
+        f"SELECT s.study_name, t.number, v.value, {attr('test_accuracy')}, {attr('dataset')}, "
+        f"{split}, {fraction}, {attr('test_size')} "
+        "FROM trials t JOIN studies s ON s.study_id = t.study_id "
+        "LEFT JOIN trial_values v ON v.trial_id = t.trial_id AND v.objective = 0 "
+        "LEFT JOIN trial_user_attributes f ON f.trial_id = t.trial_id AND f.key = 'flat' "
+        "WHERE t.state = 'COMPLETE'"
+    )
+    with rdb.engine.connect() as conn:
+        rows = [
+            (study, number, value, _json(test), _json(dataset), split, fraction, _json(size))
+            for study, number, value, test, dataset, split, fraction, size in conn.execute(
+                text(query)
+            )
+        ]
+    return pd.DataFrame(rows, columns=RUN_COLUMNS)
+
+
+def _json(value_json: str | None) -> Any:
+    return None if value_json is None else json.loads(value_json)
