@@ -13,14 +13,6 @@ from core.studies import WHY_RECOMMENDED, datasets_run, headlines
 from core.studies.storage import completed_runs, list_studies, load_trials
 
 
-def list_study_names(kind: str | None = None) -> list[str]:
-    """Names of the studies in the storage (``kind``: "search" or "playground"), newest first."""
-    studies = list_studies(view_storage_url())
-    if kind is not None:
-        studies = studies[studies["kind"] == kind]
-    return studies["study"].tolist()
-
-
 @st.cache_data(show_spinner=False, max_entries=32, ttl=600)
 def _load_trials(name: str, storage_url: str, version: str) -> pd.DataFrame:
     """One study's trial table; ``version`` (trial count, last change) refreshes it."""
@@ -57,6 +49,20 @@ def _completed_runs(storage_url: str, completed: tuple[tuple[str, int], ...]) ->
     """:func:`completed_runs`, read again only when a study's completed count changes
     (``completed``), not on every rerun of Home."""
     return completed_runs(storage_url)
+
+
+def study_datasets() -> dict[str, str | None]:
+    """Each study of the storage (newest first) -> the dataset its completed runs trained on:
+    the one most of them name; None when none names one."""
+    studies = list_studies(view_storage_url())
+    completed = tuple(zip(studies["study"], studies["complete"], strict=True))
+    runs = _completed_runs(view_storage_url(), completed)
+    named = (
+        runs.dropna(subset=["dataset"])
+        .groupby("study")["dataset"]
+        .agg(lambda d: d.value_counts().index[0])
+    )
+    return {name: named.get(name) for name in studies["study"]}
 
 
 def render_best_results(dataset: str) -> None:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
 import streamlit as st
 
-from app_pages._resources import data_nouns, load_cached_model, show_error
+from app_pages._resources import current_dataset, data_nouns, load_cached_model, show_error
 from app_pages._sidebar import view_storage_url
-from app_pages._tables import list_study_names
+from app_pages._tables import study_datasets
 from core.errors import ExplorerError
 from core.figures import build_highlighted_html, get_top_words
 from core.results import StoredRun, list_saved_runs, load_stored_run
@@ -29,7 +31,23 @@ source = (
 
 def _label(run: StoredRun) -> str:
     acc = f"val {run.best_val_accuracy:.1%}" if run.best_val_accuracy is not None else "no val"
-    return f"{run.name} · {run.family.upper()} · {acc}"
+    return f"{run.name} · {run.family.upper()} · {acc} · {run.dataset or 'data not recorded'}"
+
+
+def _of_dataset(named: dict[str, str | None], what: str) -> list[str]:
+    """The keys of ``named`` (a model or study -> the dataset it trained on) on the picked
+    dataset; where none is, those of the dataset with the most, said so; all of them where
+    none names its dataset."""
+    picked = current_dataset().name
+    mine = [k for k, d in named.items() if d == picked]
+    counts = Counter(d for d in named.values() if d)
+    if not counts:  # nothing names its data (made outside this app): all of it
+        return list(named)
+    if mine:
+        return mine
+    other = counts.most_common(1)[0][0]
+    st.caption(f"No {what} trained on **{picked}**; the {what} trained on **{other}**:")
+    return [k for k, d in named.items() if d == other]
 
 
 @st.cache_data(show_spinner=False, ttl=60)
@@ -44,15 +62,17 @@ def _has_model(study: str, storage: str) -> bool:
 
 chosen: StoredRun | None = None
 if source == "Saved runs":
-    runs = list_saved_runs()
+    saved = {run.run_dir: run for run in list_saved_runs()}
+    runs = [saved[k] for k in _of_dataset({k: r.dataset for k, r in saved.items()}, "models")]
     if not runs:
-        st.info("No saved model yet: train a run in the Playground first.")
+        st.info("No saved model of this dataset yet: train a run in the Playground first.")
     else:
         chosen = st.selectbox("Saved run", runs, format_func=_label, key="predict_run")
 else:
     storage = view_storage_url()
     try:
-        names = sorted(list_study_names(), key=lambda n: not _has_model(n, storage))
+        names = _of_dataset(study_datasets(), "studies")
+        names = sorted(names, key=lambda n: not _has_model(n, storage))
     except ExplorerError as err:  # the storage cannot be read: one sentence, not a traceback
         show_error(err)
         names = None

@@ -99,6 +99,7 @@ class StoredRun:
     best_val_accuracy: float | None
     test_accuracy: float | None
     config: dict[str, Any]
+    dataset: str | None = None  # the data's display name, where the run recorded it
 
     @property
     def name(self) -> str:
@@ -171,6 +172,7 @@ def _stored_run(run_dir: Path, result: dict[str, Any]) -> StoredRun:
         best_val_accuracy=result.get("best_val_accuracy"),
         test_accuracy=result.get("test_accuracy"),
         config=result["config"],
+        dataset=result.get("dataset"),
     )
 
 

@@ -199,7 +199,7 @@ class Prediction:
 def predict(loaded: LoadedModel, text: str) -> Prediction:
     """Predict ``text``'s label and attribute the decision to its words."""
     if not text.strip():
-        raise ExplorerError("Type or paste a review first.")
+        raise ExplorerError("Type or paste a text first.")
     enc = encode(loaded, text)
     probs = predict_proba(loaded, [enc.token_ids])[0]
     label_id = int(probs.argmax())

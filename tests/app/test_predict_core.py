@@ -76,7 +76,7 @@ def test_rnn_occlusion(trained_runs: Path) -> None:
     result = predict(model, REVIEW)
     assert result.method == "occlusion"
     assert len(result.scores) == len(REVIEW.split())
-    with pytest.raises(ExplorerError, match="review"):
+    with pytest.raises(ExplorerError, match="Type or paste a text first"):
         predict(model, "   ")
 
 
