@@ -23,13 +23,14 @@ from app_pages._history import (
     study_summary,
     warn_failures,
 )
-from app_pages._resources import get_study_reader, show_error
+from app_pages._resources import current_dataset, get_study_reader, show_error
 from app_pages._sidebar import follow_link, update_link, view_storage_url
 from app_pages._trials_view import draw_trials
 from core.data import BaselineResult, load_baseline
 from core.errors import ExplorerError
 from core.figures import FIGURES, FigureResult, build_comparison_figure, build_figure
 from core.knobs import describe_validation
+from core.studies import headlines, runs_of
 from core.studies.storage import TrialTable, main_study
 
 FIGURE_LABELS = {
@@ -115,16 +116,29 @@ if len(datasets) == 1:
 elif len(datasets) > 1:
     st.warning(
         f"This study's trials trained on {len(datasets)} datasets "
-        f"({', '.join(sorted(datasets.values()))}): its best trial and figures mix them. The "
-        "table's dataset column tells them apart; filter it with `dataset == '...'`."
+        f"({', '.join(sorted(datasets.values()))}): its figures mix them. The table's dataset "
+        "column tells them apart; filter it with `dataset == '...'`."
+    )
+
+# The best trial: the study's own, or where it mixes datasets the best on the picked one (among
+# its runs validated the same way), as Home chooses.
+best = summary.best
+if len(datasets) > 1:
+    picked = current_dataset().name
+    trials = study.get_trials(deepcopy=False)
+    mine = headlines(runs_of(name, trials), {name: "any"}, picked)
+    best = {t.number: t for t in trials}[mine[0].number] if mine else None
+    st.caption(
+        f"Best trial on **{picked}**, the dataset picked in the sidebar."
+        if mine
+        else f"No completed trial of this study trained on **{picked}**."
     )
 
 # The cached linear baseline of the study's data (never computed here), when it has one dataset.
 baseline = load_baseline(next(iter(datasets))) if len(datasets) == 1 else None
 
 # ---- best trial card ----------------------------------------------------------------------
-if summary.best is not None:
-    best = summary.best
+if best is not None:
     with st.container(border=True):
         st.subheader(f"Best trial #{best.number}")
         cols = st.columns(4)
@@ -156,7 +170,7 @@ if summary.best is not None:
         # Text, not a table: the first screen then needs no data grid (whose code a new
         # visitor's browser loads and compiles for about half a second); the table is below.
         st.markdown(" · ".join(f"{k} **{_short(v)}**" for k, v in params.items()))
-else:
+elif summary.best is None:
     st.info("No completed trial in this study yet.")
 savings = summary.savings
 if savings is not None:

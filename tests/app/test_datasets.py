@@ -85,10 +85,17 @@ def test_switching_the_dataset_changes_home_and_the_playground(
     at.selectbox(key="study").set_value("playground-cnn").run()
     warning = next(w.value for w in at.warning if "datasets" in w.value)
     assert "trained on 2 datasets (Tiny News, reviews)" in warning
-    # the best trial there is the news run (test carved from train, said), or the reviews one
-    best = max(trials, key=lambda t: t.value)
-    carved_said = any("carved from train" in c.value for c in at.caption)
-    assert carved_said == best.user_attrs["test_carved"]
+    # its best trial is the picked dataset's: the news run (test carved from train, said)...
+    assert at.subheader[0].value == "Best trial #1"
+    assert any(
+        c.value == "Best trial on **Tiny News**, the dataset picked in the sidebar."
+        for c in at.caption
+    )
+    assert any("carved from train" in c.value for c in at.caption)
+    # ... and with reviews picked, the reviews run, whatever the two values
+    at.selectbox(key="dataset").set_value("reviews").run()
+    assert at.subheader[0].value == "Best trial #0"
+    assert not any("carved from train" in c.value for c in at.caption)
     tables = [d.value for d in at.dataframe if "dataset" in d.value.columns]
     assert any(set(t["dataset"]) == {"Tiny News", "reviews"} for t in tables)  # trials table
 
