@@ -23,6 +23,7 @@ from app_pages._resources import (
     get_job_manager,
     get_owner_id,
     show_error,
+    usable_datasets,
 )
 from app_pages._sidebar import follow_link, update_link, view_storage_url
 from core.data import load_baseline, loaded_fingerprint
@@ -55,8 +56,8 @@ st.session_state.setdefault("explore_job", None)
 st.title("Explore")
 st.caption(
     "Every point of these grids was trained once and stored, so moving a slider answers at "
-    "once, here and in the read-only viewer. Accuracy is on validation (2,500 reviews carved "
-    "from train); test is the full test set, reported only."
+    "once, here and in the read-only viewer. Accuracy is on validation (rows held out of "
+    "train); test is the full test set, reported only."
 )
 
 
@@ -101,6 +102,28 @@ if not found:
     )
     st.stop()
 
+# Only the picked dataset's landscapes, when this server has the data to pick from; another
+# dataset's only when asked for, and named.
+current = current_dataset()
+if usable_datasets():
+    trained = {n: _landscape(n, storage_url).dataset for n, _ in found}
+    # one that records no dataset (made outside this app) cannot be told apart: kept, and its
+    # caption says the data is unknown
+    mine = [(n, m) for n, m in found if trained[n] in (current.name, None)]
+    if not mine:
+        others = sorted({d for d in trained.values() if d}) or ["other data"]
+        st.info(
+            f"No landscape was trained on **{current.name}**. A landscape is a grid study; build "
+            f"one with `python -m core study run studies/landscape_cnn.toml --data "
+            f"{current.source} --workers 2 --threads 1`."
+        )
+        if not st.toggle(
+            f"Show the landscapes of **{', '.join(others)}** instead", key="explore_other_data"
+        ):
+            st.stop()
+    else:
+        found = mine
+
 names = [n for n, _ in found]
 asked = follow_link("landscape", names)
 if asked is not None:
@@ -124,7 +147,6 @@ try:
 except ExplorerError as err:
     show_error(err)
     st.stop()
-current = current_dataset()
 if land.dataset:
     trained_on = land.dataset
 elif land.data_fingerprint and land.data_fingerprint == loaded_fingerprint(data_config()):

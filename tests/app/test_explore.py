@@ -197,3 +197,32 @@ def test_the_full_app_falls_back_to_the_examples_and_trains_off_the_grid(
     extra = next(t for t in sweep["data"] if t["name"].startswith("trained off the grid"))
     assert extra["x"] == [96] and extra["y"] == [pytest.approx(trial.value)]
     assert sha256(folder / "examples.db") == before
+
+
+def test_another_datasets_landscape_is_not_shown_as_this_ones(
+    app_env: str, tiny_data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The examples' landscape trained on IMDB; with another dataset picked, Explore says no
+    landscape was trained on it, gives the command that builds one, and shows IMDB's only when
+    asked, named as IMDB's."""
+    import sqlite3
+
+    folder = tmp_path / "studies"
+    folder.mkdir()
+    make_landscape(f"sqlite:///{folder / 'examples.db'}")
+    con = sqlite3.connect(folder / "examples.db")
+    ids = con.execute("SELECT trial_id FROM trials").fetchall()
+    con.executemany(
+        "INSERT INTO trial_user_attributes (trial_id, key, value_json) VALUES (?, 'dataset', ?)",
+        [(i, '"imdb"') for (i,) in ids],
+    )
+    con.commit()
+    con.close()
+    monkeypatch.setenv("EXPLORER_STUDIES", str(folder))
+    at = _explore()
+    info = " ".join(i.value for i in at.info)
+    assert f"No landscape was trained on **{tiny_data_dir.name}**" in info
+    assert f"study run studies/landscape_cnn.toml --data {tiny_data_dir}" in info
+    assert not at.select_slider  # nothing drawn as if it were this data's
+    at.toggle(key="explore_other_data").set_value(True).run()
+    assert at.select_slider and any("on **imdb**" in c.value for c in at.caption)
