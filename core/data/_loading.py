@@ -154,7 +154,8 @@ def _load_data_cached(
         test_df = _select_columns(test_df, desc, f"{source} (test)")
         test_df = test_df[test_df["label"].astype(str) != "-1"]
         _check_not_continuous(pd.concat([train_df["label"], test_df["label"]]))
-    names, train_ids, test_ids = _label_ids(train_df["label"], test_df["label"], desc.label_names)
+    label_names = desc.label_names or _KNOWN_LABELS.get(_frame_key(train_df), ())
+    names, train_ids, test_ids = _label_ids(train_df["label"], test_df["label"], label_names)
     read_counts = np.bincount(
         train_ids + (test_ids if carved else []), minlength=len(names)
     )  # the training file as read, the carved test rows included
@@ -312,6 +313,23 @@ def _check_not_continuous(labels: pd.Series) -> None:
     )
 
 
+# Datasets known by their content (:func:`_frame_key` of the training file as read): the names
+# of their integer labels, which their files do not carry. IMDB (Maas et al. 2011), as the Hub's
+# stanfordnlp/imdb exports it: 0 negative, 1 positive.
+_KNOWN_LABELS: dict[str, tuple[str, ...]] = {
+    "ce4e99ea6081251a": ("negative", "positive"),
+}
+
+
+def _frame_key(df: pd.DataFrame) -> str:
+    """A content hash of a training file's texts and labels, for :data:`_KNOWN_LABELS`."""
+    h = hashlib.sha256(str(len(df)).encode())
+    for text in df["text"]:
+        h.update(str(text).encode("utf-8", "surrogatepass") + b"\x00")
+    h.update(str(df["label"].tolist()).encode())
+    return h.hexdigest()[:16]
+
+
 def _label_ids(
     train: pd.Series, test: pd.Series, label_names: tuple[str, ...]
 ) -> tuple[list[str], list[int], list[int]]:
@@ -343,9 +361,7 @@ def _label_ids(
             )
         if label_names:
             names = list(label_names)
-        elif k == 2 and values[0] >= 0:
-            names = ["negative", "positive"]  # the IMDB convention: 0 negative, 1 positive
-        else:
+        else:  # named by their values: a 0/1 column is "0" and "1", whatever it means
             names = [str(v) for v in sorted(index, key=index.get)]
         train_ids, test_ids = train.map(index).tolist(), test.map(index).tolist()
     else:

@@ -68,7 +68,7 @@ def test_csv_and_tsv_with_or_without_a_header(tmp_path: Path, suffix: str, heade
     assert data.sizes["test"] == 20  # the first review is a row, not a header
     assert len(data.splits["train"]) + len(data.splits["validation"]) == 80
     assert set(data.splits["test"]["text"]) == set(reviews.head(20)["review"])
-    assert data.label_names == ["negative", "positive"]
+    assert data.label_names == ["0", "1"]
 
 
 @pytest.mark.parametrize("suffix", [".jsonl", ".parquet"])

@@ -31,7 +31,7 @@ def test_every_file_format_loads_the_same_rows(tmp_path: Path, suffix: str) -> N
     _write(test, tmp_path / f"test{suffix}")
     data = load_data(DataConfig(data=str(tmp_path), val_fraction=0.2))
     assert data.sizes == {"train": 80, "validation": 20, "test": 40}
-    assert data.label_names == ["negative", "positive"]
+    assert data.label_names == ["0", "1"]  # 0/1 labels are named by their values
     got = sorted(list(data.splits["train"]["text"]) + list(data.splits["validation"]["text"]))
     assert got == sorted(train["text"])
     assert sorted(data.splits["test"]["label"]) == sorted(test["label"])
@@ -116,7 +116,7 @@ def test_tail_validation_holds_out_each_classs_last_rows_in_file_order(tmp_path:
     assert set(capped.splits["validation"]["label"]) == {0, 1}  # a cap keeps both classes
     df.iloc[:110].to_parquet(tmp_path / "train.parquet")  # 100 negatives, 10 positives
     with pytest.raises(
-        DataError, match=r"^Cannot carve a 2% validation split from 10 rows of class 'positive'"
+        DataError, match=r"^Cannot carve a 2% validation split from 10 rows of class '1'"
     ):
         load_data(DataConfig(data=str(tmp_path), val_fraction=0.02, val_split="tail"))
 
@@ -191,7 +191,8 @@ def test_offline_hub_id_fails_fast_with_advice(monkeypatch: pytest.MonkeyPatch) 
 def test_shared_imdb_layout(imdb_dir: Path) -> None:
     data = load_data(DataConfig(data=str(imdb_dir)))
     assert data.sizes == {"train": 22500, "validation": 2500, "test": 25000}
-    assert data.label_names == ["negative", "positive"]
+    assert data.label_names == ["negative", "positive"]  # known by its content: IMDB's card
+    assert data.fingerprint == "318e0e256fadce03"  # the example studies' data, unchanged
 
 
 def test_hub_dataset_keeps_its_label_names(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -255,3 +256,12 @@ def test_too_few_rows_per_class_is_one_sentence_of_ours(
     message = str(err.value)
     assert expected in message, message
     assert "least populated" not in message and "(" not in message.split(":")[0]
+
+
+def test_zero_one_labels_are_named_by_their_values_unless_told(tmp_path: Path) -> None:
+    """A spam file's 0/1 are not "negative"/"positive": a 0/1 column is "0" and "1", and
+    label_names (dataset.toml, EXPLORER_LABEL_NAMES, --label-names) names them."""
+    make_reviews(100, 1).to_parquet(tmp_path / "train.parquet")
+    assert load_data(DataConfig(data=str(tmp_path))).label_names == ["0", "1"]
+    told = DataConfig(data=str(tmp_path), label_names=["ham", "spam"])
+    assert load_data(told).label_names == ["ham", "spam"]

@@ -49,7 +49,7 @@ def test_saved_model_and_result_reload(tiny_data: DataConfig, tmp_path: Path) ->
     result = train_run(run, run_dir=tmp_path / "run")
     model = AutoModelForSequenceClassification.from_pretrained(tmp_path / "run" / "model")
     tokenizer = AutoTokenizer.from_pretrained(tmp_path / "run" / "model")
-    assert model.config.id2label == {0: "negative", 1: "positive"}
+    assert model.config.id2label == {0: "0", 1: "1"}
     assert model.config.vocab_size == len(tokenizer)
     enc = tokenizer(
         ["a wonderful brilliant film", "an awful boring film"],
