@@ -212,3 +212,56 @@ def test_homes_headline_shows_only_the_picked_datasets_runs(
     at.selectbox(key="dataset").set_value("Tiny News").run()
     metric = next(m for m in at.metric if m.label.startswith("best CNN"))
     assert (metric.label, metric.value) == ("best CNN on Tiny News: test accuracy", "98.5%")
+
+
+@pytest.mark.browser
+@pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium (/usr/bin/chromium)")
+def test_no_page_shows_the_other_datasets_runs_in_chromium(
+    two_datasets: Path, app_env: str, tmp_path: Path
+) -> None:
+    """Runs stored on both datasets (the news one scoring far higher, 98.7 %): with reviews
+    picked, Home, Predict and Explore show neither the news runs' numbers nor its name, and
+    Results' best trial is the reviews run."""
+    import os
+
+    from playwright.sync_api import expect, sync_playwright
+
+    study = optuna.create_study(study_name="playground-cnn", storage=app_env, direction="maximize")
+    study.set_user_attr("model", "cnn")
+    study.set_user_attr("kind", "playground")
+    for value, test, dataset in ((0.9871, 0.9853, "Tiny News"), (0.8123, 0.8011, "reviews")):
+        attrs = {"test_accuracy": test, "dataset": dataset, "data_fingerprint": dataset[:4]}
+        study.add_trial(optuna.trial.create_trial(value=value, user_attrs=attrs | {"flat": {}}))
+    env = os.environ | {
+        "EXPLORER_DATA": str(two_datasets),
+        "EXPLORER_STORAGE": app_env,
+        "EXPLORER_CACHE": str(tmp_path / "cache"),
+    }
+    expect.set_options(timeout=60_000)
+    with streamlit_server(env, tmp_path / "streamlit.log") as url, sync_playwright() as p:
+        browser = launch_chromium(p)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            page.set_default_timeout(60_000)
+
+            def main_text() -> str:
+                return page.get_by_test_id("stMain").inner_text()
+
+            page.goto(f"{url}/?dataset=reviews")
+            expect(page.get_by_text("best CNN on reviews: test accuracy")).to_be_visible()
+            assert "80.1%" in main_text()  # Home: the reviews run's test accuracy
+            for name in ("Home", "Predict", "Explore"):
+                if name != "Home":
+                    page.get_by_role("link", name=name).click()
+                    expect(page.get_by_role("heading", name=name)).to_be_visible()
+                    page.wait_for_timeout(1500)  # the page's own reads
+                text = main_text()
+                assert "Tiny News" not in text and "98.5" not in text and "98.7" not in text, (
+                    name,
+                    text[:2000],
+                )
+            page.get_by_role("link", name="Results").click()
+            expect(page.get_by_text("Best trial on reviews")).to_be_visible()
+            expect(page.get_by_text("Best trial #1")).to_be_visible()
+        finally:
+            browser.close()
