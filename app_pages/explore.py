@@ -17,15 +17,15 @@ from typing import Any
 
 import streamlit as st
 
+from app_pages._landscapes import cached_landscape, choose_landscapes
 from app_pages._resources import (
     current_dataset,
     data_config,
     get_job_manager,
     get_owner_id,
     show_error,
-    usable_datasets,
 )
-from app_pages._sidebar import follow_link, update_link, view_storage_url
+from app_pages._sidebar import follow_link, update_link
 from core.data import load_baseline, loaded_fingerprint
 from core.errors import ConfigError, ExplorerError
 from core.figures import (
@@ -39,14 +39,10 @@ from core.figures import (
 from core.knobs import get_knob, parse_exercise
 from core.settings import get_storage_url, is_read_only
 from core.studies import (
-    Landscape,
     describe_point,
     format_value,
-    list_landscapes,
-    load_landscape,
     off_grid_points,
 )
-from core.studies.storage import list_study_files, study_file_url
 
 st.session_state.setdefault("explore_previous", None)  # the point shown before the last move
 st.session_state.setdefault("explore_shown", None)  # the point shown now
@@ -61,68 +57,12 @@ st.caption(
 )
 
 
-@st.cache_resource(show_spinner=False, ttl=60, max_entries=16)
-def _landscape(study: str, storage_url: str) -> Landscape:
-    """A landscape, read once a minute at most (a grid study may still be running)."""
-    return load_landscape(study, storage_url)
-
-
-@st.cache_data(show_spinner=False, ttl=60, max_entries=16)
-def _landscape_names(storage_url: str) -> list[tuple[str, str]]:
-    return list_landscapes(storage_url)
-
-
-def _find_landscapes() -> tuple[str, list[tuple[str, str]]]:
-    """The storage to read and its landscapes: the chosen study file's, else the examples'."""
-    url = view_storage_url()
-    found = _landscape_names(url)
-    if not found and "examples" in list_study_files():
-        url = study_file_url("examples")
-        found = _landscape_names(url)
-        if found:
-            st.caption("This study file has no landscape; showing the committed examples'.")
-    return url, found
-
-
 exercise = parse_exercise(st.query_params.get("hide"), st.query_params.get("lock"))
 for problem in exercise.problems:
     st.warning(f"The link's exercise: {problem}")
 
-try:
-    storage_url, found = _find_landscapes()
-except ExplorerError as err:
-    show_error(err)
-    st.stop()
-if exercise.family:
-    found = [(n, m) for n, m in found if m == exercise.family]
-if not found:
-    st.info(
-        "No landscape in this storage. A landscape is a grid study: run "
-        "`python -m core study run studies/landscape_cnn.toml` (see studies/make_examples.sh)."
-    )
-    st.stop()
-
-# Only the picked dataset's landscapes, when this server has the data to pick from; another
-# dataset's only when asked for, and named.
+storage_url, found = choose_landscapes(exercise.family)
 current = current_dataset()
-if usable_datasets():
-    trained = {n: _landscape(n, storage_url).dataset for n, _ in found}
-    # one that records no dataset (made outside this app) cannot be told apart: kept, and its
-    # caption says the data is unknown
-    mine = [(n, m) for n, m in found if trained[n] in (current.name, None)]
-    if not mine:
-        others = sorted({d for d in trained.values() if d}) or ["other data"]
-        st.info(
-            f"No landscape was trained on **{current.name}**. A landscape is a grid study; build "
-            f"one with `python -m core study run studies/landscape_cnn.toml --data "
-            f"{current.source} --workers 2 --threads 1`."
-        )
-        if not st.toggle(
-            f"Show the landscapes of **{', '.join(others)}** instead", key="explore_other_data"
-        ):
-            st.stop()
-    else:
-        found = mine
 
 names = [n for n, _ in found]
 asked = follow_link("landscape", names)
@@ -143,7 +83,7 @@ study = (
 )
 
 try:
-    land = _landscape(study, storage_url)
+    land = cached_landscape(study, storage_url)
 except ExplorerError as err:
     show_error(err)
     st.stop()
