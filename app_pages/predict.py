@@ -6,21 +6,46 @@ from collections import Counter
 
 import streamlit as st
 
-from app_pages._resources import current_dataset, data_nouns, load_cached_model, show_error
+from app_pages._resources import (
+    current_dataset,
+    data_nouns,
+    load_cached_model,
+    show_error,
+    usable_datasets,
+)
 from app_pages._sidebar import view_storage_url
 from app_pages._tables import study_datasets
+from core.data import load_data
 from core.errors import ExplorerError
 from core.figures import build_highlighted_html, get_top_words
+from core.knobs import DataConfig
 from core.results import StoredRun, list_saved_runs, load_stored_run
 from core.studies import find_best_run_dir
 from core.studies.storage import public_name
 from core.training import predict
 
+# What the text box starts with where the picked dataset cannot be read (a viewer without it)
+FALLBACK_TEXT = "The plot was thin, but the acting was wonderful and the ending moved me."
+
+
+@st.cache_data(show_spinner="Reading the data…", max_entries=4)
+def _example_text(source: str) -> str | None:
+    """The first text of the dataset's test split, to start the text box with one of its own."""
+    try:
+        texts = load_data(DataConfig(data=source)).splits["test"]["text"]
+    except ExplorerError:
+        return None
+    return str(texts[0])[:600] if len(texts) else None
+
+
 st.session_state.setdefault("predict_source", "Saved runs")
-st.session_state.setdefault(
-    "predict_text",
-    "The plot was thin, but the acting was wonderful and the ending moved me. A charming film.",
-)
+# The box starts with a text of the picked dataset, and follows a switch of dataset until the
+# visitor types their own.
+example = (usable_datasets() and _example_text(current_dataset().source)) or FALLBACK_TEXT
+if st.session_state.get("predict_example") != example:
+    if st.session_state.get("predict_text") in (None, st.session_state.get("predict_example")):
+        st.session_state["predict_text"] = example
+    st.session_state["predict_example"] = example
 
 st.title("Predict")
 source = (

@@ -265,3 +265,23 @@ def test_no_page_shows_the_other_datasets_runs_in_chromium(
             expect(page.get_by_text("Best trial #1")).to_be_visible()
         finally:
             browser.close()
+
+
+def test_predicts_text_box_starts_with_a_text_of_the_picked_dataset(
+    two_datasets: Path, app_env: str
+) -> None:
+    """Not a film review on news: the box starts with the picked dataset's first test text, and
+    follows a switch of dataset until the visitor types their own."""
+    from core.data import load_data
+    from core.knobs import DataConfig
+
+    def first_test_text(name: str) -> str:
+        return load_data(DataConfig(data=str(two_datasets / name))).splits["test"]["text"][0]
+
+    at = new_app("app_pages/predict.py")
+    assert at.text_area(key="predict_text").value == first_test_text("news")[:600]
+    at.selectbox(key="dataset").set_value("reviews").run()
+    assert at.text_area(key="predict_text").value == first_test_text("reviews")[:600]
+    at.text_area(key="predict_text").input("my own words").run()
+    at.selectbox(key="dataset").set_value("Tiny News").run()
+    assert at.text_area(key="predict_text").value == "my own words"
