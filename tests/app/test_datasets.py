@@ -3,7 +3,10 @@ it, and runs on one dataset never land among another's."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import optuna
 import pytest
@@ -154,13 +157,9 @@ def test_a_single_file_is_the_training_file(
     assert any("carved from train" in w.value for w in at.warning)
 
 
-@pytest.mark.browser
-@pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium (/usr/bin/chromium)")
-def test_the_link_keeps_the_dataset_across_pages_and_a_reload(
-    two_datasets: Path, app_env: str, tmp_path: Path
-) -> None:
-    """In chromium: moving by the sidebar's page links dropped ``?dataset=``, so a reload or a
-    copied link opened the first dataset."""
+@contextmanager
+def _chromium_page(two_datasets: Path, app_env: str, tmp_path: Path) -> Iterator[tuple[str, Any]]:
+    """`streamlit run` on the two datasets and a chromium page: (the app's URL, the page)."""
     import os
 
     from playwright.sync_api import expect, sync_playwright
@@ -176,17 +175,30 @@ def test_the_link_keeps_the_dataset_across_pages_and_a_reload(
         try:
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
             page.set_default_timeout(60_000)
-            page.goto(f"{url}/?dataset=reviews")
-            expect(page.get_by_text("Dataset: reviews")).to_be_visible()
-            page.get_by_role("link", name="Results").click()
-            expect(page.get_by_role("heading", name="Results")).to_be_visible()
-            page.wait_for_function("location.search.includes('dataset=reviews')")
-            page.reload()
-            page.get_by_role("link", name="Home").click()
-            expect(page.get_by_text("Dataset: reviews")).to_be_visible()
-            assert "dataset=reviews" in page.url
+            yield url, page
         finally:
             browser.close()
+
+
+@pytest.mark.browser
+@pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium (/usr/bin/chromium)")
+def test_the_link_keeps_the_dataset_across_pages_and_a_reload(
+    two_datasets: Path, app_env: str, tmp_path: Path
+) -> None:
+    """In chromium: moving by the sidebar's page links dropped ``?dataset=``, so a reload or a
+    copied link opened the first dataset."""
+    from playwright.sync_api import expect
+
+    with _chromium_page(two_datasets, app_env, tmp_path) as (url, page):
+        page.goto(f"{url}/?dataset=reviews")
+        expect(page.get_by_text("Dataset: reviews")).to_be_visible()
+        page.get_by_role("link", name="Results").click()
+        expect(page.get_by_role("heading", name="Results")).to_be_visible()
+        page.wait_for_function("location.search.includes('dataset=reviews')")
+        page.reload()
+        page.get_by_role("link", name="Home").click()
+        expect(page.get_by_text("Dataset: reviews")).to_be_visible()
+        assert "dataset=reviews" in page.url
 
 
 def test_homes_headline_shows_only_the_picked_datasets_runs(
@@ -222,9 +234,7 @@ def test_no_page_shows_the_other_datasets_runs_in_chromium(
     """Runs stored on both datasets (the news one scoring far higher, 98.7 %): with reviews
     picked, Home, Predict and Explore show neither the news runs' numbers nor its name, and
     Results' best trial is the reviews run."""
-    import os
-
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
     study = optuna.create_study(study_name="playground-cnn", storage=app_env, direction="maximize")
     study.set_user_attr("model", "cnn")
@@ -232,39 +242,27 @@ def test_no_page_shows_the_other_datasets_runs_in_chromium(
     for value, test, dataset in ((0.9871, 0.9853, "Tiny News"), (0.8123, 0.8011, "reviews")):
         attrs = {"test_accuracy": test, "dataset": dataset, "data_fingerprint": dataset[:4]}
         study.add_trial(optuna.trial.create_trial(value=value, user_attrs=attrs | {"flat": {}}))
-    env = os.environ | {
-        "EXPLORER_DATA": str(two_datasets),
-        "EXPLORER_STORAGE": app_env,
-        "EXPLORER_CACHE": str(tmp_path / "cache"),
-    }
-    expect.set_options(timeout=60_000)
-    with streamlit_server(env, tmp_path / "streamlit.log") as url, sync_playwright() as p:
-        browser = launch_chromium(p)
-        try:
-            page = browser.new_page(viewport={"width": 1400, "height": 1000})
-            page.set_default_timeout(60_000)
+    with _chromium_page(two_datasets, app_env, tmp_path) as (url, page):
 
-            def main_text() -> str:
-                return page.get_by_test_id("stMain").inner_text()
+        def main_text() -> str:
+            return page.get_by_test_id("stMain").inner_text()
 
-            page.goto(f"{url}/?dataset=reviews")
-            expect(page.get_by_text("best CNN on reviews: test accuracy")).to_be_visible()
-            assert "80.1%" in main_text()  # Home: the reviews run's test accuracy
-            for name in ("Home", "Predict", "Explore"):
-                if name != "Home":
-                    page.get_by_role("link", name=name).click()
-                    expect(page.get_by_role("heading", name=name)).to_be_visible()
-                    page.wait_for_timeout(1500)  # the page's own reads
-                text = main_text()
-                assert "Tiny News" not in text and "98.5" not in text and "98.7" not in text, (
-                    name,
-                    text[:2000],
-                )
-            page.get_by_role("link", name="Results").click()
-            expect(page.get_by_text("Best trial on reviews")).to_be_visible()
-            expect(page.get_by_text("Best trial #1")).to_be_visible()
-        finally:
-            browser.close()
+        page.goto(f"{url}/?dataset=reviews")
+        expect(page.get_by_text("best CNN on reviews: test accuracy")).to_be_visible()
+        assert "80.1%" in main_text()  # Home: the reviews run's test accuracy
+        for name in ("Home", "Predict", "Explore"):
+            if name != "Home":
+                page.get_by_role("link", name=name).click()
+                expect(page.get_by_role("heading", name=name)).to_be_visible()
+                page.wait_for_timeout(1500)  # the page's own reads
+            text = main_text()
+            assert "Tiny News" not in text and "98.5" not in text and "98.7" not in text, (
+                name,
+                text[:2000],
+            )
+        page.get_by_role("link", name="Results").click()
+        expect(page.get_by_text("Best trial on reviews")).to_be_visible()
+        expect(page.get_by_text("Best trial #1")).to_be_visible()
 
 
 def test_predicts_text_box_starts_with_a_text_of_the_picked_dataset(
