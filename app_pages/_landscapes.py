@@ -1,6 +1,6 @@
 """Which landscapes Explore shows: the chosen study file's (else the committed examples'), of
-the link's model family, and of the dataset picked in the sidebar (another dataset's only when
-asked for, and named)."""
+the link's model family, and of the dataset picked in the sidebar; where it has none, another
+dataset's, named as such."""
 
 from __future__ import annotations
 
@@ -38,7 +38,7 @@ def _find_landscapes() -> tuple[str, list[tuple[str, str]]]:
 
 def choose_landscapes(family: str | None) -> tuple[str, list[tuple[str, str]]]:
     """The storage and its ``(study, family)`` landscapes to offer; stops the page, saying why,
-    when there is none to show."""
+    when there is none at all."""
     try:
         storage_url, found = _find_landscapes()
     except ExplorerError as err:
@@ -61,14 +61,11 @@ def choose_landscapes(family: str | None) -> tuple[str, list[tuple[str, str]]]:
     mine = [(n, m) for n, m in found if trained[n] in (current.name, None)]
     if mine:
         return storage_url, mine
-    others = sorted({d for d in trained.values() if d}) or ["other data"]
+    others = ", ".join(sorted({d for d in trained.values() if d}))
     st.info(
-        f"No landscape was trained on **{current.name}**. A landscape is a grid study; build "
-        f"one with `python -m core study run studies/landscape_cnn.toml --data "
-        f"{current.source} --workers 2 --threads 1`."
+        f"No landscape was trained on **{current.name}**, so these are **{others}**'s: their "
+        "accuracies say nothing about this dataset. A landscape is a grid study; build one "
+        f"with `python -m core study run studies/landscape_cnn.toml --data {current.source} "
+        "--workers 2 --threads 1`."
     )
-    if not st.toggle(
-        f"Show the landscapes of **{', '.join(others)}** instead", key="explore_other_data"
-    ):
-        st.stop()
     return storage_url, found

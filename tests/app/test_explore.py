@@ -203,8 +203,8 @@ def test_another_datasets_landscape_is_not_shown_as_this_ones(
     app_env: str, tiny_data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The examples' landscape trained on IMDB; with another dataset picked, Explore says no
-    landscape was trained on it, gives the command that builds one, and shows IMDB's only when
-    asked, named as IMDB's."""
+    landscape was trained on it and gives the command that builds one, and the landscape it
+    shows is named as IMDB's, not this dataset's."""
     import sqlite3
 
     folder = tmp_path / "studies"
@@ -223,6 +223,6 @@ def test_another_datasets_landscape_is_not_shown_as_this_ones(
     info = " ".join(i.value for i in at.info)
     assert f"No landscape was trained on **{tiny_data_dir.name}**" in info
     assert f"study run studies/landscape_cnn.toml --data {tiny_data_dir}" in info
-    assert not at.select_slider  # nothing drawn as if it were this data's
-    at.toggle(key="explore_other_data").set_value(True).run()
-    assert at.select_slider and any("on **imdb**" in c.value for c in at.caption)
+    assert "so these are **imdb**'s: their accuracies say nothing about this dataset" in info
+    assert any("on **imdb**" in c.value for c in at.main.caption)  # the landscape's own caption
+    assert not any(tiny_data_dir.name in c.value for c in at.main.caption)
