@@ -22,6 +22,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -154,7 +155,7 @@ def _load_data_cached(
         test_df = _select_columns(test_df, desc, f"{source} (test)")
         test_df = test_df[test_df["label"].astype(str) != "-1"]
         _check_not_continuous(pd.concat([train_df["label"], test_df["label"]]))
-    label_names = desc.label_names or _KNOWN_LABELS.get(_frame_key(train_df), ())
+    label_names = desc.label_names or _known_label_names(train_df)
     names, train_ids, test_ids = _label_ids(train_df["label"], test_df["label"], label_names)
     read_counts = np.bincount(
         train_ids + (test_ids if carved else []), minlength=len(names)
@@ -313,7 +314,7 @@ def _check_not_continuous(labels: pd.Series) -> None:
     )
 
 
-# Datasets known by their content (:func:`_frame_key` of the training file as read): the names
+# Datasets known by their content (:func:`_content_hash` of their training rows): the names
 # of their integer labels, which their files do not carry. IMDB (Maas et al. 2011), as the Hub's
 # stanfordnlp/imdb exports it: 0 negative, 1 positive.
 _KNOWN_LABELS: dict[str, tuple[str, ...]] = {
@@ -321,13 +322,11 @@ _KNOWN_LABELS: dict[str, tuple[str, ...]] = {
 }
 
 
-def _frame_key(df: pd.DataFrame) -> str:
-    """A content hash of a training file's texts and labels, for :data:`_KNOWN_LABELS`."""
-    h = hashlib.sha256(str(len(df)).encode())
-    for text in df["text"]:
-        h.update(str(text).encode("utf-8", "surrogatepass") + b"\x00")
-    h.update(str(df["label"].tolist()).encode())
-    return h.hexdigest()[:16]
+def _known_label_names(train: pd.DataFrame) -> tuple[str, ...]:
+    """The names :data:`_KNOWN_LABELS` gives these training rows' integer labels, else ()."""
+    if not pd.api.types.is_integer_dtype(train["label"]):  # the registry names integers only
+        return ()
+    return _KNOWN_LABELS.get(_content_hash(train["text"], train["label"].tolist()), ())
 
 
 def _label_ids(
@@ -381,11 +380,16 @@ def _label_ids(
 
 def split_fingerprint(ds: Dataset) -> str:
     """A content hash of one split (texts and labels)."""
-    h = hashlib.sha256(str(len(ds)).encode())
-    for text in ds["text"]:
+    return _content_hash(ds["text"], list(ds["label"]))
+
+
+def _content_hash(texts: Iterable[str], labels: list[int]) -> str:
+    """A hash of rows of text and integer labels, the same for the same rows in the same order."""
+    h = hashlib.sha256(str(len(labels)).encode())
+    for text in texts:
         h.update(text.encode("utf-8", "surrogatepass"))
         h.update(b"\x00")
-    h.update(bytes(str(list(ds["label"])), "ascii"))
+    h.update(bytes(str(labels), "ascii"))
     return h.hexdigest()[:16]
 
 
