@@ -47,16 +47,22 @@ def load_family_trials(family: str) -> pd.DataFrame | None:
 @st.cache_data(show_spinner=False, max_entries=4)
 def _completed_runs(storage_url: str, completed: tuple[tuple[str, int], ...]) -> pd.DataFrame:
     """:func:`completed_runs`, read again only when a study's completed count changes
-    (``completed``), not on every rerun of Home."""
+    (``completed``), not on every rerun of a page."""
     return completed_runs(storage_url)
+
+
+def _studies_and_runs() -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The viewed storage's studies (:func:`list_studies`) and completed runs
+    (:func:`completed_runs`)."""
+    studies = list_studies(view_storage_url())
+    completed = tuple(zip(studies["study"], studies["complete"], strict=True))
+    return studies, _completed_runs(view_storage_url(), completed)
 
 
 def study_datasets() -> dict[str, str | None]:
     """Each study of the storage (newest first) -> the dataset its completed runs trained on:
     the one most of them name; None when none names one."""
-    studies = list_studies(view_storage_url())
-    completed = tuple(zip(studies["study"], studies["complete"], strict=True))
-    runs = _completed_runs(view_storage_url(), completed)
+    studies, runs = _studies_and_runs()
     named = (
         runs.dropna(subset=["dataset"])
         .groupby("study")["dataset"]
@@ -69,9 +75,7 @@ def render_best_results(dataset: str) -> None:
     """The best stored run per model family on ``dataset`` (else on the dataset with the most
     runs, named), chosen on validation among runs validated the same way; a link to Results."""
     try:
-        studies = list_studies(view_storage_url())
-        completed = tuple(zip(studies["study"], studies["complete"], strict=True))
-        runs = _completed_runs(view_storage_url(), completed)
+        studies, runs = _studies_and_runs()
     except ExplorerError as err:
         show_error(err)
         return

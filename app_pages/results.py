@@ -30,8 +30,8 @@ from core.data import BaselineResult, load_baseline
 from core.errors import ExplorerError
 from core.figures import FIGURES, FigureResult, build_comparison_figure, build_figure
 from core.knobs import describe_validation
-from core.studies import headlines, runs_of
-from core.studies.storage import TrialTable, main_study
+from core.studies import headlines
+from core.studies.storage import TrialTable, main_study, runs_frame
 
 FIGURE_LABELS = {
     "history": "History",
@@ -126,7 +126,7 @@ best = summary.best
 if len(datasets) > 1:
     picked = current_dataset().name
     trials = study.get_trials(deepcopy=False)
-    mine = headlines(runs_of(name, trials), {name: "any"}, picked)
+    mine = headlines(runs_frame(name, trials), {name: "any"}, picked)
     best = {t.number: t for t in trials}[mine[0].number] if mine else None
     st.caption(
         f"Best trial on **{picked}**, the dataset picked in the sidebar."

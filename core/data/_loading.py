@@ -22,7 +22,6 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import math
-from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -34,6 +33,8 @@ from datasets.utils.logging import disable_progress_bar
 
 from core.data._description import DataDescription, choose_columns, describe_data, join_text
 from core.data._files import read_source
+from core.data._labels import check_not_continuous, known_label_names, label_ids
+from core.data._npz_cache import rows_hash
 from core.errors import DataError
 from core.knobs import DataConfig
 from core.settings import get_data_source
@@ -149,14 +150,14 @@ def _load_data_cached(
     train_df = train_df[train_df["label"].astype(str) != "-1"]  # unlabelled rows (aclImdb unsup)
     carved = test_df is None
     if carved:
-        _check_not_continuous(train_df["label"])  # before a split stratified on its values
+        check_not_continuous(train_df["label"])  # before a split stratified on its values
         train_df, test_df = _carve_test(train_df, split_seed, source)
     else:
         test_df = _select_columns(test_df, desc, f"{source} (test)")
         test_df = test_df[test_df["label"].astype(str) != "-1"]
-        _check_not_continuous(pd.concat([train_df["label"], test_df["label"]]))
-    label_names = desc.label_names or _known_label_names(train_df)
-    names, train_ids, test_ids = _label_ids(train_df["label"], test_df["label"], label_names)
+        check_not_continuous(pd.concat([train_df["label"], test_df["label"]]))
+    label_names = desc.label_names or known_label_names(train_df)
+    names, train_ids, test_ids = label_ids(train_df["label"], test_df["label"], label_names)
     read_counts = np.bincount(
         train_ids + (test_ids if carved else []), minlength=len(names)
     )  # the training file as read, the carved test rows included
@@ -290,107 +291,9 @@ def _select_columns(df: pd.DataFrame, desc: DataDescription, where: str) -> pd.D
     return out
 
 
-# More distinct fractional numbers than this make a label column a score, not classes (ratings
-# in half stars, 1.0 to 5.0, are 9 classes).
-_MOST_FRACTIONAL_CLASSES = 20
-
-
-def _check_not_continuous(labels: pd.Series) -> None:
-    """A label column of many distinct fractional numbers (a regression target: 0.37, 0.52...)
-    is refused with what it is; otherwise each value would become a class, and a test file's
-    values would be "labels that train lacks"."""
-    numbers = pd.to_numeric(labels, errors="coerce")
-    if numbers.isna().any() or not (numbers % 1 != 0).any():
-        return
-    distinct = numbers.unique()
-    if len(distinct) <= _MOST_FRACTIONAL_CLASSES:
-        return
-    shown = ", ".join(f"{v:g}" for v in distinct[:4])
-    raise DataError(
-        f"The labels are continuous numbers ({shown}, ... {len(distinct):,} distinct values "
-        f"from {numbers.min():g} to {numbers.max():g}), not classes: this app trains "
-        "classifiers. Bin them into classes first (for example below and above a threshold), "
-        "or name the column of classes with --label-column."
-    )
-
-
-# Datasets known by their content (:func:`_content_hash` of their training rows): the names
-# of their integer labels, which their files do not carry. IMDB (Maas et al. 2011), as the Hub's
-# stanfordnlp/imdb exports it: 0 negative, 1 positive.
-_KNOWN_LABELS: dict[str, tuple[str, ...]] = {
-    "ce4e99ea6081251a": ("negative", "positive"),
-}
-
-
-def _known_label_names(train: pd.DataFrame) -> tuple[str, ...]:
-    """The names :data:`_KNOWN_LABELS` gives these training rows' integer labels, else ()."""
-    if not pd.api.types.is_integer_dtype(train["label"]):  # the registry names integers only
-        return ()
-    return _KNOWN_LABELS.get(_content_hash(train["text"], train["label"].tolist()), ())
-
-
-def _label_ids(
-    train: pd.Series, test: pd.Series, label_names: tuple[str, ...]
-) -> tuple[list[str], list[int], list[int]]:
-    """Map labels to ids 0..k-1: integers 0..k-1 keep their values, other integers and strings
-    go in sorted order (strings in ``label_names``'s order when given)."""
-    present = train.astype(str).unique()
-    if len(present) < 2:
-        raise DataError(
-            f"The training data has only one label ('{present[0]}'); a classifier needs "
-            f"at least two."
-        )
-    only_test = sorted(set(test.astype(str).unique()) - set(train.astype(str).unique()))
-    if only_test:
-        raise DataError(
-            f"The test split has labels that train lacks: {', '.join(only_test[:5])}; a "
-            "classifier cannot learn a class it never sees."
-        )
-    if pd.api.types.is_integer_dtype(train) and pd.api.types.is_integer_dtype(test):
-        values = sorted(set(train.unique()) | set(test.unique()))
-        if values[0] >= 0 and values[-1] < max(len(values), len(label_names)):
-            k = max(values[-1] + 1, len(label_names))  # 0..k-1: the integers are the ids
-            index = {v: v for v in range(k)}
-        else:  # other integers (1..4, -1/1, ...): in order, named by their values
-            k, index = len(values), {v: i for i, v in enumerate(values)}
-        if label_names and len(label_names) != k:
-            raise DataError(
-                f"label_names has {len(label_names)} names, but the data has {k} classes "
-                f"({', '.join(str(int(v)) for v in values[:10])})."
-            )
-        if label_names:
-            names = list(label_names)
-        else:  # named by their values: a 0/1 column is "0" and "1", whatever it means
-            names = [str(v) for v in sorted(index, key=index.get)]
-        train_ids, test_ids = train.map(index).tolist(), test.map(index).tolist()
-    else:
-        train, test = train.astype(str), test.astype(str)
-        names = sorted(set(train.unique()))
-        if label_names:  # string labels are their own names; label_names only orders them
-            if set(label_names) != set(names):
-                raise DataError(
-                    f"label_names ({', '.join(label_names)}) are not the data's labels "
-                    f"({', '.join(names[:10])})."
-                )
-            names = list(label_names)
-        index = {n: i for i, n in enumerate(names)}
-        train_ids, test_ids = train.map(index).tolist(), test.map(index).tolist()
-    return names, train_ids, test_ids
-
-
 def split_fingerprint(ds: Dataset) -> str:
     """A content hash of one split (texts and labels)."""
-    return _content_hash(ds["text"], list(ds["label"]))
-
-
-def _content_hash(texts: Iterable[str], labels: list[int]) -> str:
-    """A hash of rows of text and integer labels, the same for the same rows in the same order."""
-    h = hashlib.sha256(str(len(labels)).encode())
-    for text in texts:
-        h.update(text.encode("utf-8", "surrogatepass"))
-        h.update(b"\x00")
-    h.update(bytes(str(labels), "ascii"))
-    return h.hexdigest()[:16]
+    return rows_hash(ds["text"], list(ds["label"]))
 
 
 def _fingerprint(split_prints: dict[str, str], val_fraction: float, split_seed: int) -> str:

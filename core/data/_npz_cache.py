@@ -13,7 +13,7 @@ import hashlib
 import json
 import os
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +25,16 @@ def content_key(parts: dict[str, Any], length: int = 20) -> str:
     """A hash of ``parts`` (JSON, keys sorted): the same inputs give the same key."""
     blob = json.dumps(parts, sort_keys=True, default=str)
     return hashlib.sha256(blob.encode()).hexdigest()[:length]
+
+
+def rows_hash(texts: Iterable[str], labels: list[int]) -> str:
+    """A hash of rows of text and integer labels, the same for the same rows in the same order."""
+    h = hashlib.sha256(str(len(labels)).encode())
+    for text in texts:
+        h.update(text.encode("utf-8", "surrogatepass"))
+        h.update(b"\x00")
+    h.update(bytes(str(labels), "ascii"))
+    return h.hexdigest()[:16]
 
 
 def tokenizer_key(tokenizer: Any) -> str:

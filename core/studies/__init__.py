@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from core.studies._best_run import find_best_run_dir
 from core.studies._cost import BudgetEstimate, estimate_budget, estimate_cost
-from core.studies._headline import WHY_RECOMMENDED, Headline, datasets_run, headlines, runs_of
+from core.studies._headline import WHY_RECOMMENDED, Headline, datasets_run, headlines
 from core.studies._landscape import (
     Landscape,
     LandscapePoint,
@@ -51,7 +51,6 @@ __all__ = [
     "list_landscapes",
     "load_landscape",
     "off_grid_points",
-    "runs_of",
     "StudySummary",
     "SummaryTracker",
     "trial_points",

@@ -14,10 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pandas as pd
-from optuna.trial import FrozenTrial, TrialState
 
 from core.knobs import describe_validation, get_knob
-from core.studies.storage import RUN_COLUMNS
 
 RECOMMENDED_SPLIT = "tail"
 WHY_RECOMMENDED = (
@@ -80,18 +78,3 @@ def datasets_run(runs: pd.DataFrame) -> list[str]:
     """The datasets the runs record, the most-run first."""
     named = runs["dataset"].dropna()
     return [str(d) for d in named.value_counts().index]
-
-
-def runs_of(study: str, trials: list[FrozenTrial]) -> pd.DataFrame:
-    """The completed ``trials`` of ``study`` as :func:`~core.studies.storage.completed_runs`
-    rows, for a study already in memory."""
-    rows = []
-    for t in trials:
-        if t.state != TrialState.COMPLETE or not t.values:
-            continue
-        u, flat = t.user_attrs, t.user_attrs.get("flat") or {}
-        rows.append(
-            (study, t.number, t.values[0], u.get("test_accuracy"), u.get("dataset"))
-            + (flat.get("val_split"), flat.get("val_fraction"), u.get("test_size"))
-        )
-    return pd.DataFrame(rows, columns=RUN_COLUMNS)

@@ -32,6 +32,7 @@ from core.studies.storage._queries import (
     load_snapshot,
     load_trials,
     main_study,
+    runs_frame,
     trials_on_data,
 )
 from core.studies.storage._snapshots import SnapshotReader, snapshot_of
@@ -66,6 +67,7 @@ __all__ = [
     "public_name",
     "rdb_of",
     "RUN_COLUMNS",
+    "runs_frame",
     "read_only_url",
     "read_trials_sql",
     "request_stop",

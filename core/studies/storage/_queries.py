@@ -265,15 +265,25 @@ def completed_runs(storage: str | BaseStorage | None = None) -> pd.DataFrame:
     rdb = rdb_of(s)
     if rdb is not None and rdb.engine.dialect.name in ("sqlite", "postgresql"):
         return _completed_runs_sql(rdb)
+    frames = [
+        runs_frame(fs.study_name, s.get_all_trials(study_id_of(fs), False, (TrialState.COMPLETE,)))
+        for fs in s.get_all_studies()
+    ]
+    return pd.concat(frames, ignore_index=True) if frames else runs_frame("", [])
+
+
+def runs_frame(study: str, trials: list[FrozenTrial]) -> pd.DataFrame:
+    """The completed ``trials`` of ``study`` as :func:`completed_runs` rows (a study already in
+    memory, or a storage that is not a database)."""
     rows = []
-    for fs in s.get_all_studies():
-        for t in s.get_all_trials(study_id_of(fs), deepcopy=False, states=(TrialState.COMPLETE,)):
-            flat, u = t.user_attrs.get("flat") or {}, t.user_attrs
-            rows.append(
-                (fs.study_name, t.number, t.values[0] if t.values else None)
-                + (u.get("test_accuracy"), u.get("dataset"))
-                + (flat.get("val_split"), flat.get("val_fraction"), u.get("test_size"))
-            )
+    for t in trials:
+        if t.state != TrialState.COMPLETE or not t.values:
+            continue
+        u, flat = t.user_attrs, t.user_attrs.get("flat") or {}
+        rows.append(
+            (study, t.number, t.values[0], u.get("test_accuracy"), u.get("dataset"))
+            + (flat.get("val_split"), flat.get("val_fraction"), u.get("test_size"))
+        )
     return pd.DataFrame(rows, columns=RUN_COLUMNS)
 
 

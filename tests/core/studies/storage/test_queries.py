@@ -442,3 +442,36 @@ def test_a_trials_table_has_the_same_columns_with_or_without_trials() -> None:
     study.optimize(lambda t: t.suggest_float("x", 0, 1), n_trials=2)
     columns = list(trials_frame(study.get_trials()).columns)
     assert columns == [*TRIAL_COLUMNS, "params_x"]
+
+
+def test_completed_runs_reads_the_same_rows_from_a_database_and_a_journal(
+    tmp_path: Path,
+) -> None:
+    """The one SQL query and the trial-by-trial path (journal storages, a study in memory)
+    give the same rows: dataset, validation split and test size, completed trials only."""
+    from optuna.trial import TrialState
+
+    from core.studies.storage._queries import completed_runs, runs_frame
+
+    url = f"sqlite:///{tmp_path / 's.db'}"
+    study = optuna.create_study(study_name="s", storage=url, direction="maximize")
+    for i, (state, split) in enumerate(
+        [(TrialState.COMPLETE, "tail"), (TrialState.COMPLETE, None), (TrialState.PRUNED, None)]
+    ):
+        flat = {"val_fraction": 0.2} | ({"val_split": split} if split else {})
+        study.add_trial(
+            optuna.trial.create_trial(
+                state=state,
+                value=0.8 + i / 100 if state == TrialState.COMPLETE else None,
+                user_attrs={"flat": flat, "dataset": "d", "test_accuracy": 0.7, "test_size": 50},
+            )
+        )
+    from core.studies.storage._backend import open_storage
+
+    journal = open_storage(f"journal:{tmp_path / 's.log'}")
+    optuna.copy_study(from_study_name="s", from_storage=url, to_storage=journal)
+    from_sql = completed_runs(url)
+    assert from_sql.to_dict("records") == completed_runs(journal).to_dict("records")
+    assert from_sql.to_dict("records") == runs_frame("s", study.trials).to_dict("records")
+    assert len(from_sql) == 2 and from_sql["val_split"].iloc[0] == "tail"
+    assert from_sql["val_split"].isna().iloc[1]  # it predates val_split
