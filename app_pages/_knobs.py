@@ -14,8 +14,9 @@ def _preset_values(name: str) -> set[Any]:
     return {p[name] for fam in PRESETS.values() for p in fam.values() if name in p}
 
 
-def log_options(knob: Knob) -> list[int]:
-    """Slider stops for an integer knob on a log scale, plus its default and preset values.
+def log_options(knob: Knob, default: Any = None) -> list[int]:
+    """Slider stops for an integer knob on a log scale, plus its default (``default``, else the
+    knob's own) and preset values.
 
     Powers of two for narrow ranges (sizes), 1-2-5 steps for wide ones (step counts).
     """
@@ -24,7 +25,8 @@ def log_options(knob: Knob) -> list[int]:
         stops = {2**i for i in range(int(math.log2(high)) + 1)}
     else:
         stops = {m * 10**e for e in range(int(math.log10(high)) + 1) for m in (1, 2, 5)}
-    stops |= {knob.default} | {int(v) for v in _preset_values(knob.name)}
+    stops |= {knob.default, int(default if default is not None else knob.default)}
+    stops |= {int(v) for v in _preset_values(knob.name)}
     return sorted(v for v in stops if low <= v <= high)
 
 
@@ -55,11 +57,22 @@ def set_knob_values(prefix: str, knobs: list[Knob], values: dict[str, Any]) -> N
 
 
 def render_knob(
-    knob: Knob, prefix: str, *, disabled: bool = False, note: str = "", on_change: Any = None
+    knob: Knob,
+    prefix: str,
+    *,
+    default: Any = None,
+    disabled: bool = False,
+    note: str = "",
+    on_change: Any = None,
 ) -> Any:
-    """Draw the widget for ``knob`` (its help from the config) and return the knob's value."""
+    """Draw the widget for ``knob`` (its help from the config) and return the knob's value.
+
+    ``default``: where the widget starts (such as a value fitted to the data); None: the knob's
+    own default.
+    """
     key = knob_key(prefix, knob)
-    st.session_state.setdefault(key, widget_value(knob, knob.default))
+    default = knob.default if default is None else default
+    st.session_state.setdefault(key, widget_value(knob, default))
     help_text = knob.help + (f" {note}" if note else "")
     common = {
         "key": key,
@@ -87,7 +100,7 @@ def render_knob(
             return st.select_slider(knob.name, options=list(knob.choices), **common)
         return st.selectbox(knob.name, options=list(knob.choices), **common)
     if knob.type is int and knob.log:
-        return st.select_slider(knob.name, options=log_options(knob), **common)
+        return st.select_slider(knob.name, options=log_options(knob, default), **common)
     if knob.type is int:
         if knob.step is None and knob.high - knob.low > 10000:  # a seed, not a size
             return int(st.number_input(knob.name, int(knob.low), int(knob.high), step=1, **common))

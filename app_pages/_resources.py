@@ -15,7 +15,7 @@ import streamlit as st
 from core.data import DatasetEntry, describe_data, list_datasets, usable
 from core.errors import ExplorerError
 from core.jobs import JobManager
-from core.knobs import DataConfig
+from core.knobs import DataConfig, FittedDefaults
 from core.settings import get_data_source, get_storage_url, is_read_only
 from core.studies.run import WorkerRegistry
 from core.studies.storage import SnapshotReader
@@ -112,6 +112,18 @@ def data_nouns() -> tuple[str, str]:
     except ExplorerError:
         return "text", "texts"
     return desc.noun, desc.nouns
+
+
+@st.cache_data(show_spinner="Fitting the defaults to the data…", ttl=600)
+def fitted_defaults_for(source: str) -> FittedDefaults | None:
+    """The Playground's defaults fitted to the data at ``source``; None when it cannot be read
+    (the page that trains says why)."""
+    from core.training import fitted_defaults  # torch: only on the pages that train
+
+    try:
+        return fitted_defaults(DataConfig(data=source))
+    except ExplorerError:
+        return None
 
 
 def data_config(**overrides: Any) -> DataConfig:

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app_pages._knobs import render_knob, set_knob_values
+from app_pages._job_view import progress_text, render_result
+from app_pages._knobs import knob_key, render_knob, set_knob_values, widget_value
 from app_pages._resources import (
     current_dataset,
     data_config,
     data_nouns,
+    fitted_defaults_for,
     get_job_manager,
     get_owner_id,
     show_error,
@@ -21,9 +23,9 @@ from app_pages._resources import (
 from app_pages._tables import load_family_trials
 from core.data import find_baseline, load_baseline, loaded_fingerprint
 from core.errors import ConfigError, ExplorerError
-from core.figures import build_run_curve_figure, build_runs_figure, run_curve_svg
+from core.figures import build_runs_figure, run_curve_svg
 from core.jobs import JobSnapshot
-from core.knobs import FAMILIES, PRESETS, Knob, get_knobs, parse_exercise
+from core.knobs import FAMILIES, PRESETS, Knob, get_knob, get_knobs, parse_exercise
 from core.settings import get_storage_url
 from core.studies.storage import trials_on_data
 from core.training import build_run_config
@@ -108,11 +110,31 @@ family = (
 )
 knobs = get_knobs(family)
 prefix = f"playground_{family}"
-fixed = exercise.fixed_values(family)
+fitted = fitted_defaults_for(current_dataset().source)
+defaults: dict[str, int] = dict(fitted.values) if fitted else {}
+fixed = exercise.fixed_values(family, defaults)
+
+
+def _follow_fitted_defaults() -> None:
+    """On another dataset, move the knobs that still hold the last dataset's fitted values to
+    this one's; a knob the user moved stays where they put it."""
+    before: dict[str, int] = st.session_state.get("playground_fitted_values", {})
+    for fam in FAMILIES:
+        for k in get_knobs(fam):
+            key = knob_key(f"playground_{fam}", k)
+            if k.name in defaults and key in st.session_state:
+                if st.session_state[key] == widget_value(k, before.get(k.name, k.default)):
+                    st.session_state[key] = widget_value(k, defaults[k.name])
+    st.session_state["playground_fitted_values"] = defaults
+
+
+if st.session_state.get("playground_fitted_values") != defaults:
+    _follow_fitted_defaults()
 
 
 def _apply_preset(name: str) -> None:
-    set_knob_values(prefix, knobs, PRESETS[family][name])
+    preset = PRESETS[family][name]
+    set_knob_values(prefix, knobs, defaults | preset if name == "default" else preset)
 
 
 def _remember(knob_name: str) -> None:
@@ -128,7 +150,13 @@ left.button(
     help="The report's setup for this family: padding to max_length read by the model, "
     "batch 8, 2,500 steps.",
 )
-right.button("Defaults", on_click=_apply_preset, args=("default",), key="playground_defaults")
+right.button(
+    "Defaults",
+    on_click=_apply_preset,
+    args=("default",),
+    key="playground_defaults",
+    help="Every knob's default, with max_length and max_steps fitted to this dataset.",
+)
 
 values: dict[str, object] = {n: v for n, v in fixed.items() if n in exercise.hidden}
 
@@ -151,7 +179,12 @@ def _draw(knob: Knob) -> None:
             disabled = True
             note = "Used only when " + ", ".join(f"{n} is {v}" for n, v in knob.requires) + "."
         values[knob.name] = render_knob(
-            knob, prefix, disabled=disabled, note=note, on_change=_remember
+            knob,
+            prefix,
+            default=defaults.get(knob.name),
+            disabled=disabled,
+            note=note,
+            on_change=_remember,
         )
     if exercise.active:
         st.caption(knob.help)
@@ -164,6 +197,17 @@ columns = st.columns(3)
 for i, knob in enumerate(main):
     with columns[i % 3]:
         _draw(knob)
+if fitted is not None:
+    st.caption(
+        f"Defaults fitted to **{fitted.dataset}**: "
+        + "; ".join(
+            f"**{name} = {value:,}** ({fitted.reasons[name]})"
+            for name, value in fitted.values.items()
+        )
+        + ". The knobs' own defaults: "
+        + ", ".join(f"{name} {get_knob(name).default:,}" for name in fitted.values)
+        + "."
+    )
 if "embedding_init" in {k.name for k in shown}:
     st.caption(
         "**embedding_init = word2vec** starts every token's vector from word2vec trained on the "
@@ -194,28 +238,6 @@ except ConfigError as err:
     st.error(str(err))
 
 
-def _ordinal(n: int) -> str:
-    return f"{n}{'th' if 10 <= n % 100 < 20 else {1: 'st', 2: 'nd', 3: 'rd'}.get(n % 10, 'th')}"
-
-
-def _progress_text(s: JobSnapshot) -> str:
-    if s.state == "queued":
-        where = f"{_ordinal(s.queue_position or 1)} in line"
-        when = f", starts in about {s.eta_s:.0f} s" if s.eta_s is not None else ""
-        return f"waiting for a free slot: {where}{when}"
-    if s.state == "preparing":
-        return "preparing the data and the model"
-    if s.state == "cancelling":
-        return "cancelling"
-    if s.state != "training" or s.eta_s is None:
-        return s.state
-    return f"step {s.step}/{s.max_steps} · about {s.eta_s:.0f} s left"
-
-
-def _evaluations(s: JobSnapshot) -> int:
-    return sum(1 for row in s.history if "val_accuracy" in row)
-
-
 def _current_job() -> JobSnapshot | None:
     job_id = st.session_state["playground_job"]
     return manager.get(owner, job_id) if job_id else None
@@ -235,58 +257,12 @@ def render_progress() -> None:
             st.session_state["playground_job_seen"] = s.id
             st.rerun()
         return
-    st.progress(s.fraction, text=_progress_text(s))
+    st.progress(s.fraction, text=progress_text(s))
     st.button("Cancel", on_click=manager.cancel, args=(owner, s.id), key="playground_cancel")
-    evaluations = _evaluations(s)
-    if evaluations:  # a static image: cheap for the browser, which shares the cores
+    if any(
+        "val_accuracy" in row for row in s.history
+    ):  # a static image: cheap for the browser, which shares the cores
         st.image(run_curve_svg(s.history), caption="Live curves (the interactive chart follows)")
-
-
-def render_result(s: JobSnapshot) -> None:
-    r = s.result
-    if s.state == "failed" or r is None:
-        if s.state == "cancelled":
-            st.info(s.message or "Cancelled.")
-        else:
-            st.error(s.message or "The run failed.")
-        return
-    if s.replayed:
-        st.success(f"Replayed: trial #{s.trial_number} of {s.study}, answered from the store.")
-        st.caption(s.message)
-    else:
-        st.success(
-            f"Run {s.state}"
-            + (f": stored as trial #{s.trial_number}." if s.trial_number is not None else ".")
-        )
-        if s.message:
-            st.warning(s.message)
-    cols = st.columns(5)
-    cols[0].metric(
-        "best val accuracy",
-        f"{r.best_val_accuracy:.1%}" if r.best_val_accuracy is not None else "–",
-    )
-    cols[1].metric(
-        "test accuracy",
-        f"{r.test_accuracy:.1%}" if r.test_accuracy is not None else "–",
-        help=f"On all {r.test_size:,} test {nouns}, with the checkpoint chosen on validation.",
-    )
-    cols[2].metric("wall time (stored run)" if s.replayed else "wall time", f"{r.wall_s:.1f} s")
-    cols[3].metric("parameters", f"{r.params:,}")
-    cols[4].metric("samples/s", f"{r.train_samples_per_s:,.0f}")
-    notes = []
-    if r.dataset:
-        notes.append(f"Data: **{r.dataset}**.")
-    if r.test_carved:
-        notes.append("No test file: the test split was carved from train (20 %, seeded).")
-    if r.test_macro_f1 is not None:
-        notes.append(
-            f"The test classes are unbalanced: test macro-F1 {r.test_macro_f1:.1%} (the mean of "
-            "each class's F1) beside the accuracy."
-        )
-    if notes:
-        st.caption(" ".join(notes))
-    if s.history:
-        st.plotly_chart(build_run_curve_figure(s.history), key="playground_curves")
 
 
 def render_train_panel() -> None:
@@ -322,7 +298,7 @@ def render_train_panel() -> None:
             st.session_state["playground_job_seen"] = snap.id
             st.rerun()
     if snap is not None and snap.done:
-        render_result(snap)
+        render_result(snap, nouns)
     st.fragment(render_progress, run_every=1.0 if busy else None)()
 
 

@@ -29,6 +29,7 @@ candidates and the setting to use.
 
 from __future__ import annotations
 
+import csv
 import io
 import os
 import re
@@ -212,19 +213,23 @@ def headerless_names(n: int) -> list[str]:
 
 
 def read_sample(path: Path, sep: str, quoting: int, rows: int = 200) -> pd.DataFrame:
-    """The file's first ``rows`` rows, read without a header."""
-    try:
-        return pd.read_csv(
-            io.StringIO(_opening(path)),
-            sep=sep,
-            quoting=quoting,
-            header=None,
-            nrows=rows,
-            dtype=str,
-            keep_default_na=False,
-        )
-    except Exception:  # noqa: BLE001 - an unreadable sample: the full read will say why
-        return pd.DataFrame()
+    """The file's first ``rows`` rows, read without a header (with quotes if it cannot be read
+    with ``quoting``, as :func:`core.data._files.read_table` does)."""
+    opening = _opening(path)
+    for how in dict.fromkeys((quoting, csv.QUOTE_MINIMAL)):
+        try:
+            return pd.read_csv(
+                io.StringIO(opening),
+                sep=sep,
+                quoting=how,
+                header=None,
+                nrows=rows,
+                dtype=str,
+                keep_default_na=False,
+            )
+        except Exception:  # noqa: BLE001, S112 - an unreadable sample: the full read says why
+            continue
+    return pd.DataFrame()
 
 
 def _opening(path: Path, limit: int = 256 * 1024) -> str:

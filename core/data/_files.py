@@ -9,6 +9,7 @@ sentence saying how to provide the data.
 
 from __future__ import annotations
 
+import csv
 import os
 import socket
 import threading
@@ -118,7 +119,10 @@ def read_table(path: Path, header: bool | None = None) -> pd.DataFrame:
             ) from None
     headerless = False
     if kind in ("csv", "tsv"):
-        sep, quoting = ("," if kind == "csv" else "\t"), (0 if kind == "csv" else 3)
+        sep, quoting = (
+            ("," if kind == "csv" else "\t"),
+            (csv.QUOTE_MINIMAL if kind == "csv" else csv.QUOTE_NONE),
+        )
         headerless = (
             not header if header is not None else looks_headerless(read_sample(path, sep, quoting))
         )
@@ -126,13 +130,7 @@ def read_table(path: Path, header: bool | None = None) -> pd.DataFrame:
         if kind == "parquet":
             df = pd.read_parquet(path)
         elif kind in ("csv", "tsv"):
-            df = pd.read_csv(
-                path,
-                sep=sep,
-                encoding="utf-8",
-                quoting=quoting,
-                header=None if headerless else "infer",
-            )
+            df = _read_delimited(path, sep, quoting, headerless)
             if headerless:
                 df.columns = headerless_names(len(df.columns))
         else:
@@ -145,6 +143,19 @@ def read_table(path: Path, header: bool | None = None) -> pd.DataFrame:
     df.attrs["header"] = None if kind not in ("csv", "tsv") else not headerless
     df.attrs["path"] = str(path)
     return df
+
+
+def _read_delimited(path: Path, sep: str, quoting: int, headerless: bool) -> pd.DataFrame:
+    """A CSV/TSV file. A TSV is read without quote characters (a review may start with one);
+    one that cannot be read so, because a field holding a tab or a line break was quoted (as
+    Python's ``csv`` and pandas write it), is read again with quotes."""
+    header = None if headerless else "infer"
+    try:
+        return pd.read_csv(path, sep=sep, encoding="utf-8", quoting=quoting, header=header)
+    except pd.errors.ParserError:
+        if quoting == csv.QUOTE_MINIMAL:
+            raise
+    return pd.read_csv(path, sep=sep, encoding="utf-8", quoting=csv.QUOTE_MINIMAL, header=header)
 
 
 def _is_json_lines(path: Path) -> bool:

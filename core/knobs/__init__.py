@@ -18,6 +18,7 @@ from core.knobs._fields import (
     get_knob,
     get_knobs,
 )
+from core.knobs._fitted import FittedDefaults, fit_defaults
 from core.knobs._presets import PRESETS
 from core.knobs._values import (
     check_values,
@@ -35,6 +36,8 @@ __all__ = [
     "describe_validation",
     "FAMILIES",
     "family_of",
+    "fit_defaults",
+    "FittedDefaults",
     "FAMILY_OF_MODEL_TYPE",
     "flat_of_config",
     "get_knob",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,10 +29,18 @@ class Exercise:
     def active(self) -> bool:
         return bool(self.family or self.hidden or self.locked)
 
-    def fixed_values(self, family: str) -> dict[str, Any]:
-        """The values this exercise imposes on ``family``'s knobs: locked, or hidden ones' defaults."""
+    def fixed_values(
+        self, family: str, defaults: Mapping[str, Any] | None = None
+    ) -> dict[str, Any]:
+        """The values this exercise imposes on ``family``'s knobs: locked, or hidden ones'
+        defaults (``defaults``, such as those fitted to the data, before the knobs' own)."""
         names = {k.name for k in get_knobs(family)}
-        values = {k.name: k.default for k in get_knobs(family) if k.name in self.hidden}
+        defaults = defaults or {}
+        values = {
+            k.name: defaults.get(k.name, k.default)
+            for k in get_knobs(family)
+            if k.name in self.hidden
+        }
         return values | {n: v for n, v in self.locked.items() if n in names}
 
 

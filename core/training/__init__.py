@@ -28,7 +28,7 @@ from core.training._prepared import prepare_data
 from core.training._progress import ProgressBar
 from core.training._scoring import score_split
 from core.training._teacher import choose_weight
-from core.training._tokenizer import get_tokenizer, token_ids
+from core.training._tokenizer import fitted_defaults, get_tokenizer, token_ids
 from core.training._trainer import RunStopped, train_run, warm_up
 
 __all__ = [
@@ -39,6 +39,7 @@ __all__ = [
     "explain_padding",
     "export_model",
     "find_padding_pair",
+    "fitted_defaults",
     "get_tokenizer",
     "load_model",
     "PaddingExplanation",

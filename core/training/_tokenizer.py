@@ -20,9 +20,9 @@ from datasets import Dataset, DatasetDict, load_from_disk
 from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, trainers
 from transformers import AutoTokenizer, PreTrainedTokenizerFast
 
-from core.data import HOW_TO_PROVIDE, TextData, hub_reachable, tokenizer_key
+from core.data import HOW_TO_PROVIDE, TextData, hub_reachable, load_data, tokenizer_key
 from core.errors import DataError
-from core.knobs import DataConfig
+from core.knobs import DataConfig, FittedDefaults, fit_defaults
 from core.settings import get_cache_dir
 
 SPECIAL_TOKENS = ["[PAD]", "[UNK]"]
@@ -167,3 +167,13 @@ def cap_tokens(ids: list[int], cap: int) -> list[int]:
     if len(ids) <= cap:
         return ids
     return ids[: cap // 2] + ids[len(ids) - (cap - cap // 2) :]
+
+
+def fitted_defaults(cfg: DataConfig, sample: int = 2000) -> FittedDefaults:
+    """The Playground's defaults fitted to the data ``cfg`` names (:mod:`core.knobs._fitted`),
+    from the token lengths of the first ``sample`` training texts under the run's tokenizer."""
+    data = load_data(cfg)
+    train = data.splits["train"]
+    texts = train.select(range(min(sample, len(train))))["text"]
+    lengths = [len(ids) for ids in token_ids(get_tokenizer(data, cfg), texts, cfg.max_tokens)]
+    return fit_defaults(lengths, len(train), data.name)

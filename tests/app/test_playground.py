@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pandas as pd
+import pytest
 from streamlit.testing.v1 import AppTest
 
 from tests.app.conftest import TINY_KNOBS, new_app, wait_for
+from tests.conftest import make_reviews
 
 PAGE = "app_pages/playground.py"
 
@@ -27,7 +32,12 @@ def finished(at: AppTest) -> bool:
 def test_knobs_presets_and_help(app_env: str) -> None:
     at = new_app(PAGE)
     slider = at.slider(key="playground_cnn_max_length")
-    assert slider.value == 400 and "Tokens kept per review" in slider.help
+    # short texts: the cut is fitted to them, and the page says so and why
+    assert slider.value == 32 and "Tokens kept per review" in slider.help
+    assert at.select_slider(key="playground_cnn_max_steps").value == 100
+    fitted = next(c.value for c in at.caption if c.value.startswith("Defaults fitted to"))
+    assert "**max_length = 32** (95 % of the training texts fit in" in fitted
+    assert "The knobs' own defaults: max_length 400, max_steps 300." in fitted
     at.button(key="playground_seed").click().run()
     assert at.slider(key="playground_cnn_max_length").value == 512
     assert at.select_slider(key="playground_cnn_batch_size").value == 8
@@ -36,12 +46,40 @@ def test_knobs_presets_and_help(app_env: str) -> None:
     at.slider(key="playground_cnn_learning_rate_log10").set_value(-2.0).run()
     assert any(c.value == "learning_rate = 0.01" for c in at.caption)
     at.button(key="playground_defaults").click().run()
-    assert at.slider(key="playground_cnn_max_length").value == 400
+    assert at.slider(key="playground_cnn_max_length").value == 32
+    assert at.select_slider(key="playground_cnn_batch_size").value == 64
     # RNN knobs; the nonlinearity only applies to the plain RNN cell
     at.segmented_control(key="playground_family").set_value("rnn").run()
     assert at.selectbox(key="playground_rnn_nonlinearity").disabled
     at.selectbox(key="playground_rnn_cell").set_value("rnn").run()
     assert not at.selectbox(key="playground_rnn_nonlinearity").disabled
+
+
+def test_the_fitted_defaults_follow_the_picked_dataset_but_not_a_moved_knob(
+    app_env: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    short = make_reviews(240, 1)
+    for name, texts in (("long", short["text"].map(lambda t: " ".join([t] * 8))), ("short", None)):
+        folder = tmp_path / "datasets" / name
+        folder.mkdir(parents=True)
+        pd.DataFrame(
+            {"text": short["text"] if texts is None else texts, "label": short["label"]}
+        ).to_parquet(folder / "train.parquet")
+    monkeypatch.setenv("EXPLORER_DATA", str(tmp_path / "datasets"))
+    at = new_app(PAGE)
+    assert at.selectbox(key="dataset").value == "long"
+    assert at.slider(key="playground_cnn_max_length").value == 256
+    assert any(c.value.startswith("Defaults fitted to **long**") for c in at.caption)
+    at.selectbox(key="dataset").set_value("short").run()
+    assert at.slider(key="playground_cnn_max_length").value == 32
+    assert any(c.value.startswith("Defaults fitted to **short**") for c in at.caption)
+    at.segmented_control(key="playground_family").set_value("rnn").run()
+    assert at.slider(key="playground_rnn_max_length").value == 32
+    at.slider(key="playground_rnn_max_length").set_value(64).run()  # the user's choice stays
+    at.selectbox(key="dataset").set_value("long").run()
+    assert at.slider(key="playground_rnn_max_length").value == 64
+    at.segmented_control(key="playground_family").set_value("cnn").run()
+    assert at.slider(key="playground_cnn_max_length").value == 256
 
 
 def test_pretrained_vectors_knobs_and_their_lesson(app_env: str) -> None:

@@ -71,6 +71,20 @@ def test_csv_and_tsv_with_or_without_a_header(tmp_path: Path, suffix: str, heade
     assert data.label_names == ["0", "1"]
 
 
+@pytest.mark.parametrize("quoted_row", [1, 150])  # in the header guess's sample, or after it
+def test_a_tsv_whose_tabbed_texts_are_quoted_reads_them_whole(
+    tmp_path: Path, quoted_row: int
+) -> None:
+    reviews = make_reviews(200, 4)[["label", "text"]]
+    reviews.loc[quoted_row, "text"] = 'A "title"\twith a tab, and a line\nbreak inside'
+    reviews.to_csv(tmp_path / "train.tsv", sep="\t", index=False, header=False)  # pandas quotes
+    data = load_data(DataConfig(data=str(tmp_path), val_fraction=0.25))
+    texts = [*data.splits["train"]["text"], *data.splits["validation"]["text"]]
+    texts += data.splits["test"]["text"]
+    assert sum(data.sizes.values()) == 200  # the first row is data, the quoted one one row
+    assert 'A "title"\twith a tab, and a line\nbreak inside' in texts
+
+
 @pytest.mark.parametrize("suffix", [".jsonl", ".parquet"])
 def test_json_lines_and_parquet_with_other_column_names(tmp_path: Path, suffix: str) -> None:
     reviews = make_reviews(80, 2).rename(columns={"text": "content", "label": "sentiment"})
