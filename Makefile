@@ -1,4 +1,4 @@
-# One command each: `make app`, `make viewer`, `make train`, `make test`, `make lint`.
+# One command each: `make app`, `make viewer`, `make train`, `make worker`, `make test`, `make lint`.
 # Each sets up .venv first (only when requirements changed).
 
 PYTHON ?= python3
@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 EXPLORER_DATA ?= $(if $(wildcard ../shared/data/imdb/train.parquet),$(abspath ../shared/data/imdb),stanfordnlp/imdb)
 export EXPLORER_DATA
 
-.PHONY: setup app viewer train test test-fast lint format bench clean
+.PHONY: setup app viewer train worker test test-fast lint format bench clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -27,6 +27,10 @@ viewer: setup
 
 train: setup
 	$(BIN)/python -m core train $(ARGS)
+
+# Train the Playground's runs of every app server that shares EXPLORER_STORAGE (docs/hosting.md).
+worker: setup
+	$(BIN)/python -m core worker $(ARGS)
 
 test: setup
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -31,10 +31,13 @@ def main() -> None:
     results = st.Page("app_pages/results.py", title="Results", icon=":material/bar_chart:")
     dashboard = st.Page("app_pages/dashboard.py", title="Dashboard", icon=":material/monitoring:")
     predict = st.Page("app_pages/predict.py", title="Predict", icon=":material/search_insights:")
+    classroom = st.Page(
+        "app_pages/class_view.py", title="Class", icon=":material/groups:", url_path="class"
+    )
     if is_read_only():
-        pages = [home, explore, results, dashboard, predict]
+        pages = [home, explore, results, dashboard, predict, classroom]
     else:
-        pages = [home, playground, explore, studies, results, dashboard, predict]
+        pages = [home, playground, classroom, explore, studies, results, dashboard, predict]
     page = st.navigation(pages)
     render_sidebar()
     page.run()

@@ -14,17 +14,20 @@ def _ordinal(n: int) -> str:
 
 
 def progress_text(s: JobSnapshot) -> str:
+    """One line: where a waiting job is in line, or how far a running one has got, and where."""
     if s.state == "queued":
         where = f"{_ordinal(s.queue_position or 1)} in line"
-        when = f", starts in about {s.eta_s:.0f} s" if s.eta_s is not None else ""
-        return f"waiting for a free slot: {where}{when}"
+        if s.eta_s is None:  # in the queue that every server and worker shares
+            return f"waiting for a worker: {where}"
+        return f"waiting for a free slot: {where}, starts in about {s.eta_s:.0f} s"
     if s.state == "preparing":
         return "preparing the data and the model"
     if s.state == "cancelling":
         return "cancelling"
     if s.state != "training" or s.eta_s is None:
         return s.state
-    return f"step {s.step}/{s.max_steps} · about {s.eta_s:.0f} s left"
+    where = f" · on {s.worker}" if s.worker else ""
+    return f"step {s.step}/{s.max_steps} · about {s.eta_s:.0f} s left{where}"
 
 
 def render_result(s: JobSnapshot, nouns: str) -> None:

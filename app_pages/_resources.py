@@ -26,6 +26,13 @@ def get_owner_id() -> str:
     return st.session_state.setdefault("app_owner", uuid.uuid4().hex)
 
 
+def get_nickname() -> str:
+    """The name this session's runs carry in the class view: the one it picked (the
+    Playground's field, or ``?name=`` in its link), else one made from its id."""
+    given = str(st.query_params.get("name") or "").strip()[:24]
+    return st.session_state.setdefault("nickname", given or f"student-{get_owner_id()[:4]}")
+
+
 @st.cache_resource(show_spinner=False, on_release=lambda m: m.shutdown(timeout=5))
 def get_job_manager(storage_url: str) -> JobManager:
     """The server's one job manager for ``storage_url`` (thread-safe; jobs keyed by owner).

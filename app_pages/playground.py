@@ -17,6 +17,7 @@ from app_pages._resources import (
     data_nouns,
     fitted_defaults_for,
     get_job_manager,
+    get_nickname,
     get_owner_id,
     show_error,
 )
@@ -25,7 +26,15 @@ from core.data import find_baseline, load_baseline, loaded_fingerprint
 from core.errors import ConfigError, ExplorerError
 from core.figures import build_runs_figure, run_curve_svg
 from core.jobs import JobSnapshot
-from core.knobs import FAMILIES, PRESETS, Knob, get_knob, get_knobs, parse_exercise
+from core.knobs import (
+    FAMILIES,
+    PRESETS,
+    Knob,
+    exercise_query,
+    get_knob,
+    get_knobs,
+    parse_exercise,
+)
 from core.settings import get_storage_url
 from core.studies.storage import trials_on_data
 from core.training import build_run_config
@@ -63,12 +72,24 @@ except ExplorerError as err:
     show_error(err)
 
 st.title("Playground")
+nickname = get_nickname()
+st.text_input(
+    "Your name in the class view",
+    key="nickname",
+    max_chars=24,
+    help="Your runs carry it in the Class view, where everyone's runs on this dataset gather.",
+)
 
 
 def render_slots() -> None:
     """The training workers: polled while they start, then drawn once more as ready."""
     ready = manager.ready_slots
-    if ready == manager.slots:
+    if manager.slots == 0:
+        st.caption(
+            "This server trains nothing itself: workers that share its storage "
+            "(`python -m core worker`) take its runs, oldest first."
+        )
+    elif ready == manager.slots:
         if not st.session_state.get("playground_slots_ready"):
             st.session_state["playground_slots_ready"] = True
             st.rerun()
@@ -94,7 +115,9 @@ if exercise.active:
     st.info(
         "An exercise link: "
         + (f"the model is fixed to {exercise.family.upper()}; " if exercise.family else "")
-        + f"{len(exercise.locked)} knob(s) locked, {len(exercise.hidden)} hidden."
+        + f"{len(exercise.locked)} knob(s) locked, {len(exercise.hidden)} hidden. "
+        + "The class's runs through this link: "
+        + f"[Class view](class?{exercise_query(st.query_params)})."
     )
 noun, nouns = data_nouns()
 family = (
@@ -289,7 +312,11 @@ def render_train_panel() -> None:
     )
     if (train or again) and run is not None:
         try:
-            st.session_state["playground_job"] = manager.submit(owner, run, replay=not again)
+            tags = {"nickname": st.session_state["nickname"].strip() or nickname}
+            tags |= {"exercise": exercise.key} if exercise.active else {}
+            st.session_state["playground_job"] = manager.submit(
+                owner, run, replay=not again, tags=tags
+            )
         except ExplorerError as err:
             show_error(err)
         snap = _current_job()

@@ -1,4 +1,4 @@
-"""Command line: ``python -m core train|reproduce-seed ...``.
+"""Command line: ``python -m core train|reproduce-seed|study|worker ...``.
 
 Every knob is a flag named after its config field (``--embedding-dim``). Errors a user can cause
 print one sentence and exit with status 2. ``train`` ends with one JSON line.
@@ -277,10 +277,49 @@ def render_seed_table(rows: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+def _add_worker(sub: Any) -> None:
+    p = sub.add_parser(
+        "worker",
+        help="Train the Playground's jobs from a shared storage, on this machine.",
+        description="Take the Playground's waiting jobs from the storage every app server "
+        "shares (oldest first, one worker per job), train them and store their outcome there. "
+        "Start one per machine, or several; stop with Ctrl-C.",
+    )
+    p.add_argument(
+        "--storage",
+        help="The app's storage, e.g. postgresql://user:pass@host/explorer (default: "
+        "EXPLORER_STORAGE).",
+    )
+    p.add_argument(
+        "--data",
+        help="This machine's copy of the data (a folder, a folder of datasets, or a Hub id; "
+        "default: EXPLORER_DATA). A job is served when its data's content matches.",
+    )
+    p.add_argument(
+        "--threads", type=POSITIVE, help="torch threads per job (default: EXPLORER_JOB_THREADS)."
+    )
+    p.add_argument("--max-jobs", type=POSITIVE, help="Stop after this many jobs.")
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    from core.jobs import serve_jobs
+    from core.settings import get_data_source, get_job_threads, get_storage_url
+
+    serve_jobs(
+        args.storage or get_storage_url(),
+        args.data or get_data_source(),
+        threads=args.threads or get_job_threads(),
+        log=lambda line: print(line, flush=True),
+        max_jobs=args.max_jobs,
+    )
+    return EXIT_OK
+
+
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "train": cmd_train,
     "reproduce-seed": cmd_reproduce,
     "study": cmd_study,
+    "worker": cmd_worker,
 }
 
 
@@ -307,6 +346,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_train(sub)
     _add_reproduce(sub)
     add_study_parser(sub)
+    _add_worker(sub)
     return parser
 
 

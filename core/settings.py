@@ -88,16 +88,16 @@ def available_cores() -> int:
         return os.cpu_count() or 1
 
 
-def _positive_int_setting(name: str) -> int | None:
+def _positive_int_setting(name: str, least: int = 1) -> int | None:
     raw = os.environ.get(name, "").strip()
     if not raw:
         return None
     try:
         value = int(raw)
     except ValueError:
-        value = 0
-    if value < 1:
-        raise ConfigError(f"{name} must be a whole number of at least 1, got '{raw[:20]}'.")
+        value = least - 1
+    if value < least:
+        raise ConfigError(f"{name} must be a whole number of at least {least}, got '{raw[:20]}'.")
     return value
 
 
@@ -109,8 +109,15 @@ def get_job_threads() -> int:
 
 
 def get_job_slots() -> int:
-    """Playground jobs that train at once: ``EXPLORER_JOB_SLOTS``, else the cores divided by
-    the threads per job (at least 1). Later jobs wait, first in, first out."""
-    return _positive_int_setting("EXPLORER_JOB_SLOTS") or max(
-        1, available_cores() // get_job_threads()
-    )
+    """Playground jobs this server trains at once: ``EXPLORER_JOB_SLOTS``, else the cores
+    divided by the threads per job (at least 1). Later jobs wait, first in, first out. 0: the
+    server trains nothing itself, and workers that share its storage (``python -m core worker``)
+    take its jobs."""
+    slots = _positive_int_setting("EXPLORER_JOB_SLOTS", least=0)
+    return slots if slots is not None else max(1, available_cores() // get_job_threads())
+
+
+def get_job_stale_s() -> float:
+    """Seconds without a heartbeat after which a running job's worker counts as stopped and its
+    job fails: ``EXPLORER_JOB_STALE_S``, else 15 (a worker beats every second)."""
+    return float(_positive_int_setting("EXPLORER_JOB_STALE_S") or 15)

@@ -1,18 +1,18 @@
 """The server's side of the Playground's jobs: submit, follow, cancel, replay, recover.
 
 :class:`JobManager` owns a few worker processes (``multiprocessing`` with spawn, one per slot,
-see :mod:`core.jobs._slot`) that take jobs from one shared queue, so jobs start first in,
-first out. The manager itself never trains and never imports torch: a page only submits and
-reads, and a training process never waits for the server's interpreter.
+see :mod:`core.jobs._slot`) that take jobs from one shared queue, first in, first out. It never
+trains and never imports torch: a page only submits and reads.
 
 - Progress arrives over a second queue and is kept in memory (:class:`JobSnapshot`), so a page
   that polls every second reads a copy, not the database.
-- The outcome is written to the Optuna storage by the worker itself (the job's trial, created
-  WAITING at submit), so no finished run is lost when the server restarts. A new manager marks
-  the trials of a server that is gone as failed, with the reason.
-- Cancel sets a flag in shared memory that the trainer checks after every step and every
-  evaluation batch; a job still running ``CANCEL_GRACE_S`` later has its process stopped and
-  replaced, so a cancel takes effect within about a second whatever the job is doing.
+- Every job is a trial, WAITING from the submit; its worker writes the outcome into it, so no
+  finished run is lost when the server restarts, and a new manager fails, with the reason, the
+  trials of a server that is gone. Any worker that shares the storage may claim a job
+  (``python -m core worker``); a job another worker took, and every job of a server without
+  slots (``EXPLORER_JOB_SLOTS=0``), is followed through its trial (:mod:`core.jobs._follow`).
+- Cancel sets a flag in shared memory that the trainer checks after every step and evaluation
+  batch; a job still running ``CANCEL_GRACE_S`` later has its process replaced.
 - A run already in the store (same data, config, seed and threads) is answered from it at once
   (:mod:`core.studies.run._replay`) unless the caller asks for a fresh run.
 - Jobs are keyed by an *owner* (one id per browser session), who alone sees and cancels them.
@@ -34,7 +34,8 @@ from typing import TYPE_CHECKING, Any
 
 from core.data import load_data
 from core.errors import ExplorerError
-from core.jobs._queue import RunTimeModel, estimate_starts
+from core.jobs._follow import StorageFollower
+from core.jobs._queue import RunTimeModel, place_in_line
 from core.jobs._recovery import held_by_live_server, server_attrs, server_started, server_stopped
 from core.jobs._slot import CANCEL_RING, slot_main
 from core.jobs._snapshot import Job, JobSnapshot, JobTask, apply_progress, replayed_snapshot
@@ -75,7 +76,7 @@ class JobManager:
         recover: bool = True,
     ) -> None:
         self.storage_url = storage_url
-        self.slots = slots or get_job_slots()
+        self.slots = get_job_slots() if slots is None else slots
         self.threads = threads or get_job_threads()
         self.server_id = uuid.uuid4().hex
         self._keep = keep_per_owner
@@ -94,13 +95,12 @@ class JobManager:
         self._started = False
         self._closed = threading.Event()
         self.recovered = 0
+        self.follower = StorageFollower(storage_url, self._lock, self._finish, self._closed)
         server_started(self.server_id)
         if recover and not is_read_only():
             with contextlib.suppress(ExplorerError):
                 self.recovered = recover_interrupted_jobs(storage_url, held_by_live_server)
         atexit.register(self.shutdown)
-
-    # ---- lifecycle ------------------------------------------------------------------------
 
     def start(self, warm: DataConfig | None = None) -> None:
         """Start the worker processes (once); they load ``warm``'s data while idle."""
@@ -164,10 +164,11 @@ class JobManager:
             q.close()
             q.join_thread()
 
-    # ---- what pages call ------------------------------------------------------------------
-
-    def submit(self, owner: str, run: RunConfig, *, replay: bool = True) -> str:
-        """Queue ``run`` for ``owner`` and return the job's id at once.
+    def submit(
+        self, owner: str, run: RunConfig, *, replay: bool = True, tags: dict | None = None
+    ) -> str:
+        """Queue ``run`` for ``owner`` and return the job's id at once; ``tags`` go into its
+        trial (who asked, through which exercise link).
 
         With ``replay``, a run already in the store is answered from it: the job is done at
         once, in state ``replayed``, with the stored numbers and curves.
@@ -192,7 +193,7 @@ class JobManager:
                 return snap.id
         self.start()
         attrs = {"job_id": snap.id, "replay_key": key, "data_fingerprint": fingerprint}
-        attrs |= server_attrs(self.server_id)
+        attrs |= server_attrs(self.server_id) | (tags or {})
         trial_id, number = create_job_trial(self.storage_url, run, attrs)
         snap.study, snap.trial_number = f"playground-{run.family}", number
         job = Job(snap, seq, self._times.expected_s(run.family, run.train.max_steps))
@@ -203,7 +204,10 @@ class JobManager:
                 self._finish(job, "failed", "The app's server is stopping; train it again.")
                 return snap.id
             self._cancel[seq % CANCEL_RING] = 0
-            self._tasks.put(JobTask(snap.id, seq, run.to_dict(), trial_id, self.storage_url))
+            if self.slots:
+                self._tasks.put(JobTask(snap.id, seq, run.to_dict(), trial_id, self.storage_url))
+            else:
+                self.follower.follow(job)
         return snap.id
 
     def get(self, owner: str, job_id: str) -> JobSnapshot | None:
@@ -225,7 +229,9 @@ class JobManager:
             if job is None or job.snap.done:
                 return False
             self._cancel[job.seq % CANCEL_RING] = 1
-            if job.snap.state == "queued":
+            if job.followed:  # another process trains it: ask through the storage
+                self.follower.cancel(job)
+            elif job.snap.state == "queued":
                 self._finish(job, "cancelled", "Cancelled before it started.")
             else:
                 job.cancel_at = time.monotonic()
@@ -242,8 +248,6 @@ class JobManager:
             if deadline is not None and time.monotonic() >= deadline:
                 return snap
             time.sleep(0.05)
-
-    # ---- internals --------------------------------------------------------------------------
 
     def _spawn(self, slot: int) -> None:
         proc = self._ctx.Process(
@@ -272,24 +276,12 @@ class JobManager:
 
     def _snapshot(self, job: Job) -> JobSnapshot:
         snap = dataclasses.replace(job.snap, history=list(job.snap.history))
-        if snap.state == "queued":
-            waiting = [j for j in self._jobs.values() if j.snap.state == "queued"]
-            waiting.sort(key=lambda j: j.seq)
-            position = waiting.index(job)
-            busy = [self._busy_for(s) for s in range(max(1, self.slots))]
-            starts = estimate_starts(busy, [j.expected_s for j in waiting[: position + 1]])
-            snap.queue_position, snap.eta_s = position + 1, starts[-1]
+        if snap.state == "queued" and not job.followed:
+            running = [self._jobs.get(j) if j else None for j in self._slot_job]
+            snap.queue_position, snap.eta_s = place_in_line(
+                job, self._jobs.values(), running, self._times
+            )
         return snap
-
-    def _busy_for(self, slot: int) -> float:
-        """Seconds until ``slot`` is free, from its job's progress (0 when idle)."""
-        job_id = self._slot_job[slot] if slot < len(self._slot_job) else None
-        job = self._jobs.get(job_id) if job_id else None
-        if job is None or job.snap.done:
-            return 0.0
-        if job.snap.eta_s is not None:
-            return job.snap.eta_s + self._times.expected_s(job.snap.family, 0)
-        return job.expected_s
 
     def _finish(self, job: Job, state: str, message: str, result: RunResult | None = None) -> None:
         """Record a job's end. When the worker could not end its trial (the job never started,
@@ -332,7 +324,12 @@ class JobManager:
                 job = self._jobs.get(key)
                 if job is None:
                     continue
-                if kind == "took":
+                if kind == "elsewhere":  # another worker claimed it first
+                    if job.slot is not None:
+                        self._slot_job[job.slot] = None
+                    job.slot = None
+                    self.follower.follow(job)
+                elif kind == "took":
                     job.slot = payload
                     self._slot_job[payload] = job.snap.id
                     if not job.snap.done and job.snap.state == "queued":

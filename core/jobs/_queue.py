@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import heapq
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
+from core.jobs._snapshot import Job
 from core.results import RunResult
 
 # Seconds a training step takes, per family, before this server has measured any (the default
@@ -55,3 +56,26 @@ class RunTimeModel:
         old_over = self._overhead_s.get(family, wall_s - train_s)
         self._step_s[family] = 0.5 * old_step + 0.5 * train_s / steps
         self._overhead_s[family] = 0.5 * old_over + 0.5 * max(0.0, wall_s - train_s)
+
+
+def place_in_line(
+    job: Job, jobs: Iterable[Job], running: Sequence[Job | None], times: RunTimeModel
+) -> tuple[int, float]:
+    """A job waiting for this server's slots: its place (1: the next to start) and the seconds
+    until it starts, from the job each slot runs (``running``; None: idle)."""
+    waiting = sorted(
+        (j for j in jobs if j.snap.state == "queued" and not j.followed), key=lambda j: j.seq
+    )
+    position = waiting.index(job)
+    busy = [_busy_for(j, times) for j in running] or [0.0]
+    starts = estimate_starts(busy, [j.expected_s for j in waiting[: position + 1]])
+    return position + 1, starts[-1]
+
+
+def _busy_for(job: Job | None, times: RunTimeModel) -> float:
+    """Seconds until the slot running ``job`` is free, from its progress (0 when idle)."""
+    if job is None or job.snap.done:
+        return 0.0
+    if job.snap.eta_s is not None:
+        return job.snap.eta_s + times.expected_s(job.snap.family, 0)
+    return job.expected_s

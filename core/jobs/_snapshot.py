@@ -35,6 +35,7 @@ class JobSnapshot:
     message: str = ""  # one sentence for the user: why it failed, or a note
     flat_config: dict[str, Any] = field(default_factory=dict)
     replayed: bool = False
+    worker: str | None = None  # the host of the worker that trains it, when not this server
 
     @property
     def done(self) -> bool:
@@ -85,6 +86,7 @@ class Job:
         self.slot: int | None = None
         self.cancel_at: float | None = None  # monotonic time of the cancel request
         self.finishing = False
+        self.followed = False  # another process trains it: read through its trial
 
 
 def apply_progress(snap: JobSnapshot, kind: str, payload: dict[str, Any]) -> None:

@@ -7,7 +7,7 @@ file, the sidebar and exercise links never pay for importing torch or transforme
 
 from __future__ import annotations
 
-from core.knobs._exercise_links import parse_exercise
+from core.knobs._exercise_links import exercise_query, parse_exercise
 from core.knobs._fields import (
     FAMILIES,
     FAMILY_OF_MODEL_TYPE,
@@ -35,6 +35,7 @@ __all__ = [
     "DataConfig",
     "describe_validation",
     "FAMILIES",
+    "exercise_query",
     "family_of",
     "fit_defaults",
     "FittedDefaults",

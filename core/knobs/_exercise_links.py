@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlencode
 
 from core.errors import ConfigError
 from core.knobs._fields import FAMILIES, Knob, get_knob, get_knobs
@@ -28,6 +29,15 @@ class Exercise:
     @property
     def active(self) -> bool:
         return bool(self.family or self.hidden or self.locked)
+
+    @property
+    def key(self) -> str:
+        """The exercise as one canonical string (what it hides and locks, sorted), stored on the
+        runs made through its link so that the class view can show only those; "" for none."""
+        locks = [f"model:{self.family}"] if self.family else []
+        locks += [f"{name}:{value}" for name, value in sorted(self.locked.items())]
+        parts = [f"hide={','.join(sorted(self.hidden))}"] if self.hidden else []
+        return "&".join(parts + ([f"lock={','.join(locks)}"] if locks else []))
 
     def fixed_values(
         self, family: str, defaults: Mapping[str, Any] | None = None
@@ -104,3 +114,9 @@ def _legal_value(k: Knob, raw: str) -> Any:
     if k.low is not None and k.high is not None and not k.low <= value <= k.high:
         raise ConfigError(f"{k.name} must be between {k.low:g} and {k.high:g}, got {value}.")
     return value
+
+
+def exercise_query(params: Mapping[str, Any]) -> str:
+    """The exercise part (``hide`` and ``lock``) of a page's query parameters, as a query string
+    for a link to another page with the same exercise."""
+    return urlencode({k: params[k] for k in ("hide", "lock") if params.get(k)})

@@ -215,3 +215,36 @@ def test_two_sessions_train_at_once(server: str, tmp_path: Path) -> None:
     by_number = {t.number: t for t in study.trials}
     assert {t.state for t in by_number.values()} == {optuna.trial.TrialState.COMPLETE}
     assert [by_number[n].params["dropout"] for n in trials] == [0.05, 0.1]
+
+
+def test_the_class_view_shows_a_run_stored_elsewhere_within_two_seconds(
+    server: str, tiny_data_dir: Path, tmp_path: Path
+) -> None:
+    """A run another server or worker stores appears on an open class view by its nickname."""
+    from playwright.sync_api import expect, sync_playwright
+
+    from core.data import load_data
+    from core.knobs import DataConfig
+    from core.studies.run import record_run
+    from core.training import build_run_config, train_run
+
+    data = DataConfig(data=str(tiny_data_dir))
+    tiny = {"max_steps": 20, "eval_steps": 10, "embedding_dim": 16, "max_length": 64}
+    result = train_run(build_run_config("cnn", "default", tiny, data=data), save=False)
+    attrs = {"nickname": "Zoe", "data_fingerprint": load_data(data).fingerprint}
+    expect.set_options(timeout=120_000)
+    with sync_playwright() as p:
+        browser = launch_chromium(p)
+        try:
+            page = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
+            page.goto(f"{server}/class")
+            expect(page.get_by_text("No Playground runs of the CNN").first).to_be_visible()
+            record_run(result, f"sqlite:///{tmp_path / 'explorer.db'}", attrs=attrs)
+            stored = time.monotonic()
+            shown = page.get_by_text("1 run by 1 person").first
+            expect(shown).to_be_visible(timeout=10_000)
+            waited = time.monotonic() - stored
+        finally:
+            browser.close()
+    print(f"class view: a stored run appeared after {waited:.2f} s")
+    assert waited < 2.0

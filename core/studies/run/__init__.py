@@ -9,6 +9,16 @@ when it starts training.
 from __future__ import annotations
 
 from core.studies.run._creation import create_study
+from core.studies.run._job_queue import (
+    HEARTBEAT_S,
+    beat,
+    cancel_requested,
+    claim_job,
+    fail_stale_jobs,
+    queue_place,
+    request_cancel,
+    waiting_jobs,
+)
 from core.studies.run._launch import launch_workers, split_trials, watch_workers
 from core.studies.run._playground import (
     create_job_trial,
@@ -24,6 +34,14 @@ from core.studies.run._replay import find_replay, replay_key
 from core.studies.run._worker import run_worker
 
 __all__ = [
+    "beat",
+    "cancel_requested",
+    "claim_job",
+    "fail_stale_jobs",
+    "HEARTBEAT_S",
+    "queue_place",
+    "request_cancel",
+    "waiting_jobs",
     "create_job_trial",
     "create_study",
     "fail_job_trial",

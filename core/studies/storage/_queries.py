@@ -159,6 +159,8 @@ TRIAL_COLUMNS = [
     "message",
     "data_fingerprint",
     "dataset",
+    "nickname",
+    "exercise",
 ]
 
 
@@ -185,6 +187,8 @@ def trials_frame(trials: list[FrozenTrial]) -> pd.DataFrame:
             "message": u.get("message") or "",
             "data_fingerprint": u.get("data_fingerprint"),
             "dataset": u.get("dataset"),
+            "nickname": u.get("nickname"),  # a Playground run: who ran it (the class view)
+            "exercise": u.get("exercise"),  # ... and through which exercise link
         }
         for name, value in sorted((u.get("flat") or t.params).items()):
             row[f"params_{name}"] = value

@@ -1,0 +1,127 @@
+"""Class view: every Playground run of the picked dataset and model family, live.
+
+Who ran it (the nickname each session picks on the Playground), its knobs, its validation and
+test accuracy, and a plot of accuracy against a knob, one point per run, coloured by who ran it.
+A new run appears within about a second of being stored. The Playground's exercise link
+(``?hide=...&lock=...``) opens this page on the runs made through that link only. "Hide names"
+replaces the nicknames by letters, for a projector. The read-only viewer shows the same over
+the stored runs.
+"""
+
+from __future__ import annotations
+
+import string
+
+import pandas as pd
+import plotly.express as px
+import streamlit as st
+
+from app_pages._resources import current_dataset, data_config
+from app_pages._tables import load_family_trials
+from core.data import loaded_fingerprint
+from core.knobs import FAMILIES, get_knobs, parse_exercise
+from core.settings import is_read_only
+from core.studies.storage import trials_on_data
+
+REFRESH_S = 1.0
+
+st.title("Class view")
+exercise = parse_exercise(st.query_params.get("hide"), st.query_params.get("lock"))
+dataset = current_dataset()
+left, right = st.columns([3, 1])
+family = exercise.family or (
+    left.segmented_control(
+        "Model family", FAMILIES, format_func=str.upper, key="class_family", default="cnn"
+    )
+    or "cnn"
+)
+hide_names = right.toggle("Hide names", key="class_hide_names", help="For a projector.")
+if exercise.active:
+    st.info(
+        "The runs made through this exercise link only: "
+        + (f"{family.upper()}, " if exercise.family else "")
+        + (f"{', '.join(sorted(exercise.locked))} locked, " if exercise.locked else "")
+        + (f"{', '.join(sorted(exercise.hidden))} hidden." if exercise.hidden else "").rstrip(", ")
+    )
+free_knobs = [
+    k.name for k in get_knobs(family) if k.name not in exercise.hidden | set(exercise.locked)
+]
+
+
+def class_runs() -> pd.DataFrame:
+    """The Playground runs of this dataset (by content when this server has loaded it, else by
+    name), this family and this exercise, that completed."""
+    trials = load_family_trials(family)
+    if trials is None or trials.empty or "nickname" not in trials:
+        return pd.DataFrame()
+    runs = trials[(trials["study"] == f"playground-{family}") & (trials["state"] == "COMPLETE")]
+    fingerprint = loaded_fingerprint(data_config())
+    if fingerprint is not None:
+        runs = trials_on_data(runs, fingerprint)
+    else:
+        runs = runs[runs["dataset"] == dataset.name]
+    if exercise.active:
+        runs = runs[runs["exercise"] == exercise.key]
+    runs = runs.assign(who=runs["nickname"].fillna("(no name)"))
+    if hide_names:
+        letters = {n: f"Student {_letter(i)}" for i, n in enumerate(dict.fromkeys(runs["who"]))}
+        runs = runs.assign(who=runs["who"].map(letters))
+    return runs
+
+
+def _letter(i: int) -> str:
+    letters = string.ascii_uppercase
+    return letters[i] if i < len(letters) else letters[i // 26 - 1] + letters[i % 26]
+
+
+def _default_knob(runs: pd.DataFrame) -> str:
+    """The knob the class varies most (by distinct values among the runs)."""
+    varied = [(runs[k].nunique(), k) for k in free_knobs if k in runs]
+    return max(varied)[1] if varied and max(varied)[0] > 1 else free_knobs[0]
+
+
+def render_class() -> None:
+    runs = class_runs()
+    if runs.empty:
+        st.info(
+            f"No Playground runs of the {family.upper()} on {dataset.name}"
+            + (" through this exercise link" if exercise.active else "")
+            + " yet. Each run that completes appears here within a second."
+        )
+        return
+    knob_options = [k for k in free_knobs if k in runs]
+    chosen = st.session_state.get("class_knob")
+    x = chosen if chosen in knob_options else _default_knob(runs)
+    st.selectbox(
+        "Horizontal axis",
+        knob_options,
+        index=knob_options.index(x),
+        key="class_knob",
+        help="Defaults to the knob the class's runs vary most.",
+    )
+    n, people = len(runs), runs["who"].nunique()
+    st.caption(
+        f"**{n}** run{'s' * (n != 1)} by **{people}** {'person' if people == 1 else 'people'} "
+        f"on **{dataset.name}**: "
+        "validation accuracy (what a run is chosen on) against the knob; test accuracy on hover."
+    )
+    fig = px.scatter(
+        runs.assign(val=runs["value"], test=runs["test_accuracy"]),
+        x=x,
+        y="val",
+        color="who",
+        hover_data={"test": ":.1%", "val": ":.1%", "number": True},
+        labels={"val": "validation accuracy", "who": "who"},
+        log_x=any(k.name == x and k.log for k in get_knobs(family)),
+    )
+    fig.update_traces(marker={"size": 11})
+    fig.update_layout(height=420, margin={"t": 10, "b": 40}, yaxis_tickformat=".0%")
+    st.plotly_chart(fig, key="class_plot")
+    varied = [k for k in knob_options if runs[k].nunique() > 1]
+    table = runs.sort_values("number", ascending=False)[
+        ["who", *varied, "value", "test_accuracy", "number"]
+    ].rename(columns={"value": "val accuracy", "test_accuracy": "test accuracy", "number": "run"})
+    st.dataframe(table, hide_index=True, key="class_table")
+
+
+st.fragment(render_class, run_every=None if is_read_only() else REFRESH_S)()
