@@ -92,11 +92,13 @@ def main() -> None:
             time.sleep(args.first_click)  # a visitor arriving a while after the server started
             page = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
             page.set_default_timeout(600_000)
+            opened = time.perf_counter()
             page.goto(f"{url}/playground")
             page.get_by_role("button", name="Train", exact=True).wait_for()
             page.wait_for_function(  # the page has finished drawing, as a user sees it
                 "!document.querySelector('[data-testid=\"stStatusWidget\"]')"
             )
+            print(f"the Playground drew in {time.perf_counter() - opened:.1f} s")
             took = click_and_wait(page, "Train", page.get_by_text(RESULT).first)
             print(
                 f"0. first click, page opened {args.first_click:g} s after the server started: "

@@ -85,9 +85,13 @@ def wait_all(manager, jobs: list[tuple[str, str]], timeout: float = 3600) -> lis
 def one_count(url: str, workers: int, sessions: int, threads: int, data) -> dict:
     import optuna
 
+    from core.data import load_data
     from core.jobs import JobManager
+    from core.studies.storage import open_storage
     from core.training import build_run_config
 
+    open_storage(url)  # the tables, as the app server creates them when it starts
+    load_data(data)  # the server's fingerprint of the data, loaded when it starts
     procs = start_workers(url, workers, threads)
     manager = JobManager(url, slots=0, threads=threads)
     try:

@@ -27,7 +27,7 @@ from optuna.trial import FrozenTrial, TrialState
 from core.jobs._snapshot import Job
 from core.results import RunResult
 from core.settings import get_job_stale_s
-from core.studies.run import fail_stale_jobs, queue_place, request_cancel
+from core.studies.run import fail_stale_jobs, request_cancel, waiting_jobs
 from core.studies.storage import open_storage
 
 FOLLOW_S = 0.5  # how often a followed job's trial is read
@@ -129,6 +129,7 @@ class StorageFollower:
         with self._lock:
             jobs = [j for j in self._jobs if not j.snap.done]
             self._jobs = jobs
+        places: dict[int, int] | None = None  # the shared queue, read once per poll
         for job in jobs:
             assert job.trial_id is not None
             trial = self.storage.get_trial(job.trial_id)
@@ -140,6 +141,7 @@ class StorageFollower:
                 with self._lock:
                     fold_running(job, trial)
             else:
-                place = queue_place(self.storage, job.trial_id)
+                if places is None:
+                    places = {i: n + 1 for n, (i, _) in enumerate(waiting_jobs(self.storage))}
                 with self._lock:
-                    job.snap.queue_position = place
+                    job.snap.queue_position = places.get(job.trial_id)

@@ -66,7 +66,7 @@ def slot_main(
     torch.set_num_threads(threads)
     parent = multiprocessing.parent_process()
     if warm is not None:
-        _warm_up(warm)
+        prepare_worker(warm)
     events.put(("ready", slot, os.getpid()))
     while True:
         try:
@@ -85,7 +85,7 @@ def _flag_set(flags: Any, index: int) -> bool:
     return bool(flags[index])
 
 
-def _warm_up(data: dict[str, Any]) -> None:
+def prepare_worker(data: dict[str, Any]) -> None:
     """Load and tokenize the default data, and train one tiny step, before the first job."""
     from core.errors import ExplorerError
     from core.knobs import DataConfig

@@ -23,11 +23,12 @@ import socket
 import time
 import uuid
 from collections.abc import Callable
+from dataclasses import asdict
 from typing import Any
 
 from core.data import list_datasets, load_data, usable
 from core.errors import DataError, ExplorerError
-from core.jobs._slot import run_job, stopping
+from core.jobs._slot import prepare_worker, run_job, stopping
 from core.jobs._snapshot import JobTask
 from core.knobs import DataConfig
 from core.settings import get_job_stale_s
@@ -88,7 +89,14 @@ def check_storage(url: str) -> Any:
             f"{err} A worker serves the jobs of an existing storage; a worker on another machine "
             "needs the app's PostgreSQL URL, not a SQLite path."
         ) from None
-    storage = open_storage(url)
+    for attempt in range(3):  # workers started together on a new database race to create it
+        try:
+            storage = open_storage(url)
+            break
+        except StorageError as err:
+            if attempt == 2 or not any(w in str(err) for w in ("duplicate key", "already exists")):
+                raise
+            time.sleep(1.0)
     try:
         storage.get_all_studies()
     except Exception as err:  # noqa: BLE001 - unreachable, refused, not a study storage
@@ -114,6 +122,7 @@ def serve_jobs(
     torch.set_num_threads(threads)
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stopping.set())
+    prepare_worker(asdict(DataConfig(data=matcher.sources[0])))  # the first job starts at once
     worker_id = f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
     log(
         f"worker {worker_id}: serving Playground jobs from {mask_url(storage_url)} with the data "

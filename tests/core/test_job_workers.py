@@ -278,3 +278,43 @@ def test_a_stale_heartbeat_fails_only_running_jobs_that_beat(
     assert fail_stale_jobs(storage, 60, now=time.time() + 61) == 1
     assert storage.get_trial(beaten).state == TrialState.FAIL
     assert storage.get_trial(silent).state == TrialState.RUNNING
+
+
+@pytest.mark.parametrize(
+    ("storage", "sentence"),
+    [
+        (
+            "sqlite:////nowhere/on/this/machine/explorer.db",
+            "There is no study file at /nowhere/on/this/machine/explorer.db; check the path (study "
+            "run creates one). A worker serves the jobs of an existing storage; a worker on another "
+            "machine needs the app's PostgreSQL URL, not a SQLite path.",
+        ),
+        (
+            "postgresql://explorer:secret@127.0.0.1:9/explorer",
+            "Cannot open the study storage postgresql://explorer:***@127.0.0.1:9/explorer: nothing "
+            "answers at that host and port (is the server running and listening there?).",
+        ),
+    ],
+)
+def test_a_worker_that_cannot_reach_its_storage_says_so_in_one_sentence(
+    tiny_data_dir: Path, storage: str, sentence: str
+) -> None:
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "core",
+            "worker",
+            "--storage",
+            storage,
+            "--data",
+            str(tiny_data_dir),
+        ],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2
+    assert done.stderr.strip() == f"error: {sentence}"
+    assert "secret" not in done.stderr + done.stdout

@@ -15,7 +15,6 @@ from core.studies.run._job_queue import (
     cancel_requested,
     claim_job,
     fail_stale_jobs,
-    queue_place,
     request_cancel,
     waiting_jobs,
 )
@@ -39,7 +38,6 @@ __all__ = [
     "claim_job",
     "fail_stale_jobs",
     "HEARTBEAT_S",
-    "queue_place",
     "request_cancel",
     "waiting_jobs",
     "create_job_trial",

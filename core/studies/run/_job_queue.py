@@ -4,7 +4,8 @@ A job is a WAITING trial of ``playground-<family>`` from the moment it is submit
 (:func:`~core.studies.run._playground.create_job_trial`). Any worker, the app's own slots or
 ``python -m core worker`` on another machine, serves the queue through these calls:
 
-- :func:`waiting_jobs`: the WAITING job trials, oldest first (jobs start in submission order);
+- :func:`waiting_jobs`: the WAITING job trials, oldest first (jobs start in submission order;
+  a job's place in that list is its place in the queue every server shows);
 - :func:`claim_job`: WAITING to RUNNING through the storage's guarded state change (a row lock
   on PostgreSQL, one writer at a time on SQLite), so exactly one worker takes a job; the worker
   then records its host and process;
@@ -12,7 +13,6 @@ A job is a WAITING trial of ``playground-<family>`` from the moment it is submit
   :data:`HEARTBEAT_S` seconds, which any server reads as progress;
 - :func:`request_cancel` and :func:`cancel_requested`: a stop request that crosses machines;
 - :func:`fail_stale_jobs`: a RUNNING job whose worker stopped beating fails with the reason;
-- :func:`queue_place`: a waiting job's place in the shared queue.
 """
 
 from __future__ import annotations
@@ -46,12 +46,6 @@ def _job_trials(s: BaseStorage, states: tuple[TrialState, ...]) -> list[FrozenTr
 def waiting_jobs(s: BaseStorage) -> list[tuple[int, FrozenTrial]]:
     """Every job trial still waiting for a worker, with its trial id, in submission order."""
     return [(trial_id_of(t), t) for t in _job_trials(s, (TrialState.WAITING,))]
-
-
-def queue_place(s: BaseStorage, trial_id: int) -> int | None:
-    """A waiting job's place in the shared queue (1: the next to start); None once taken."""
-    ids = [i for i, _ in waiting_jobs(s)]
-    return ids.index(trial_id) + 1 if trial_id in ids else None
 
 
 def worker_attrs(worker_id: str) -> dict[str, Any]:
