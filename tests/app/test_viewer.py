@@ -18,6 +18,7 @@ VIEWING_PAGES = [
     "app_pages/explore.py",
     "app_pages/results.py",
     "app_pages/dashboard.py",
+    "app_pages/class_view.py",
     "app_pages/predict.py",
 ]
 WRITING_PAGES = ["app_pages/playground.py", "app_pages/studies.py"]
