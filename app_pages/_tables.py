@@ -19,18 +19,20 @@ def _load_trials(name: str, storage_url: str, version: str) -> pd.DataFrame:
     return load_trials(name, storage_url)
 
 
-def load_family_trials(family: str) -> pd.DataFrame | None:
-    """Every trial of every study of ``family`` (playground runs included), knobs as columns.
+def load_family_trials(family: str, storage_url: str | None = None) -> pd.DataFrame | None:
+    """Every trial of every study of ``family`` (playground runs included), knobs as columns,
+    from ``storage_url`` (default: the app's storage).
 
     Columns: ``study``, ``number``, ``state``, ``value``, ``test_accuracy`` ... and one column
     per knob. None (with the reason on screen) when the storage cannot be read.
     """
+    url = storage_url or get_storage_url()
     try:
-        studies = list_studies(get_storage_url())
+        studies = list_studies(url)
         frames = []
         for row in studies[studies["model"] == family].itertuples():
             version = f"{row.trials}-{row.last_change}"
-            frame = _load_trials(row.study, get_storage_url(), version)
+            frame = _load_trials(row.study, url, version)
             if not frame.empty:
                 frames.append(frame.assign(study=row.study))
     except ExplorerError as err:

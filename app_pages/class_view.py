@@ -2,7 +2,8 @@
 
 Who ran it (the nickname each session picks on the Playground), its knobs, its validation and
 test accuracy, and a plot of accuracy against a knob, one point per run, coloured by who ran it.
-A new run appears within about a second of being stored. The Playground's exercise link
+A new run appears within about a second of being stored; a click answered from the store (a
+replay) shows too, with the stored run's numbers, under the name of who clicked. The Playground's exercise link
 (``?hide=...&lock=...``) opens this page on the runs made through that link only. "Hide names"
 replaces the nicknames by letters, for a projector. The read-only viewer shows the same over
 the stored runs.
@@ -17,10 +18,12 @@ import plotly.express as px
 import streamlit as st
 
 from app_pages._resources import current_dataset, data_config
+from app_pages._sidebar import view_storage_url
 from app_pages._tables import load_family_trials
 from core.data import loaded_fingerprint
 from core.knobs import FAMILIES, get_knobs, parse_exercise
 from core.settings import is_read_only
+from core.studies.run import replay_records
 from core.studies.storage import trials_on_data
 
 REFRESH_S = 1.0
@@ -51,10 +54,17 @@ free_knobs = [
 def class_runs() -> pd.DataFrame:
     """The Playground runs of this dataset (by content when this server has loaded it, else by
     name), this family and this exercise, that completed."""
-    trials = load_family_trials(family)
+    trials = load_family_trials(family, view_storage_url())
     if trials is None or trials.empty or "nickname" not in trials:
         return pd.DataFrame()
     runs = trials[(trials["study"] == f"playground-{family}") & (trials["state"] == "COMPLETE")]
+    replays = [  # clicks answered from the store: the stored run's numbers, under who clicked
+        {k: v for k, v in r.items() if k != "flat"} | r.get("flat", {}) | {"replayed": True}
+        for r in replay_records(view_storage_url(), family)
+    ]
+    runs = runs.assign(replayed=False)
+    if replays:
+        runs = pd.concat([runs, pd.DataFrame(replays)], ignore_index=True)
     fingerprint = loaded_fingerprint(data_config())
     if fingerprint is not None:
         runs = trials_on_data(runs, fingerprint)
@@ -119,7 +129,7 @@ def render_class() -> None:
     st.plotly_chart(fig, key="class_plot")
     varied = [k for k in knob_options if runs[k].nunique() > 1]
     table = runs.sort_values("number", ascending=False)[
-        ["who", *varied, "value", "test_accuracy", "number"]
+        ["who", *varied, "value", "test_accuracy", "number", "replayed"]
     ].rename(columns={"value": "val accuracy", "test_accuracy": "test accuracy", "number": "run"})
     st.dataframe(table, hide_index=True, key="class_table")
 

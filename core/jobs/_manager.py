@@ -38,7 +38,7 @@ from core.jobs._follow import StorageFollower
 from core.jobs._queue import RunTimeModel, place_in_line
 from core.jobs._recovery import held_by_live_server, server_attrs, server_started, server_stopped
 from core.jobs._slot import CANCEL_RING, slot_main
-from core.jobs._snapshot import Job, JobSnapshot, JobTask, apply_progress, replayed_snapshot
+from core.jobs._snapshot import Job, JobSnapshot, JobTask, answer_from_store, apply_progress
 from core.knobs import DataConfig
 from core.results import RunResult
 from core.settings import ensure_writable, get_job_slots, get_job_threads, is_read_only
@@ -189,7 +189,8 @@ class JobManager:
         if replay:
             hit = find_replay(self.storage_url, key)
             if hit is not None:
-                self._add(Job(replayed_snapshot(snap, hit.result, hit.study, hit.number), seq, 0.0))
+                answered = answer_from_store(self.storage_url, snap, hit, fingerprint, tags)
+                self._add(Job(answered, seq, 0.0))
                 return snap.id
         self.start()
         attrs = {"job_id": snap.id, "replay_key": key, "data_fingerprint": fingerprint}

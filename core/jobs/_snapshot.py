@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -73,6 +74,24 @@ def replayed_snapshot(snap: JobSnapshot, result: RunResult, study: str, number: 
         message=f"Answered from the store: this exact run is trial #{number} of {study}, and "
         "training is deterministic, so it would repeat it.",
     )
+
+
+def answer_from_store(
+    storage_url: str, snap: JobSnapshot, hit: Any, fingerprint: str, tags: dict | None
+) -> JobSnapshot:
+    """``snap`` answered by ``hit`` (a :class:`~core.studies.run._replay.StoredRunTrial`). With
+    ``tags`` (who clicked, through which link), the click is also recorded for the class view,
+    though nothing trained; a storage that refuses the record costs the user nothing."""
+    from core.studies.run import record_replay
+
+    answered = replayed_snapshot(snap, hit.result, hit.study, hit.number)
+    if tags:
+        record = {"flat": snap.flat_config, "value": hit.result.best_val_accuracy}
+        record |= {"test_accuracy": hit.result.test_accuracy, "number": hit.number}
+        record |= {"study": hit.study, "data_fingerprint": fingerprint}
+        with contextlib.suppress(Exception):
+            record_replay(storage_url, snap.family, record | {"dataset": hit.result.dataset} | tags)
+    return answered
 
 
 class Job:

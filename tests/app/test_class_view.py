@@ -1,5 +1,5 @@
 """The class view: every session's Playground runs on the picked dataset, by nickname, live,
-filtered by an exercise link, with the names hidden on request."""
+replays included, filtered by an exercise link, with the names hidden on request."""
 
 from __future__ import annotations
 
@@ -37,6 +37,15 @@ def test_runs_of_two_sessions_appear_by_name_and_an_exercise_link_filters_them(
     table = _table(teacher)
     assert list(table["who"]) == ["Ann"] and table["test accuracy"].iloc[0] > 0
 
+    # Cy clicks the same knobs: answered from the store, and still Cy's run in the class view
+    cy = new_app(PLAYGROUND)
+    _train(cy, "Cy", learning_rate=0.01)
+    assert cy.success[0].value.startswith("Replayed: trial #0")
+    teacher.run()
+    table = _table(teacher).set_index("who")
+    assert sorted(table.index) == ["Ann", "Cy"] and bool(table.loc["Cy", "replayed"])
+    assert table.loc["Cy", "test accuracy"] == table.loc["Ann", "test accuracy"]
+
     bob = AppTest.from_file(APP, default_timeout=60)
     bob.query_params["hide"] = "vocab_size"
     bob.query_params["lock"] = "learning_rate:0.003"
@@ -44,9 +53,9 @@ def test_runs_of_two_sessions_appear_by_name_and_an_exercise_link_filters_them(
     assert any("[Class view](class?hide=vocab_size&lock=learning_rate" in i.value for i in bob.info)
     _train(bob, "Bob")
     teacher.run()
-    assert sorted(_table(teacher)["who"]) == ["Ann", "Bob"]
+    assert sorted(_table(teacher)["who"]) == ["Ann", "Bob", "Cy"]
     caption = next(c.value for c in teacher.caption if "runs by" in c.value)
-    assert "**2** runs by **2** people" in caption
+    assert "**3** runs by **3** people" in caption
 
     # the exercise link's class view: Bob's run only, its locked knob not offered as the axis
     linked = AppTest.from_file(APP, default_timeout=60)
@@ -57,5 +66,5 @@ def test_runs_of_two_sessions_appear_by_name_and_an_exercise_link_filters_them(
     assert "learning_rate" not in linked.selectbox(key="class_knob").options
 
     teacher.toggle(key="class_hide_names").set_value(True).run()
-    assert sorted(_table(teacher)["who"]) == ["Student A", "Student B"]
+    assert sorted(_table(teacher)["who"]) == ["Student A", "Student B", "Student C"]
     assert not any("Ann" in str(d.value) for d in teacher.dataframe)

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -115,6 +116,29 @@ def create_job_trial(
     validate_trial(trial)
     trial_id = s.create_new_trial(study_id, template_trial=trial)
     return trial_id, s.get_trial_number_from_id(trial_id)
+
+
+REPLAY_RECORD = "replayed:"  # the prefix of a replay's record among the study's user attributes
+
+
+def record_replay(storage: str | BaseStorage | None, family: str, record: dict[str, Any]) -> None:
+    """Note that a session's click was answered from the store (no trial of its own): who
+    clicked, the run's knobs and the stored numbers it got, for the class view. Kept as a user
+    attribute of ``playground-<family>``, so no page counts it as another trained run."""
+    ensure_writable("store a run")
+    s = open_storage(storage)
+    study_id = _playground_study_id(s, family)
+    s.set_study_user_attr(study_id, f"{REPLAY_RECORD}{time.time():.6f}", record)
+
+
+def replay_records(storage: str | BaseStorage | None, family: str) -> list[dict[str, Any]]:
+    """The replays :func:`record_replay` noted for ``family``, oldest first."""
+    s = open_storage(storage)
+    try:
+        attrs = s.get_study_user_attrs(s.get_study_id_from_name(playground_study_name(family)))
+    except KeyError:
+        return []
+    return [attrs[k] for k in sorted(attrs) if k.startswith(REPLAY_RECORD)]
 
 
 def start_job_trial(storage: str | BaseStorage | None, trial_id: int) -> bool:
