@@ -26,13 +26,13 @@ from collections.abc import Callable
 from dataclasses import asdict
 from typing import Any
 
-from core.data import list_datasets, load_data, usable
+from core.data import list_datasets, load_data, loaded_fingerprint, usable
 from core.errors import DataError, ExplorerError
 from core.jobs._slot import prepare_worker, run_job, stopping
 from core.jobs._snapshot import JobTask
 from core.knobs import DataConfig
 from core.settings import get_job_stale_s
-from core.studies.run import fail_stale_jobs, waiting_jobs
+from core.studies.run import STALE_CHECK_S, fail_stale_jobs, waiting_jobs
 from core.studies.storage import (
     StorageError,
     mask_url,
@@ -41,7 +41,6 @@ from core.studies.storage import (
 )
 
 POLL_S = 0.5  # how often an idle worker looks for a job
-STALE_CHECK_S = 2.0
 
 
 class _Outcome:
@@ -63,19 +62,20 @@ class DataMatcher:
         self.sources = [e.source for e in usable(list_datasets(setting))]
         if not self.sources:
             raise DataError(f"The worker's data setting {setting} holds no readable dataset.")
-        self._prints: dict[tuple, str | None] = {}
+        self._unreadable: set[str] = set()  # data settings that failed to load, by repr
 
     def find(self, job_data: DataConfig, fingerprint: str) -> DataConfig | None:
-        """The job's data as this worker reads it, or None when it has no such data."""
+        """The job's data as this worker reads it, or None when it has no such data. Each
+        setting is loaded once (:func:`~core.data.loaded_fingerprint` remembers it)."""
         for source in self.sources:
             local = dataclasses.replace(job_data, data=source)
-            key = dataclasses.astuple(local)
-            if key not in self._prints:
+            here = loaded_fingerprint(local)
+            if here is None and repr(local) not in self._unreadable:
                 try:
-                    self._prints[key] = load_data(local).fingerprint
+                    here = load_data(local).fingerprint
                 except ExplorerError:
-                    self._prints[key] = None
-            if self._prints[key] == fingerprint:
+                    self._unreadable.add(repr(local))
+            if here == fingerprint:
                 return local
         return None
 

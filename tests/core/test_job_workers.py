@@ -318,3 +318,17 @@ def test_a_worker_that_cannot_reach_its_storage_says_so_in_one_sentence(
     assert done.returncode == 2
     assert done.stderr.strip() == f"error: {sentence}"
     assert "secret" not in done.stderr + done.stdout
+
+
+def test_a_workers_data_matches_a_job_by_content_whatever_its_settings(
+    tiny_data_dir: Path, tiny_data: DataConfig, tmp_path: Path
+) -> None:
+    from core.data import load_data
+    from core.jobs._worker import DataMatcher
+
+    job = DataConfig(data="/the/servers/path", vocab_size=1000, label_names=["neg", "pos"])
+    matcher = DataMatcher(str(tiny_data_dir))
+    local = matcher.find(job, load_data(DataConfig(data=str(tiny_data_dir))).fingerprint)
+    assert local is not None and local.data == matcher.sources[0]
+    assert local.label_names == ["neg", "pos"] and local.vocab_size == 1000
+    assert matcher.find(job, "another-fingerprint") is None
