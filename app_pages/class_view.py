@@ -3,10 +3,10 @@
 Who ran it (the nickname each session picks on the Playground), its knobs, its validation and
 test accuracy, and a plot of accuracy against a knob, one point per run, coloured by who ran it.
 A new run appears within about a second of being stored; a click answered from the store (a
-replay) shows too, with the stored run's numbers, under the name of who clicked. The Playground's exercise link
-(``?hide=...&lock=...``) opens this page on the runs made through that link only. "Hide names"
-replaces the nicknames by letters, for a projector. The read-only viewer shows the same over
-the stored runs.
+replay) shows too, with the stored run's numbers, under the name of who clicked. The
+Playground's exercise link (``?hide=...&lock=...``) opens this page on the runs made through
+that link only. "Hide names" replaces the nicknames by letters, for a projector. The read-only
+viewer shows the same over the stored runs.
 """
 
 from __future__ import annotations

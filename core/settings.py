@@ -88,7 +88,7 @@ def available_cores() -> int:
         return os.cpu_count() or 1
 
 
-def _positive_int_setting(name: str, least: int = 1) -> int | None:
+def _int_setting(name: str, least: int = 1) -> int | None:
     raw = os.environ.get(name, "").strip()
     if not raw:
         return None
@@ -105,7 +105,7 @@ def get_job_threads() -> int:
     """torch threads each Playground job trains with: ``EXPLORER_JOB_THREADS``, else
     ``min(2, cores)``. Small models gain little from more than two threads, and fewer threads
     per job leave cores for more jobs at once."""
-    return _positive_int_setting("EXPLORER_JOB_THREADS") or min(2, available_cores())
+    return _int_setting("EXPLORER_JOB_THREADS") or min(2, available_cores())
 
 
 def get_job_slots() -> int:
@@ -113,11 +113,11 @@ def get_job_slots() -> int:
     divided by the threads per job (at least 1). Later jobs wait, first in, first out. 0: the
     server trains nothing itself, and workers that share its storage (``python -m core worker``)
     take its jobs."""
-    slots = _positive_int_setting("EXPLORER_JOB_SLOTS", least=0)
+    slots = _int_setting("EXPLORER_JOB_SLOTS", least=0)
     return slots if slots is not None else max(1, available_cores() // get_job_threads())
 
 
 def get_job_stale_s() -> float:
     """Seconds without a heartbeat after which a running job's worker counts as stopped and its
     job fails: ``EXPLORER_JOB_STALE_S``, else 15 (a worker beats every second)."""
-    return float(_positive_int_setting("EXPLORER_JOB_STALE_S") or 15)
+    return float(_int_setting("EXPLORER_JOB_STALE_S") or 15)

@@ -27,11 +27,16 @@ from optuna.trial import FrozenTrial, TrialState
 from core.jobs._snapshot import Job
 from core.results import RunResult
 from core.settings import get_job_stale_s
-from core.studies.run import fail_stale_jobs, request_cancel, waiting_jobs
+from core.studies.run import (
+    STALE_CHECK_S,
+    fail_stale_jobs,
+    request_cancel,
+    stored_result,
+    waiting_jobs,
+)
 from core.studies.storage import open_storage
 
 FOLLOW_S = 0.5  # how often a followed job's trial is read
-STALE_CHECK_S = 2.0  # how often running jobs' heartbeats are checked
 
 
 def finished_outcome(trial: FrozenTrial) -> tuple[str, str, RunResult | None]:
@@ -40,13 +45,9 @@ def finished_outcome(trial: FrozenTrial) -> tuple[str, str, RunResult | None]:
     message = str(attrs.get("message") or "")
     if attrs.get("status") == "cancelled" or trial.state == TrialState.PRUNED:
         return "cancelled", message or "Cancelled.", None
-    if attrs.get("test_accuracy") is None and attrs.get("status") != "diverged":
+    result = stored_result(trial)
+    if result is None:
         return "failed", message or "The run failed.", None
-    history = attrs.get("history") or [
-        {"step": int(step), "val_accuracy": value}
-        for step, value in sorted(trial.intermediate_values.items())
-    ]
-    result = RunResult.from_dict(attrs | {"history": history})
     return result.status, result.message, result
 
 

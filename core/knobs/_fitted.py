@@ -37,10 +37,6 @@ class FittedDefaults:
     reasons: dict[str, str]
     dataset: str
 
-    def describe(self) -> str:
-        """One line naming each fitted value and its reason."""
-        return "; ".join(f"{name} = {v:,}: {self.reasons[name]}" for name, v in self.values.items())
-
 
 def _two_figures(n: float) -> int:
     """``n`` rounded to two significant figures: 1,041 → 1,000, 675 → 680."""

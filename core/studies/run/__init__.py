@@ -11,6 +11,7 @@ from __future__ import annotations
 from core.studies.run._creation import create_study
 from core.studies.run._job_queue import (
     HEARTBEAT_S,
+    STALE_CHECK_S,
     beat,
     cancel_requested,
     claim_job,
@@ -28,10 +29,9 @@ from core.studies.run._playground import (
     recover_interrupted_jobs,
     replay_records,
     report_job_trial,
-    start_job_trial,
 )
 from core.studies.run._registry import WorkerRegistry
-from core.studies.run._replay import find_replay, replay_key
+from core.studies.run._replay import find_replay, replay_key, stored_result
 from core.studies.run._worker import run_worker
 
 __all__ = [
@@ -40,6 +40,7 @@ __all__ = [
     "claim_job",
     "fail_stale_jobs",
     "HEARTBEAT_S",
+    "STALE_CHECK_S",
     "request_cancel",
     "waiting_jobs",
     "create_job_trial",
@@ -56,7 +57,7 @@ __all__ = [
     "report_job_trial",
     "run_worker",
     "split_trials",
-    "start_job_trial",
+    "stored_result",
     "watch_workers",
     "WorkerRegistry",
 ]

@@ -31,6 +31,7 @@ from core.studies._optuna_compat import study_id_of, trial_id_of
 from core.studies.run._playground import PLAYGROUND_PREFIX, fail_job_trial
 
 HEARTBEAT_S = 1.0  # how often a running job's worker records its heartbeat and step
+STALE_CHECK_S = 2.0  # how often a server or an idle worker looks for jobs whose worker stopped
 CANCEL_ATTR = "job_cancel"
 
 

@@ -5,7 +5,8 @@ between the job's process and every page:
 
 - :func:`create_job_trial` (at submit): a WAITING trial of ``playground-cnn`` / ``playground-rnn``
   with the run's knob values as params, its fully resolved config and who asked for it;
-- :func:`start_job_trial` (the job's process takes it): RUNNING, unless it was cancelled first;
+- :func:`~core.studies.run._job_queue.claim_job` (a worker takes it): RUNNING, for exactly one
+  worker, unless it was cancelled first;
 - :func:`report_job_trial`: each validation as an intermediate value (the learning curve);
 - :func:`finish_job_trial`: the outcome, with the same user attributes a searched trial has;
 - :func:`fail_job_trial`: FAIL (or PRUNED, for a cancel) with the reason in ``message``;
@@ -139,15 +140,6 @@ def replay_records(storage: str | BaseStorage | None, family: str) -> list[dict[
     except KeyError:
         return []
     return [attrs[k] for k in sorted(attrs) if k.startswith(REPLAY_RECORD)]
-
-
-def start_job_trial(storage: str | BaseStorage | None, trial_id: int) -> bool:
-    """WAITING to RUNNING; False when the trial is no longer waiting (cancelled, recovered)."""
-    s = open_storage(storage)
-    try:
-        return s.set_trial_state_values(trial_id, TrialState.RUNNING)
-    except UpdateFinishedTrialError:
-        return False
 
 
 def report_job_trial(

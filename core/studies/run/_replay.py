@@ -111,11 +111,21 @@ def find_replay(storage: str | BaseStorage | None, key: str) -> StoredRunTrial |
 
 
 def _as_stored_run(study: str, trial: FrozenTrial) -> StoredRunTrial | None:
-    attrs = trial.user_attrs
-    if attrs.get("test_accuracy") is None or not attrs.get("config"):
+    result = stored_result(trial)
+    if result is None or result.test_accuracy is None:
         return None
-    result = RunResult.from_dict(attrs | {"history": attrs.get("history") or _curve(trial)})
     return StoredRunTrial(study, trial.number, result)
+
+
+def stored_result(trial: FrozenTrial) -> RunResult | None:
+    """The run a finished trial stored (its curve from the intermediate values when it kept no
+    history): one scored on test, or one that diverged. None when it stored none: a failure or
+    a cancel before the run ended keeps only its status and reason."""
+    attrs = trial.user_attrs
+    scored = attrs.get("test_accuracy") is not None or attrs.get("status") == "diverged"
+    if not attrs.get("config") or not scored:
+        return None
+    return RunResult.from_dict(attrs | {"history": attrs.get("history") or _curve(trial)})
 
 
 def _curve(trial: FrozenTrial) -> list[dict[str, float]]:
