@@ -43,13 +43,16 @@ def get_job_manager(storage_url: str) -> JobManager:
 
 def start_job_workers() -> None:
     """Start the configured storage's job workers and load the first dataset into them, so that
-    the first click on Train is as fast as the next. Called once when the server starts; does
-    nothing for a read-only viewer. A problem with the data is left for the pages to show."""
+    the first click on Train is as fast as the next, and import the training code (torch,
+    transformers) in the background, so that the Playground's first draw does not wait for it.
+    Called once when the server starts; does nothing for a read-only viewer. A problem with the
+    data is left for the pages to show."""
     if is_read_only():
         return
     datasets = usable_datasets()
     warm = DataConfig(data=datasets[0].source) if datasets else None
     get_job_manager(get_storage_url()).start(warm=warm)
+    import core.training  # noqa: F401 - before the server answers: no page sees it half-imported
 
 
 def stop_job_workers() -> None:

@@ -86,16 +86,16 @@ def _flag_set(flags: Any, index: int) -> bool:
 
 
 def prepare_worker(data: dict[str, Any]) -> None:
-    """Load and tokenize the default data, and train one tiny step, before the first job."""
-    from core.errors import ExplorerError
+    """Load and tokenize the default data, and rehearse the default run on it, before the first
+    job, so that the first job takes as long as the next."""
     from core.knobs import DataConfig
-    from core.training import build_run_config, prepare_data, warm_up
+    from core.training import build_run_config, prepare_data, rehearse
 
     try:
         prepared = prepare_data(DataConfig(**data))
-        warm_up(build_run_config("cnn", data=DataConfig(**data)), prepared)
-    except ExplorerError:
-        pass  # the first job that needs this data reports the problem
+        rehearse(build_run_config("cnn", data=DataConfig(**data)), prepared)
+    except Exception:  # noqa: BLE001, S110 - the first job that needs this data reports it
+        pass
 
 
 class JobWatch:

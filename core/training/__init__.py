@@ -29,7 +29,7 @@ from core.training._progress import ProgressBar
 from core.training._scoring import score_split
 from core.training._teacher import choose_weight
 from core.training._tokenizer import fitted_defaults, get_tokenizer, token_ids
-from core.training._trainer import RunStopped, train_run, warm_up
+from core.training._trainer import RunStopped, rehearse, train_run, warm_up
 
 __all__ = [
     "build_collator",
@@ -52,6 +52,7 @@ __all__ = [
     "score_split",
     "token_ids",
     "TokenizedSplit",
+    "rehearse",
     "train_run",
     "warm_up",
 ]

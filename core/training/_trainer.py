@@ -53,6 +53,7 @@ class RunStopped(Exception):  # noqa: N818 - a signal, not an error
 # row has exploded (a learning rate far too high), even when it stays finite.
 EXPLODED_FACTOR = 20.0
 EXPLODED_STEPS = 5
+REHEARSAL_STEPS = 10  # the fewest steps a run may have
 
 
 class _BestCheckpoint(TrainerCallback):
@@ -240,8 +241,8 @@ def init_word_vectors(
 
 
 def warm_up(run: RunConfig, prepared: PreparedData) -> None:
-    """One small training step and one scoring batch, thrown away: a process that will train
-    (a job's worker) pays torch's one-time start-up costs before its first real run."""
+    """One small training step and one scoring of validation, thrown away: a process that will
+    time a run pays torch's one-time start-up costs first."""
     validate(run)
     cfg = fit_to_data(copy.deepcopy(run.model), prepared)
     model = build_model(cfg)
@@ -250,6 +251,16 @@ def warm_up(run: RunConfig, prepared: PreparedData) -> None:
     batch = collator(train.rows(range(min(len(train), run.train.batch_size))))
     model(**batch).loss.backward()
     score_split(model, prepared.splits["validation"], collator)
+
+
+def rehearse(run: RunConfig, prepared: PreparedData) -> None:
+    """The first ``REHEARSAL_STEPS`` of ``run`` as a whole run, validation and test scored, nothing
+    saved. A job's worker does this before its first job: besides torch's start-up costs
+    (:func:`warm_up`), a process's first run builds the Trainer's machinery and oneDNN's kernels
+    for each batch shape it meets, which would otherwise slow the first job a user waits for."""
+    short = copy.deepcopy(run)
+    short.train.max_steps = short.train.eval_steps = REHEARSAL_STEPS
+    train_run(short, save=False, prepared=prepared)
 
 
 def train_run(

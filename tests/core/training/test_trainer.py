@@ -10,9 +10,10 @@ import torch
 from transformers import AutoModelForSequenceClassification, AutoTokenizer, TrainerCallback
 
 from core.knobs._fields import DataConfig
+from core.training import _trainer
 from core.training._config import build_run_config
 from core.training._prepared import prepare_data
-from core.training._trainer import RunStopped, train_run
+from core.training._trainer import RunStopped, rehearse, train_run
 
 TINY = {
     "embedding_dim": 16,
@@ -189,6 +190,24 @@ def test_max_length_does_not_retokenize(tiny_data: DataConfig) -> None:
         )
         assert prepare_data(run.data) is first
         assert train_run(run, save=False, evaluate_test=False).status == "completed"
+
+
+def test_a_rehearsal_is_a_short_whole_run_that_keeps_nothing(
+    tiny_data: DataConfig, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A worker's rehearsal trains the run's first steps, scores validation and test, saves
+    nothing and leaves the run it was given as it was."""
+    monkeypatch.setenv("EXPLORER_RUNS", str(tmp_path / "runs"))
+    results = []
+    real = _trainer.train_run
+    monkeypatch.setattr(_trainer, "train_run", lambda *a, **k: results.append(real(*a, **k)))
+    run = build_run_config("cnn", overrides=TINY, data=tiny_data)
+    rehearse(run, prepare_data(tiny_data))
+    (result,) = results
+    assert result.steps == _trainer.REHEARSAL_STEPS < run.train.max_steps == TINY["max_steps"]
+    assert [h["step"] for h in result.history] == [_trainer.REHEARSAL_STEPS]
+    assert result.test_accuracy is not None and result.run_dir is None
+    assert not (tmp_path / "runs").exists()
 
 
 @pytest.mark.parametrize("schedule", ["linear", "constant"])
