@@ -248,3 +248,53 @@ def test_the_class_view_shows_a_run_stored_elsewhere_within_two_seconds(
             browser.close()
     print(f"class view: a stored run appeared after {waited:.2f} s")
     assert waited < 2.0
+
+
+def test_two_servers_on_one_storage_replay_each_others_runs_and_keep_sessions_apart(
+    tiny_data_dir: Path, tmp_path: Path
+) -> None:
+    """Two `streamlit run` servers, each with its own port, runs folder and cache, share one
+    storage (PostgreSQL when the tests have one, as in CI, else a SQLite file): a run clicked in
+    one is replayed in the other, and each session sees only its own jobs."""
+    from playwright.sync_api import expect, sync_playwright
+
+    from tests.core.studies.conftest import POSTGRES_URL_VAR, temporary_storage
+
+    backend = "postgresql" if os.environ.get(POSTGRES_URL_VAR) else "sqlite"
+    expect.set_options(timeout=120_000)
+    with contextlib.ExitStack() as stack:
+        storage = stack.enter_context(temporary_storage(backend, tmp_path))
+        urls = []
+        for name in ("a", "b"):
+            env = os.environ | {
+                "EXPLORER_DATA": str(tiny_data_dir),
+                "EXPLORER_STORAGE": storage,
+                "EXPLORER_RUNS": str(tmp_path / name / "runs"),
+                "EXPLORER_CACHE": str(tmp_path / name / "cache"),
+            }
+            (tmp_path / name).mkdir()
+            urls.append(stack.enter_context(streamlit_server(env, tmp_path / name / "log")))
+        assert urls[0] != urls[1]
+        p = stack.enter_context(sync_playwright())
+        browser = launch_chromium(p)
+        stack.callback(browser.close)
+        pages = []
+        for url in urls:
+            page = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
+            page.goto(f"{url}/playground")
+            expect(page.get_by_text("Training slots:").first).to_be_visible()
+            for label in ("max_length", "vocab_size", "embedding_dim", "max_steps"):
+                _set_slider_to_min(page, label)
+            pages.append(page)
+        first, second = pages
+        first.get_by_role("button", name="Train", exact=True).click()
+        expect(first.get_by_text("Run completed: stored as trial #0")).to_be_visible()
+
+        second.get_by_role("button", name="Train", exact=True).click()
+        expect(second.get_by_text("Replayed: trial #0 of playground-cnn")).to_be_visible()
+        for page, own in ((first, "CNN · completed"), (second, "CNN · replayed")):
+            sidebar = page.get_by_test_id("stSidebar")
+            expect(sidebar.get_by_text(own)).to_have_count(1)
+            expect(sidebar.get_by_text("CNN · ")).to_have_count(1)  # its own job only
+    for name in ("a", "b"):  # and neither server's background work failed on the way
+        assert "Traceback" not in (tmp_path / name / "log").read_text()
