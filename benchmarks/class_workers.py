@@ -11,8 +11,8 @@ For each worker count, in a throw-away database on that server:
 3. **the class**: N sessions (the page's own submit path, :meth:`JobManager.submit`, with a
    nickname each) submit N different runs (seeds 1..N) at once; the seconds until the last
    result, against N x one run / workers + 20 %;
-4. counts the stored runs (all N, each once, none lost) and the runs the class view shows (the
-   completed Playground trials with a nickname).
+4. counts the stored runs (all N, each once, none lost), and the runs the Class page says it
+   shows, drawn by AppTest on that storage (N + 1 with the one run).
 
 Prints one line per worker count and a JSON line with every number.
 """
@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -82,6 +83,17 @@ def wait_all(manager, jobs: list[tuple[str, str]], timeout: float = 3600) -> lis
     raise SystemExit("the class did not finish in time")
 
 
+def class_view_count(url: str) -> int:
+    """The number of runs the Class page says it shows ("**N** runs by ..."), on ``url``."""
+    from streamlit.testing.v1 import AppTest
+
+    os.environ["EXPLORER_STORAGE"] = url
+    at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=120).run()
+    at.switch_page("app_pages/class_view.py").run()
+    shown = next((c.value for c in at.caption if " by **" in c.value), "**0** runs")
+    return int(re.match(r"\*\*(\d+)\*\*", shown).group(1))
+
+
 def one_count(url: str, workers: int, sessions: int, threads: int, data) -> dict:
     import optuna
 
@@ -96,7 +108,9 @@ def one_count(url: str, workers: int, sessions: int, threads: int, data) -> dict
     manager = JobManager(url, slots=0, threads=threads)
     try:
         t0 = time.monotonic()
-        job = manager.submit("solo", build_run_config("cnn", data=data), replay=False)
+        job = manager.submit(
+            "solo", build_run_config("cnn", data=data), replay=False, tags={"nickname": "solo"}
+        )
         solo = wait_all(manager, [("solo", job)])[0]
         one_run_s = time.monotonic() - t0
         assert solo.state == "completed", solo.message
@@ -115,7 +129,12 @@ def one_count(url: str, workers: int, sessions: int, threads: int, data) -> dict
         for proc in procs:
             proc.wait(30)
     trials = optuna.load_study(study_name="playground-cnn", storage=url).trials
-    class_runs = [t for t in trials if t.state.name == "COMPLETE" and t.user_attrs.get("nickname")]
+    class_runs = [
+        t
+        for t in trials
+        if t.state.name == "COMPLETE" and str(t.user_attrs.get("nickname")).startswith("student ")
+    ]
+    shown = class_view_count(url)
     return {
         "workers": workers,
         "one_run_s": round(one_run_s, 1),
@@ -123,6 +142,7 @@ def one_count(url: str, workers: int, sessions: int, threads: int, data) -> dict
         "target_s": round(sessions * one_run_s / workers * 1.2, 1),
         "completed": sum(s.state == "completed" for s in snaps),
         "stored": len(class_runs),
+        "class_view": shown,
         "trials_per_job": len(trials) / (sessions + 1),
     }
 
@@ -149,6 +169,7 @@ def main() -> None:
             f"{n} worker(s): one run {row['one_run_s']} s; {args.sessions} sessions' last result "
             f"after {row['class_last_result_s']} s (target {row['target_s']} s); "
             f"{row['completed']} completed, {row['stored']} stored, "
+            f"{row['class_view']} on the class view (with the one run), "
             f"{row['trials_per_job']:.2f} trial(s) per job",
             flush=True,
         )
