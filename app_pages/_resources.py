@@ -42,17 +42,22 @@ def get_job_manager(storage_url: str) -> JobManager:
 
 
 def start_job_workers() -> None:
-    """Start the configured storage's job workers and load the first dataset into them, so that
-    the first click on Train is as fast as the next, and import the training code (torch,
-    transformers) in the background, so that the Playground's first draw does not wait for it.
-    Called once when the server starts; does nothing for a read-only viewer. A problem with the
-    data is left for the pages to show."""
+    """Import the training code (torch, transformers), so that the Playground's first draw does
+    not wait for it, then start the configured storage's job workers and load the first dataset
+    into them, so that the first click on Train is as fast as the next. Called once when the
+    server starts, before it answers; does nothing for a read-only viewer. A problem with the
+    data is left for the pages to show.
+
+    The import comes first and whole: ``datasets`` fails to fingerprint data (the workers' load
+    in the background, a page's) while another thread is half-way through importing
+    ``transformers``."""
     if is_read_only():
         return
+    import core.training  # noqa: F401
+
     datasets = usable_datasets()
     warm = DataConfig(data=datasets[0].source) if datasets else None
     get_job_manager(get_storage_url()).start(warm=warm)
-    import core.training  # noqa: F401 - before the server answers: no page sees it half-imported
 
 
 def stop_job_workers() -> None:

@@ -392,9 +392,6 @@ class JobManager:
 
 
 def _fingerprint_quietly(cfg: DataConfig) -> None:
-    """Load the data in the background, so the first submit finds its fingerprint cached. The
-    training code first: ``datasets`` fails to fingerprint while ``transformers`` is half-imported."""
-    import core.training  # noqa: F401
-
+    """Load the data once in the background, so the first submit finds its fingerprint cached."""
     with contextlib.suppress(ExplorerError):
         load_data(cfg)
