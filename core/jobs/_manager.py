@@ -345,6 +345,8 @@ class JobManager:
     def _monitor(self) -> None:
         while not self._closed.is_set():
             sentinels = {p.sentinel: slot for slot, p in enumerate(self._procs) if p is not None}
+            if not sentinels:  # no local slots: nothing to wait on but the period itself
+                self._closed.wait(MONITOR_S)
             died = wait(list(sentinels), timeout=MONITOR_S) if sentinels else []
             if self._closed.is_set():
                 return

@@ -128,6 +128,22 @@ def test_cancel_of_a_waiting_job_is_immediate(manager: JobManager, tiny_data: Da
     assert manager.wait("alice", manager.submit("alice", _run(tiny_data)), 60).state == "completed"
 
 
+def test_a_server_without_slots_checks_cancels_on_its_period_not_in_a_busy_loop(
+    storage: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from core.jobs import _manager
+
+    checks = []
+    monkeypatch.setattr(JobManager, "_enforce_cancels", lambda self: checks.append(1))
+    m = JobManager(storage, slots=0, threads=1)
+    m.start()
+    try:
+        time.sleep(1.0)
+    finally:
+        m.shutdown()
+    assert 1 <= len(checks) <= 1.0 / _manager.MONITOR_S + 3
+
+
 def test_a_job_that_ignores_cancel_has_its_process_replaced(
     manager: JobManager, tiny_data: DataConfig
 ) -> None:
