@@ -249,12 +249,15 @@ def _open_rdb(
     read_only: bool = False,
 ) -> RDBStorage:
     """``RDBStorage(url)``; a failure names ``given``, the URL as the user wrote it, masked."""
-    kwargs: dict[str, Any] = {"skip_table_creation": True} if read_only else {}
+    # Optuna's schema check reads its migration scripts at every open; check_schema reads them once
+    kwargs: dict[str, Any] = {"skip_compatibility_check": True}
+    if read_only:
+        kwargs["skip_table_creation"] = True
     if heartbeat_interval is not None:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
             retry = RetryHeartbeatStaleTrialCallback(max_retry=max_retry)
-        kwargs = {
+        kwargs |= {
             "heartbeat_interval": heartbeat_interval,
             "grace_period": grace_period or 2 * heartbeat_interval,
             "heartbeat_stale_trial_callback": retry,
@@ -277,10 +280,33 @@ def _open_rdb(
         # heartbeats are "experimental" in optuna 5; we rely on them
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-            return RDBStorage(url, **kwargs)
+            storage = RDBStorage(url, **kwargs)
+        _check_schema(storage)
+        return storage
     except Exception as err:  # a broken file, a bad URL, a missing driver, a refused connection
         reason = scrub_url(scrub_url(_connect_problem(err), url), given)
         raise StorageError(f"Cannot open the study storage {mask_url(given)}: {reason}") from None
+
+
+_head_schema: list[str] = []  # the newest table schema this Optuna writes, once read
+
+
+def _check_schema(storage: RDBStorage) -> None:
+    """Optuna's check that the tables are of the schema this Optuna writes, with the newest
+    schema read from Optuna's migration scripts once per process, not at every open (where it
+    takes most of the time of opening a SQLite file)."""
+    if not _head_schema:
+        _head_schema.append(storage.get_head_version())
+    current = storage.get_current_version()
+    if current != _head_schema[0]:
+        action = (
+            "upgrade it with `optuna storage upgrade --storage URL`"
+            if current in storage.get_all_versions()
+            else "it was written by a newer Optuna; update Optuna"
+        )
+        raise RuntimeError(
+            f"its tables are of Optuna's schema {current}, not {_head_schema[0]} ({action})"
+        )
 
 
 def rdb_of(storage: BaseStorage) -> RDBStorage | None:

@@ -103,6 +103,27 @@ def test_a_broken_file_is_one_sentence(tmp_path: Path) -> None:
         request_stop("nope", open_storage("memory"))
 
 
+def test_a_file_of_an_older_optuna_schema_is_one_sentence_that_says_how_to_upgrade(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "old.db"
+    url = f"sqlite:///{path}"
+    head = open_storage(url).get_current_version()  # type: ignore[attr-defined]
+    older = open_storage(url).get_all_versions()[1]  # type: ignore[attr-defined]
+    with sqlite3.connect(path) as conn:
+        conn.execute("UPDATE alembic_version SET version_num = ?", (older,))
+    for _ in range(2):  # the newest schema is read once per process, and still checked after
+        with pytest.raises(StorageError) as err:
+            open_storage(url)
+        assert str(err.value) == (
+            f"Cannot open the study storage {url}: its tables are of Optuna's schema {older}, "
+            f"not {head} (upgrade it with `optuna storage upgrade --storage URL`)."
+        )
+    with sqlite3.connect(path) as conn:
+        conn.execute("UPDATE alembic_version SET version_num = ?", (head,))
+    assert list_studies(url).empty
+
+
 def test_stop_request_round_trip(tiny_data_dir: Path, tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 's.db'}"
     create_study(parse_spec(tiny_spec_dict(tiny_data_dir)), url)
