@@ -2,11 +2,13 @@
 
 Who ran it (the nickname each session picks on the Playground), its knobs, its validation and
 test accuracy, and a plot of accuracy against a knob, one point per run, coloured by who ran it.
-A new run appears within about a second of being stored; a click answered from the store (a
-replay) shows too, with the stored run's numbers, under the name of who clicked. The
-Playground's exercise link (``?hide=...&lock=...``) opens this page on the runs made through
-that link only. "Hide names" replaces the nicknames by letters, for a projector. The read-only
-viewer shows the same over the stored runs.
+A new run appears within about a second of being stored: a small fragment asks the storage
+every second whether the class has a run the page has not drawn, and redraws the page only
+then, so an open view costs a viewer's browser nothing while the class is quiet. A click
+answered from the store (a replay) shows too, with the stored run's numbers, under the name of
+who clicked. The Playground's exercise link (``?hide=...&lock=...``) opens this page on the runs
+made through that link only. "Hide names" replaces the nicknames by letters, for a projector.
+The read-only viewer shows the same over the stored runs.
 """
 
 from __future__ import annotations
@@ -21,12 +23,14 @@ from app_pages._resources import current_dataset, data_config
 from app_pages._sidebar import view_storage_url
 from app_pages._tables import load_family_trials
 from core.data import loaded_fingerprint
+from core.errors import ExplorerError
 from core.knobs import FAMILIES, get_knobs, parse_exercise
 from core.settings import is_read_only
 from core.studies.run import replay_records
-from core.studies.storage import trials_on_data
+from core.studies.storage import list_studies, trials_on_data
 
-REFRESH_S = 1.0
+REFRESH_S = 1.0  # how often an open view asks whether the class has a new run
+VERSION_TTL_S = 0.25  # how long the answer serves every open view of this server
 
 st.title("Class view")
 exercise = parse_exercise(st.query_params.get("hide"), st.query_params.get("lock"))
@@ -49,6 +53,33 @@ if exercise.active:
 free_knobs = [
     k.name for k in get_knobs(family) if k.name not in exercise.hidden | set(exercise.locked)
 ]
+
+
+@st.cache_data(ttl=VERSION_TTL_S, show_spinner=False, max_entries=16)
+def stored_class_version(storage_url: str, family: str) -> tuple[int, int] | None:
+    """How many Playground runs of ``family`` completed and how many clicks were replayed
+    (both only grow); None while the storage cannot be read. Shared by every open class view of
+    this server, so the storage is asked a few times a second however many watch."""
+    try:
+        studies = list_studies(storage_url)
+        replays = replay_records(storage_url, family)
+    except ExplorerError:
+        return None
+    complete = studies.loc[studies["study"] == f"playground-{family}", "complete"].sum()
+    return int(complete), len(replays)
+
+
+def class_version() -> tuple[tuple[int, int] | None, bool]:
+    """What the class's runs are drawn from: the stored runs (:func:`stored_class_version`) and
+    whether this server has fingerprinted the data (which decides how runs are matched to it)."""
+    stored = stored_class_version(view_storage_url(), family)
+    return stored, loaded_fingerprint(data_config()) is not None
+
+
+def watch_for_new_runs(drawn: tuple[tuple[int, int] | None, bool]) -> None:
+    """Redraw the page when the class has runs it has not drawn (``drawn``: its version)."""
+    if class_version() != drawn:
+        st.rerun()
 
 
 def class_runs() -> pd.DataFrame:
@@ -134,4 +165,7 @@ def render_class() -> None:
     st.dataframe(table, hide_index=True, key="class_table")
 
 
-st.fragment(render_class, run_every=None if is_read_only() else REFRESH_S)()
+drawn = class_version()  # before the runs are read: a run stored in between redraws once more
+render_class()
+if not is_read_only():
+    st.fragment(watch_for_new_runs, run_every=REFRESH_S)(drawn)
