@@ -249,7 +249,7 @@ def _open_rdb(
     read_only: bool = False,
 ) -> RDBStorage:
     """``RDBStorage(url)``; a failure names ``given``, the URL as the user wrote it, masked."""
-    # Optuna's schema check reads its migration scripts at every open; check_schema reads them once
+    # Optuna's schema check reads its migration scripts at every open; _check_schema, once
     kwargs: dict[str, Any] = {"skip_compatibility_check": True}
     if read_only:
         kwargs["skip_table_creation"] = True
