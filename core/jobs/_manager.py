@@ -345,9 +345,7 @@ class JobManager:
     def _monitor(self) -> None:
         while not self._closed.is_set():
             sentinels = {p.sentinel: slot for slot, p in enumerate(self._procs) if p is not None}
-            if not sentinels:  # no local slots: nothing to wait on but the period itself
-                self._closed.wait(MONITOR_S)
-            died = wait(list(sentinels), timeout=MONITOR_S) if sentinels else []
+            died = wait(list(sentinels), timeout=MONITOR_S)  # with no slots, the period itself
             if self._closed.is_set():
                 return
             for sentinel in died:
