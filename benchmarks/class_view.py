@@ -26,11 +26,11 @@ from pathlib import Path
 
 from benchmarks.app_train import open_playground
 from benchmarks.class_workers import fresh_database
+from tests.app.conftest import TINY_KNOBS
 from tests.app.test_browser import launch_chromium, streamlit_server
 
 TARGET_S = 2.0
 SHOWS = "caption => document.body.innerText.includes(caption)"
-TINY = {"max_steps": 20, "eval_steps": 10, "embedding_dim": 16, "max_length": 64}
 
 
 def one_stored_run():
@@ -40,7 +40,7 @@ def one_stored_run():
     from core.training import build_run_config, train_run
 
     data = DataConfig()
-    result = train_run(build_run_config("cnn", "default", TINY, data=data), save=False)
+    result = train_run(build_run_config("cnn", "default", TINY_KNOBS, data=data), save=False)
     return result, {"data_fingerprint": load_data(data).fingerprint}
 
 
